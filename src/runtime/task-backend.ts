@@ -1,0 +1,81 @@
+// The boundary between the engine and whatever shim runs containers (conmon + runc today).
+// Modelled on containerd's runtime v2 task API so that another backend (shim v2 over ttrpc)
+// can be added without touching the engine.
+import type { Readable, Writable } from 'node:stream';
+import type { OciSpec } from './oci-spec-types.js';
+
+/** A named OCI runtime, like a Kubernetes RuntimeClass: `runc` -> /usr/sbin/runc. */
+export interface RuntimeHandler {
+  name: string;
+  path: string;
+  args: string[];
+}
+
+export interface CreateTaskOptions {
+  /** Container ID (64 hex). Also the runc container ID. */
+  id: string;
+  /** Absolute bundle directory; the backend writes config.json into it. Kept short (sun_path). */
+  bundle: string;
+  spec: OciSpec;
+  /** Where the shim writes the container's output in k8s-file format. */
+  logPath: string;
+  /** Keep a stdin pipe open to the container (Config.OpenStdin). */
+  stdin: boolean;
+  /** Allocate a pseudo-terminal (Config.Tty). */
+  terminal: boolean;
+  runtime: RuntimeHandler;
+}
+
+export interface TaskExit {
+  id: string;
+  exitCode: number;
+  oomKilled: boolean;
+  /** When the exit was recorded (mtime of the exit file). */
+  finishedAt: Date;
+}
+
+export type TaskStatusName = 'created' | 'running' | 'paused' | 'stopped' | 'unknown';
+
+export interface TaskStatus {
+  id: string;
+  status: TaskStatusName;
+  /** Container init PID on the host, 0 when not running. */
+  pid: number;
+  /** Present when the shim recorded an exit. */
+  exit?: TaskExit;
+}
+
+/** One interactive connection to a running task's stdio. */
+export interface TaskAttach {
+  /** Container stdout (with a TTY: the merged terminal output). Ends when the task's output ends. */
+  stdout: Readable;
+  /** Container stderr (never carries data with a TTY). Ends with stdout. */
+  stderr: Readable;
+  /** Container stdin, or null when the task was created without stdin. end() closes the container's stdin. */
+  stdin: Writable | null;
+  /** Drop this connection without affecting the task. */
+  close(): void;
+}
+
+export interface TaskBackend {
+  /** Spawn the shim and create (not start) the task; resolves once the runtime created it. */
+  create(opts: CreateTaskOptions): Promise<{ pid: number }>;
+  /** Start the created task's process. */
+  start(id: string): Promise<void>;
+  /** Send a signal (name like SIGTERM/TERM or number) to the task's init process. */
+  kill(id: string, signal: string | number): Promise<void>;
+  /** Remove runtime state and shim files of a stopped task. Idempotent; force kills a live task first. */
+  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** Open a stdio connection. Call before start() to see every byte of output. */
+  attach(id: string): Promise<TaskAttach>;
+  /** Resize the task's terminal. */
+  resize(id: string, height: number, width: number): Promise<void>;
+  /** Registers a listener called once per task exit (also for exits found by recover()). */
+  onExit(listener: (exit: TaskExit) => void): void;
+  /** What the shim and runtime know about a task now, used to reconcile after a daemon restart. */
+  status(id: string): Promise<TaskStatus>;
+  /** Begin watching for exits; reports exits that happened while nobody watched. */
+  recover(ids: string[]): Promise<Map<string, TaskStatus>>;
+  /** Stop watching (daemon shutdown). Leaves tasks running. */
+  close(): Promise<void>;
+}
