@@ -55,6 +55,7 @@ export interface OciSpec {
   process: OciProcess;
   root: { path: string; readonly?: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: OciLinux;
   hooks?: Record<string, unknown>;
