@@ -1,0 +1,53 @@
+// `berth daemon`: serve the Docker Engine API until SIGTERM/SIGINT, leaving containers running.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino from 'pino';
+import { buildServer, listen } from '../src/api/server.js';
+import { ConfigError, parseDaemonArgs } from '../src/engine/daemon-config.js';
+import { Engine } from '../src/engine/engine.js';
+
+export async function runDaemon(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseDaemonArgs(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`berth daemon: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  let engine: Engine;
+  try {
+    engine = await Engine.open(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'failed to start daemon');
+    process.stderr.write(`berth daemon: failed to start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const app = await buildServer({ engine, logger });
+  for (const host of config.hosts) {
+    const path = host.slice('unix://'.length);
+    mkdirSync(dirname(path), { recursive: true });
+    await listen(app, path, config.group);
+    logger.info({ socket: path }, `API listen on ${path}`);
+  }
+  logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berth daemon started');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down; containers keep running');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  // Long-lived streams (events, logs -f, attach) would hold close() forever.
+  const forced = setTimeout(() => process.exit(0), 3000);
+  forced.unref();
+  app.server.closeAllConnections?.();
+  await app.close().catch(() => undefined);
+  await engine.close();
+  return 0;
+}

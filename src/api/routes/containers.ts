@@ -1,0 +1,147 @@
+// /containers/*: the container routes of the Docker Engine API.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
+import type { ContainerRecord } from '../../engine/container-model.js';
+import { filterContainers } from '../../engine/container-filters.js';
+import { inspectView, listView } from '../../engine/container-view.js';
+import type { AttachSink } from '../../engine/attach-hub.js';
+import { InvalidParameterError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { parseFilters } from '../filters.js';
+import type { HijackRequest } from '../hijack.js';
+import { boolParam, intParam } from '../query.js';
+import { apiVersionOf, versionAtLeast } from '../versioning.js';
+import { encodeFrame, StreamType } from '../stdcopy.js';
+import { logsStream } from './logs-stream.js';
+
+type Q = Record<string, string | undefined>;
+type IdReq = FastifyRequest<{ Params: { id: string }; Querystring: Q }>;
+
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+const RAW = 'application/vnd.docker.raw-stream';
+
+export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const containers = ctx.engine.containers;
+  const images = ctx.engine.images;
+
+  const viewCtx = (c: ContainerRecord) => ({
+    bundleDir: containers.bundleDir(c.id),
+    logPath: containers.logPath(c.id),
+    imageName: c.imageRef,
+  });
+
+  app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const q = request.query;
+    const filters = parseFilters(q.filters);
+    const list = filterContainers(containers.list(), {
+      all: boolParam(q.all, false),
+      limit: intParam(q.limit, 'limit') ?? -1,
+      filters: new Map(filters.keys().map((k) => [k, filters.get(k)])),
+      imageId: (ref) => {
+        try {
+          return images.get(ref).id;
+        } catch {
+          return undefined;
+        }
+      },
+      container: (ref) => containers.get(ref),
+    });
+    return list.map((c) => listView(c, viewCtx(c)));
+  });
+
+  app.post('/containers/create', async (request: FastifyRequest<{ Querystring: Q; Body: unknown }>, reply) => {
+    const created = await containers.create(request.body ?? {}, request.query.name || undefined);
+    reply.code(201);
+    return created;
+  });
+
+  app.get('/containers/:id/json', async (request: IdReq) => {
+    const c = containers.get(request.params.id);
+    return inspectView(c, viewCtx(c));
+  });
+
+  app.post('/containers/:id/start', async (request: IdReq, reply) => {
+    await containers.start(request.params.id);
+    reply.code(204).send();
+  });
+
+  app.post('/containers/:id/stop', async (request: IdReq, reply) => {
+    const t = intParam(request.query.t, 't');
+    await containers.stop(request.params.id, { timeout: t, signal: request.query.signal || undefined });
+    reply.code(204).send();
+  });
+
+  app.post('/containers/:id/kill', async (request: IdReq, reply) => {
+    await containers.kill(request.params.id, request.query.signal || undefined);
+    reply.code(204).send();
+  });
+
+  app.post('/containers/:id/wait', async (request: IdReq, reply: FastifyReply) => {
+    // Before 1.30 the condition parameter did not exist.
+    const condition = versionAtLeast(apiVersionOf(request), '1.30') ? (request.query.condition ?? '') : '';
+    const wait = containers.waiter(request.params.id, condition);
+    // docker run sends start only after these headers arrive: flush them before blocking.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const result = await wait().catch((err: Error) => ({ StatusCode: -1, Error: { Message: err.message } }));
+    res.end(`${JSON.stringify(result)}\n`);
+  });
+
+  app.post('/containers/:id/resize', async (request: IdReq, reply) => {
+    const h = intParam(request.query.h, 'h') ?? 0;
+    const w = intParam(request.query.w, 'w') ?? 0;
+    if (h < 0 || w < 0) throw new InvalidParameterError('height and width must be positive');
+    await containers.resize(request.params.id, h, w);
+    reply.code(200).send();
+  });
+
+  app.delete('/containers/:id', async (request: IdReq, reply) => {
+    await containers.remove(request.params.id, { force: boolParam(request.query.force, false), volumes: boolParam(request.query.v, false) });
+    reply.code(204).send();
+  });
+
+  app.get('/containers/:id/logs', async (request: IdReq, reply) => {
+    await logsStream(request, reply, ctx);
+  });
+
+  ctx.hijack.register('POST', '/containers/:id/attach', async (req: HijackRequest, upgrade: (contentType: string) => Duplex) => {
+    const c = containers.get(req.params.id);
+    const q = req.query as Q;
+    const stdin = boolParam(q.stdin, false);
+    const stdout = boolParam(q.stdout, false);
+    const stderr = boolParam(q.stderr, false);
+    const stream = boolParam(q.stream, false);
+    const logs = boolParam(q.logs, false);
+    const tty = c.config.Tty;
+    const socket = upgrade(!tty && versionAtLeast(req.apiVersion, '1.42') ? MULTIPLEXED : RAW);
+    const ac = new AbortController();
+    socket.once('close', () => ac.abort());
+    socket.on('error', () => ac.abort());
+    let ended = false;
+    const sink: AttachSink = {
+      write: (name, chunk) => {
+        if (ended) return true;
+        return socket.write(tty ? chunk : encodeFrame(name === 'stdout' ? StreamType.Stdout : StreamType.Stderr, chunk));
+      },
+      onceDrain: (cb) => socket.once('drain', cb),
+      // A half-close: the client reads EOF and finishes; its own half-close is not ours.
+      close: () => {
+        if (ended) return;
+        ended = true;
+        socket.end();
+      },
+    };
+    if (logs) {
+      const { entries } = containers.logs(c.id, { stdout, stderr, follow: false, tail: -1, signal: ac.signal });
+      for await (const e of entries) sink.write(e.stream, e.data);
+    }
+    if (!stream) {
+      sink.close();
+      return;
+    }
+    if (!stdin) socket.resume();
+    await containers.attachStreams(c.id, { stdin: stdin ? socket : null, stdout, stderr, signal: ac.signal }, sink);
+  });
+}

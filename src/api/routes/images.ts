@@ -1,0 +1,155 @@
+// /images/*: pull, import, load, list, inspect, tag, remove.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { labelMatches } from '../../engine/container-filters.js';
+import { imageInspectView, imageListView } from '../../engine/image-view.js';
+import { familiar } from '../../images/reference.js';
+import type { ImageRecord, RegistryAuth } from '../../images/types.js';
+import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { parseFilters } from '../filters.js';
+import { openJsonStream } from '../json-stream.js';
+import { boolParam } from '../query.js';
+import { rawBody } from '../body.js';
+
+type Q = Record<string, string | undefined>;
+type WildReq = FastifyRequest<{ Params: { '*': string }; Querystring: Q }>;
+
+/** X-Registry-Auth: base64url or standard base64 of an AuthConfig JSON, padded or not; empty = {}. */
+export function decodeRegistryAuth(header: string | string[] | undefined): RegistryAuth | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  try {
+    const json = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    const auth = JSON.parse(json) as RegistryAuth;
+    return auth && typeof auth === 'object' ? auth : undefined;
+  } catch {
+    // moby ignores undecodable auth for pulls
+    return undefined;
+  }
+}
+
+/** fromImage + tag as the CLI and docker-py send them; a digest in `tag` means name@digest. */
+function pullReference(fromImage: string, tag: string | undefined): string {
+  if (!tag) return fromImage;
+  return tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+}
+
+export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const images = ctx.engine.images;
+  const containers = ctx.engine.containers;
+
+  app.post('/images/create', async (request: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) => {
+    const q = request.query;
+    const stream = openJsonStream(reply);
+    const ac = new AbortController();
+    reply.raw.once('close', () => ac.abort());
+    try {
+      if (q.fromSrc !== undefined) {
+        if (q.fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported by berth; send the tarball as the request body (fromSrc=-)');
+        const changes = ([] as string[]).concat((request.query as Record<string, string | string[]>).changes ?? []);
+        const img = await images.import(rawBody(request), {
+          repo: q.repo || undefined,
+          tag: q.tag || undefined,
+          message: q.message || undefined,
+          changes,
+          platform: q.platform || undefined,
+          progress: (m) => stream.send(m),
+        });
+        stream.send({ status: img.id });
+      } else {
+        if (!q.fromImage) throw new InvalidParameterError('fromImage or fromSrc is required');
+        await images.pull(pullReference(q.fromImage, q.tag), {
+          auth: decodeRegistryAuth(request.headers['x-registry-auth']),
+          platform: q.platform || undefined,
+          progress: (m) => stream.send(m),
+          signal: ac.signal,
+        });
+      }
+      stream.end();
+    } catch (err) {
+      stream.fail(err);
+    }
+  });
+
+  app.post('/images/load', async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
+    const stream = openJsonStream(reply);
+    try {
+      await images.load(rawBody(request), { quiet: boolParam(request.query.quiet, false), progress: (m) => stream.send(m) });
+      stream.end();
+    } catch (err) {
+      stream.fail(err);
+    }
+  });
+
+  app.get('/images/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const filters = parseFilters(request.query.filters);
+    filters.validate(['reference', 'dangling', 'label', 'before', 'since', 'until']);
+    const all = images.list();
+    const createdOf = (ref: string) => Date.parse(images.get(ref).config.created ?? '');
+    const before = filters.get('before').map(createdOf);
+    const since = filters.get('since').map(createdOf);
+    const refMatch = (img: ImageRecord, pattern: string) =>
+      img.repoTags.some((t) => globMatch(pattern, familiar(t)) || globMatch(pattern, familiar(t).replace(/:[^:/]+$/, '')));
+    const usedBy = new Map<string, number>();
+    for (const c of containers.list()) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
+    return all
+      .filter((img) => {
+        const created = Date.parse(img.config.created ?? '');
+        const dangling = img.repoTags.length === 0;
+        if (filters.get('dangling').length && !filters.get('dangling').some((d) => boolParam(d, false) === dangling)) return false;
+        if (filters.get('reference').length && !filters.get('reference').some((p) => refMatch(img, p))) return false;
+        if (filters.get('label').length && !filters.get('label').every((l) => labelMatches(img.config.config?.Labels ?? {}, l))) return false;
+        if (before.length && !before.every((t) => created < t)) return false;
+        if (since.length && !since.every((t) => created > t)) return false;
+        return true;
+      })
+      .sort((a, b) => Date.parse(b.storedAt) - Date.parse(a.storedAt))
+      .map((img) => imageListView(img, usedBy.get(img.id) ?? 0));
+  });
+
+  // Image names contain '/' and ':', so these routes take the rest of the path and split the
+  // action off the end, as moby's {name:.*} routes do.
+  app.get('/images/*', async (request: WildReq) => {
+    const path = request.params['*'];
+    if (path.endsWith('/json')) return imageInspectView(images.get(path.slice(0, -'/json'.length)));
+    if (path.endsWith('/history')) {
+      const img = images.get(path.slice(0, -'/history'.length));
+      return (img.config.history ?? []).map((h, i, arr) => ({
+        Id: i === arr.length - 1 ? img.id : '<missing>',
+        Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        CreatedBy: h.created_by ?? '',
+        Tags: i === arr.length - 1 ? img.repoTags.map(familiar) : null,
+        Size: 0,
+        Comment: h.comment ?? '',
+      })).reverse();
+    }
+    throw new NotFoundError('page not found');
+  });
+
+  app.post('/images/*', async (request: WildReq, reply) => {
+    const path = request.params['*'];
+    if (path.endsWith('/tag')) {
+      const q = request.query;
+      if (!q.repo) throw new InvalidParameterError('repository name must have at least one component');
+      images.tag(path.slice(0, -'/tag'.length), q.repo, q.tag || undefined);
+      reply.code(201).send();
+      return;
+    }
+    throw new NotFoundError('page not found');
+  });
+
+  app.delete('/images/*', async (request: WildReq) => {
+    const q = request.query;
+    return images.remove(request.params['*'], {
+      force: boolParam(q.force, false),
+      noprune: boolParam(q.noprune, false),
+      inUse: (id) => containers.imageUser(id),
+    });
+  });
+}
+
+/** The `reference` filter's path.Match-style globs (`busy*`, `*:latest`). */
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  return re.test(value);
+}

@@ -1,0 +1,120 @@
+// Connects API attach clients to a task's stdio. Clients that attach before start (docker run)
+// wait here and are connected after the task is created but before its process starts, so no
+// output is missed.
+import type { Readable } from 'node:stream';
+import type { TaskAttach } from '../runtime/task-backend.js';
+import type { ContainerConfig } from './container-model.js';
+
+export interface AttachOptions {
+  /** Client bytes for the container's stdin, or null. */
+  stdin: Readable | null;
+  stdout: boolean;
+  stderr: boolean;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface AttachSink {
+  /** Returns false when the client is slow; the hub then waits for drain(). */
+  write(stream: 'stdout' | 'stderr', chunk: Buffer): boolean;
+  onceDrain(cb: () => void): void;
+  /** Output is over (the container's output ended or the attach session was closed). */
+  close(): void;
+}
+
+type StdioConfig = Pick<ContainerConfig, 'Tty' | 'StdinOnce'>;
+
+interface Pending {
+  config: StdioConfig;
+  opts: AttachOptions;
+  sink: AttachSink;
+}
+
+export class AttachHub {
+  private readonly pending = new Map<string, Set<Pending>>();
+
+  addPending(id: string, config: StdioConfig, opts: AttachOptions, sink: AttachSink): void {
+    let set = this.pending.get(id);
+    if (!set) this.pending.set(id, (set = new Set()));
+    const p: Pending = { config, opts, sink };
+    set.add(p);
+    opts.signal.addEventListener('abort', () => set!.delete(p), { once: true });
+  }
+
+  /** Connect every waiting client; called between task create and start. */
+  async connectPending(id: string, open: () => Promise<TaskAttach>, config: StdioConfig): Promise<void> {
+    const set = this.pending.get(id);
+    this.pending.delete(id);
+    if (!set) return;
+    await Promise.all(
+      [...set].map(async (p) => {
+        if (p.opts.signal.aborted) return;
+        try {
+          wire(await open(), { ...p.config, ...config }, p.opts, p.sink);
+        } catch {
+          p.sink.close();
+        }
+      }),
+    );
+  }
+
+  async connectNow(id: string, open: () => Promise<TaskAttach>, config: StdioConfig, opts: AttachOptions, sink: AttachSink): Promise<void> {
+    void id;
+    wire(await open(), config, opts, sink);
+  }
+
+  /** The container will not start (start failed, or it was removed): end the waiting clients. */
+  failPending(id: string): void {
+    const set = this.pending.get(id);
+    this.pending.delete(id);
+    for (const p of set ?? []) p.sink.close();
+  }
+}
+
+function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: AttachSink): void {
+  let open = 2;
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    task.close();
+    sink.close();
+  };
+  const pump = (from: Readable, name: 'stdout' | 'stderr', wanted: boolean) => {
+    from.on('data', (chunk: Buffer) => {
+      if (!wanted || closed) return;
+      if (!sink.write(name, chunk)) {
+        task.stdout.pause();
+        task.stderr.pause();
+        sink.onceDrain(() => {
+          task.stdout.resume();
+          task.stderr.resume();
+        });
+      }
+    });
+    from.once('end', () => {
+      if (--open === 0) finish();
+    });
+    from.once('error', () => finish());
+  };
+  pump(task.stdout, 'stdout', opts.stdout);
+  pump(task.stderr, 'stderr', opts.stderr);
+  opts.signal.addEventListener('abort', finish, { once: true });
+  const stdin = opts.stdin;
+  if (stdin && task.stdin) {
+    const target = task.stdin;
+    target.on('error', () => undefined);
+    stdin.on('data', (chunk: Buffer) => {
+      if (!target.write(chunk)) {
+        stdin.pause();
+        target.once('drain', () => stdin.resume());
+      }
+    });
+    stdin.once('end', () => {
+      // moby's CopyStreams: StdinOnce without a TTY closes the container's stdin and keeps
+      // streaming; otherwise the client's EOF ends this attach session.
+      if (config.StdinOnce && !config.Tty) target.end();
+      else finish();
+    });
+  }
+}

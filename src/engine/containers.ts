@@ -1,0 +1,474 @@
+// dockerd's container lifecycle: create, start, stop, kill, wait, remove, and what happens on exit.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  ConflictError,
+  InvalidParameterError,
+  NotFoundError,
+  NotModifiedError,
+  SystemError,
+  errorMessage,
+} from '../errors.js';
+import type { ImageServiceApi, SnapshotterApi } from '../images/types.js';
+import { buildSpec, cgroupsPathFor } from '../runtime/oci-spec.js';
+import type { RuntimeHandler, TaskBackend, TaskExit } from '../runtime/task-backend.js';
+import { resolveUser } from '../runtime/user.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
+import { parseBind } from './binds.js';
+import { ZERO_TIME, type ContainerRecord } from './container-model.js';
+import type { ContainerStore } from './container-store.js';
+import { mergeImageConfig, parseCreateRequest } from './create-request.js';
+import { writeEtcFiles } from './etc-files.js';
+import type { EventBus } from './events.js';
+import { normaliseContainerName, randomContainerName } from './names.js';
+import { readLogs, type LogEntry, type ReadLogsOptions } from './logs/read-logs.js';
+import { parseSignal } from './signals.js';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error?: { Message: string };
+}
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  images: ImageServiceApi;
+  snapshots: SnapshotterApi;
+  backend: TaskBackend;
+  events: EventBus;
+  logger: Logger;
+  dataRoot: string;
+  runtimes: Record<string, RuntimeHandler>;
+  defaultRuntime: string;
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+
+export class ContainerService {
+  private readonly lock = new KeyedLock();
+  /** 'exit:<id>' and 'removed:<id>' notifications for waiters inside the daemon. */
+  private readonly signals = new EventEmitter();
+  private readonly attach = new AttachHub();
+
+  constructor(private readonly d: ContainerServiceDeps) {
+    this.signals.setMaxListeners(0);
+    d.backend.onExit((exit) => {
+      void this.handleExit(exit).catch((err) => d.logger.error({ err, id: exit.id }, 'handling container exit failed'));
+    });
+  }
+
+  // ---- lookup ----
+
+  /** Full ID, exact name (with or without '/'), then unique ID prefix: moby's GetContainer order. */
+  get(ref: string): ContainerRecord {
+    if (!ref) throw new NotFoundError('No such container: ');
+    const byId = this.d.store.get(ref);
+    if (byId) return byId;
+    const idByName = this.d.store.idByName(ref.startsWith('/') ? ref : `/${ref}`);
+    if (idByName) return this.d.store.get(idByName)!;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = this.d.store.all().filter((c) => c.id.startsWith(ref));
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw new NotFoundError(`No such container: ${ref}`);
+  }
+
+  list(): ContainerRecord[] {
+    return this.d.store.all();
+  }
+
+  bundleDir(id: string): string {
+    return join(this.d.dataRoot, 'containers', id);
+  }
+
+  logPath(id: string): string {
+    return join(this.bundleDir(id), 'container.log');
+  }
+
+  /** Whether a container uses the image, for rmi's conflict checks. */
+  imageUser(imageId: string): { running: boolean; containerId: string } | null {
+    let found: { running: boolean; containerId: string } | null = null;
+    for (const c of this.d.store.all()) {
+      if (c.imageId !== imageId) continue;
+      const running = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+      if (running) return { running, containerId: c.id };
+      found ??= { running, containerId: c.id };
+    }
+    return found;
+  }
+
+  // ---- create ----
+
+  async create(body: unknown, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+    const req = parseCreateRequest(body);
+    if (!req.config.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+    const runtimeName = req.hostConfig.Runtime || this.d.defaultRuntime;
+    if (!this.d.runtimes[runtimeName]) throw new InvalidParameterError(`unknown or invalid runtime name: ${runtimeName}`);
+    req.hostConfig.Runtime = runtimeName;
+    const networkMode = req.hostConfig.NetworkMode || 'default';
+    if (!['default', 'bridge', 'none', 'host'].includes(networkMode)) {
+      if (networkMode.startsWith('container:')) throw new InvalidParameterError(`network mode ${networkMode} is not supported by berth yet`);
+      throw new NotFoundError(`network ${networkMode} not found`);
+    }
+    req.hostConfig.NetworkMode = networkMode === 'default' ? 'none' : networkMode === 'bridge' ? 'none' : networkMode;
+    for (const b of req.hostConfig.Binds ?? []) parseBind(b);
+    if (req.config.StopSignal) parseSignal(req.config.StopSignal);
+
+    const image = this.d.images.get(req.config.Image);
+    const config = mergeImageConfig(req.config, image.config.config);
+    const fullName = name ? normaliseContainerName(name) : this.freeRandomName();
+    const existing = this.d.store.idByName(fullName);
+    if (existing) {
+      throw new ConflictError(
+        `Conflict. The container name "${fullName}" is already in use by container "${existing}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    if (!req.hostConfig.LogConfig.Type) req.hostConfig.LogConfig.Type = 'json-file';
+    const id = randomBytes(32).toString('hex');
+    if (!config.Hostname) config.Hostname = req.hostConfig.NetworkMode === 'host' ? '' : id.slice(0, 12);
+    const entry = config.Entrypoint ?? [];
+    const cmd = config.Cmd ?? [];
+    const argv = [...entry, ...cmd];
+    const rec: ContainerRecord = {
+      id,
+      name: fullName,
+      created: new Date().toISOString(),
+      imageId: image.id,
+      imageRef: req.config.Image,
+      config,
+      hostConfig: req.hostConfig,
+      state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+      restartCount: 0,
+      path: argv[0],
+      args: argv.slice(1),
+    };
+    await mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 });
+    try {
+      await this.d.snapshots.prepare(id, image.id);
+      this.d.store.insert(rec);
+    } catch (err) {
+      await this.d.snapshots.remove(id).catch(() => undefined);
+      await rm(this.bundleDir(id), { recursive: true, force: true });
+      if (String(err).includes('UNIQUE constraint failed: containers.name')) {
+        throw new ConflictError(`Conflict. The container name "${fullName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      throw err;
+    }
+    this.emit(rec, 'create');
+    return { Id: id, Warnings: [] };
+  }
+
+  private freeRandomName(): string {
+    for (let attempt = 0; ; attempt++) {
+      const n = randomContainerName(attempt);
+      if (!this.d.store.idByName(n)) return n;
+    }
+  }
+
+  // ---- start ----
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.id, () => this.startLocked(c));
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    if (!this.d.store.get(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
+    if (c.state.Status === 'running' || c.state.Status === 'paused') throw new NotModifiedError('container already started');
+    if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.name.slice(1)} is already in progress`);
+    const bundle = this.bundleDir(c.id);
+    let created = false;
+    try {
+      const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
+      const hostNetwork = c.hostConfig.NetworkMode === 'host';
+      const etc = await writeEtcFiles(bundle, { hostname: c.config.Hostname, domainname: c.config.Domainname, hostNetwork });
+      const user = await resolveUser(rootfs, c.config.User);
+      const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+      const [h, w] = c.hostConfig.ConsoleSize;
+      const spec = buildSpec({
+        rootfs,
+        args: argv,
+        env: processEnv(c),
+        cwd: c.config.WorkingDir || '/',
+        user,
+        terminal: c.config.Tty,
+        consoleSize: c.config.Tty && h > 0 && w > 0 ? { height: h, width: w } : undefined,
+        hostname: c.config.Hostname,
+        domainname: c.config.Domainname || undefined,
+        readonlyRootfs: c.hostConfig.ReadonlyRootfs,
+        privileged: c.hostConfig.Privileged,
+        capAdd: c.hostConfig.CapAdd ?? undefined,
+        capDrop: c.hostConfig.CapDrop ?? undefined,
+        securityOpt: c.hostConfig.SecurityOpt ?? undefined,
+        network: hostNetwork ? { mode: 'host' } : { mode: 'none' },
+        etcFiles: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: hostNetwork ? undefined : etc.hostname },
+        binds: (c.hostConfig.Binds ?? []).map(parseBind),
+        cgroupsPath: cgroupsPathFor(c.id),
+      });
+      await this.d.backend.create({
+        id: c.id,
+        bundle,
+        spec,
+        logPath: this.logPath(c.id),
+        stdin: c.config.OpenStdin,
+        terminal: c.config.Tty,
+        runtime: this.d.runtimes[c.hostConfig.Runtime] ?? this.d.runtimes[this.d.defaultRuntime],
+      });
+      created = true;
+      await this.attach.connectPending(c.id, () => this.d.backend.attach(c.id), c.config);
+      await this.d.backend.start(c.id);
+      const st = await this.d.backend.status(c.id);
+      c.path = argv[0];
+      c.args = argv.slice(1);
+      c.state = { ...c.state, Status: 'running', Pid: st.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+      this.d.store.save(c);
+      this.emit(c, 'start');
+    } catch (err) {
+      const msg = errorMessage(err);
+      this.attach.failPending(c.id);
+      if (created) await this.d.backend.delete(c.id, { force: true }).catch(() => undefined);
+      await this.d.snapshots.unmount(c.id).catch(() => undefined);
+      const exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
+      c.state = { ...c.state, Status: c.state.StartedAt === ZERO_TIME ? 'created' : 'exited', Error: msg, ExitCode: exitCode };
+      if (this.d.store.get(c.id)) this.d.store.save(c);
+      if (exitCode !== 128) throw new InvalidParameterError(msg);
+      throw err instanceof SystemError ? err : new SystemError(msg);
+    }
+  }
+
+  // ---- stop / kill ----
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.get(ref);
+    if (!isRunning(c)) throw new NotModifiedError('container already stopped');
+    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    const exited = this.nextExit(c.id);
+    await this.signal(c, signal).catch((err) => this.d.logger.warn({ err, id: c.id }, 'stop signal failed'));
+    const gracefully = timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000);
+    if (!gracefully && isRunning(c)) {
+      await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL failed'));
+      await exited;
+    }
+    this.emit(c, 'stop');
+  }
+
+  async kill(ref: string, signalName?: string): Promise<void> {
+    const c = this.get(ref);
+    const signal = parseSignal(signalName || 'SIGKILL');
+    if (!isRunning(c)) throw new ConflictError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
+    const exited = signal === 9 ? this.nextExit(c.id) : undefined;
+    await this.signal(c, signal);
+    // moby waits for a SIGKILLed container to be gone before answering.
+    if (exited) await raceTimeout(exited, 10_000);
+  }
+
+  private async signal(c: ContainerRecord, signal: number): Promise<void> {
+    this.emit(c, 'kill', { signal: String(signal) });
+    await this.d.backend.kill(c.id, signal);
+  }
+
+  // ---- wait ----
+
+  /** Validates now (throws before the caller flushes headers), returns the promise of the result. */
+  waiter(ref: string, condition: string): () => Promise<WaitResult> {
+    if (!['not-running', 'next-exit', 'removed', ''].includes(condition)) {
+      throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    }
+    const c = this.get(ref);
+    const cond = (condition || 'not-running') as WaitCondition;
+    const result = (): WaitResult => ({ StatusCode: c.state.ExitCode });
+    if (cond === 'not-running' && !isRunning(c)) return async () => result();
+    const removed = new Promise<void>((resolve) => this.signals.once(`removed:${c.id}`, resolve));
+    if (cond === 'removed') return () => removed.then(result);
+    const exit = new Promise<void>((resolve) => this.signals.once(`exit:${c.id}`, resolve));
+    return () => Promise.race([exit, removed]).then(result);
+  }
+
+  private nextExit(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.signals.off(`exit:${id}`, done);
+        this.signals.off(`removed:${id}`, done);
+        resolve();
+      };
+      this.signals.on(`exit:${id}`, done);
+      this.signals.on(`removed:${id}`, done);
+    });
+  }
+
+  // ---- attach ----
+
+  /** Output of the container's next (or current) run, and stdin when asked for; see AttachHub. */
+  async attachStreams(ref: string, opts: AttachOptions, sink: AttachSink): Promise<void> {
+    const c = this.get(ref);
+    if (opts.stdin && !c.config.OpenStdin) opts = { ...opts, stdin: null };
+    if (isRunning(c)) {
+      await this.attach.connectNow(c.id, () => this.d.backend.attach(c.id), c.config, opts, sink);
+    } else {
+      this.attach.addPending(c.id, c.config, opts, sink);
+    }
+  }
+
+  /** The container's log, as `docker logs` reads it; follow ends once the running container exits. */
+  logs(ref: string, opts: Omit<ReadLogsOptions, 'stopped'>): { tty: boolean; entries: AsyncIterable<LogEntry> } {
+    const c = this.get(ref);
+    const stopped = isRunning(c) ? this.nextExit(c.id) : Promise.resolve();
+    return { tty: c.config.Tty, entries: readLogs(this.logPath(c.id), { ...opts, stopped }) };
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (!isRunning(c)) throw new ConflictError(`cannot resize container ${c.id}: container is not running`);
+    await this.d.backend.resize(c.id, height, width);
+  }
+
+  // ---- exit ----
+
+  private async handleExit(exit: TaskExit): Promise<void> {
+    await this.lock.run(exit.id, async () => {
+      const c = this.d.store.get(exit.id);
+      if (!c) return;
+      if (c.state.Status !== 'running' && c.state.Status !== 'paused') return;
+      await this.d.backend.delete(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'runtime delete failed'));
+      await this.d.snapshots.unmount(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'unmount failed'));
+      c.state = {
+        ...c.state,
+        Status: 'exited',
+        Pid: 0,
+        ExitCode: exit.exitCode,
+        OOMKilled: exit.oomKilled,
+        FinishedAt: exit.finishedAt.toISOString(),
+      };
+      this.d.store.save(c);
+      if (exit.oomKilled) this.emit(c, 'oom');
+      const started = Date.parse(c.state.StartedAt);
+      const execDuration = Number.isFinite(started) ? String(Math.max(0, Math.round((exit.finishedAt.getTime() - started) / 1000))) : '0';
+      this.emit(c, 'die', { exitCode: String(exit.exitCode), execDuration });
+      this.signals.emit(`exit:${c.id}`);
+    });
+    const c = this.d.store.get(exit.id);
+    if (c?.hostConfig.AutoRemove && c.state.Status === 'exited') {
+      await this.remove(c.id, { force: false, volumes: true }).catch((err) => {
+        if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) this.d.logger.error({ err, id: c.id }, 'auto-remove failed');
+      });
+    }
+  }
+
+  // ---- remove ----
+
+  async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
+    if (isRunning(c)) {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
+      }
+      const exited = this.nextExit(c.id);
+      await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL before remove failed'));
+      if (!(await raceTimeout(exited, 15_000))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
+    }
+    await this.lock.run(c.id, async () => {
+      if (!this.d.store.get(c.id)) throw new NotFoundError(`No such container: ${ref}`);
+      if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
+      if (isRunning(c)) throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
+      const previous = c.state.Status;
+      c.state.Status = 'removing';
+      try {
+        await this.d.backend.delete(c.id, { force: true });
+        await this.d.snapshots.remove(c.id);
+        await rm(this.bundleDir(c.id), { recursive: true, force: true });
+        this.d.store.delete(c.id);
+      } catch (err) {
+        c.state.Status = previous;
+        throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);
+      }
+      this.attach.failPending(c.id);
+      this.emit(c, 'destroy');
+      this.signals.emit(`removed:${c.id}`);
+    });
+  }
+
+  // ---- daemon start ----
+
+  /** Reconcile rows with what the shim and runtime say after a daemon (re)start. */
+  async recover(): Promise<void> {
+    const all = this.d.store.all();
+    const live = all.filter((c) => isRunning(c)).map((c) => c.id);
+    const statuses = await this.d.backend.recover(live);
+    for (const c of all) {
+      if (c.state.Status === 'removing') {
+        c.state.Status = 'dead';
+        this.d.store.save(c);
+        continue;
+      }
+      if (!isRunning(c)) {
+        await this.d.snapshots.unmount(c.id).catch(() => undefined);
+        continue;
+      }
+      const st = statuses.get(c.id);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        if (st.pid && st.pid !== c.state.Pid) {
+          c.state.Pid = st.pid;
+          this.d.store.save(c);
+        }
+        continue;
+      }
+      const exit: TaskExit = st?.exit ?? { id: c.id, exitCode: 255, oomKilled: false, finishedAt: new Date() };
+      if (!st?.exit) this.d.logger.warn({ id: c.id }, 'container vanished while the daemon was down; marking it exited (255)');
+      await this.handleExit(exit);
+    }
+    // Snapshots of containers that no longer have rows (a crash between steps of create/remove).
+    const known = new Set(this.d.store.all().map((c) => c.id));
+    for (const id of await this.d.snapshots.list()) {
+      if (!known.has(id)) await this.d.snapshots.remove(id).catch((err) => this.d.logger.warn({ err, id }, 'orphan snapshot removal failed'));
+    }
+  }
+
+  private emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.emit('container', action, c.id, {
+      ...c.config.Labels,
+      image: c.imageRef,
+      name: c.name.slice(1),
+      ...extra,
+    });
+  }
+}
+
+export function isRunning(c: ContainerRecord): boolean {
+  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** moby's CreateDaemonEnvironment: PATH and HOSTNAME (and TERM for a TTY), overridden by Config.Env. */
+function processEnv(c: ContainerRecord): string[] {
+  const env = new Map<string, string>();
+  const hasPath = c.config.Env.some((e) => e.startsWith('PATH='));
+  if (!hasPath) env.set('PATH', `PATH=${DEFAULT_PATH}`);
+  env.set('HOSTNAME', `HOSTNAME=${c.config.Hostname || ''}`);
+  if (c.config.Tty) env.set('TERM', 'TERM=xterm');
+  for (const e of c.config.Env) {
+    const k = e.split('=')[0];
+    env.set(k, e.includes('=') ? e : `${e}=`);
+  }
+  return [...env.values()];
+}
+
+async function raceTimeout(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,105 @@
+// The engine: everything dockerd does below its HTTP layer, assembled from the stores and services.
+import Database from 'better-sqlite3';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import { ImageService } from '../images/image-service.js';
+import { Snapshotter } from '../images/snapshotter.js';
+import { ConmonBackend } from '../runtime/conmon-backend.js';
+import type { RuntimeHandler } from '../runtime/task-backend.js';
+import { ContainerStore } from './container-store.js';
+import { ContainerService } from './containers.js';
+import type { DaemonConfig } from './daemon-config.js';
+import { DataRootLock } from './data-root-lock.js';
+import { EventBus } from './events.js';
+import { systemInfo, versionInfo } from './system-info.js';
+
+export class Engine {
+  readonly startedAt = new Date();
+
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly events: EventBus,
+    readonly logger: Logger,
+    private readonly lock: DataRootLock,
+    private readonly db: Database.Database,
+    readonly images: ImageService,
+    readonly containers: ContainerService,
+    private readonly backend: ConmonBackend,
+  ) {}
+
+  static async open(config: DaemonConfig, logger: Logger): Promise<Engine> {
+    mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });
+    mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
+    mkdirSync(join(config.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
+    const lock = DataRootLock.acquire(config.dataRoot);
+    const db = new Database(join(config.dataRoot, 'berth.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const runtimes = resolveRuntimes(config.runtimes);
+    const images = new ImageService({ db, root: config.dataRoot, logger: logger.child({ layer: 'images' }) });
+    const snapshots = new Snapshotter({ root: config.dataRoot, images });
+    const backend = new ConmonBackend({ execRoot: config.execRoot, logger: logger.child({ layer: 'runtime' }) });
+    const store = new ContainerStore(db);
+    const events = new EventBus();
+    const containers = new ContainerService({
+      store,
+      images,
+      snapshots,
+      backend,
+      events,
+      logger: logger.child({ layer: 'engine' }),
+      dataRoot: config.dataRoot,
+      runtimes,
+      defaultRuntime: config.defaultRuntime,
+    });
+    const engine = new Engine(config, events, logger, lock, db, images, containers, backend);
+    images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));
+    await containers.recover();
+    return engine;
+  }
+
+  info() {
+    return systemInfo({
+      containers: this.containers.list(),
+      imageCount: this.images.list().length,
+      dataRoot: this.config.dataRoot,
+      execRoot: this.config.execRoot,
+      runtimes: this.config.runtimes,
+      defaultRuntime: this.config.defaultRuntime,
+      startedAt: this.startedAt,
+    });
+  }
+
+  version() {
+    return versionInfo();
+  }
+
+  /** Daemon shutdown: containers keep running under their shims; the next start reconciles them. */
+  async close(): Promise<void> {
+    await this.backend.close();
+    this.db.close();
+    this.lock.release();
+  }
+}
+
+function resolveRuntimes(runtimes: Record<string, RuntimeHandler>): Record<string, RuntimeHandler> {
+  const out: Record<string, RuntimeHandler> = {};
+  for (const [name, r] of Object.entries(runtimes)) out[name] = { ...r, path: which(r.path) ?? r.path };
+  return out;
+}
+
+function which(bin: string): string | undefined {
+  if (isAbsolute(bin)) return bin;
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/local/sbin', '/usr/sbin', '/sbin']);
+  for (const d of dirs) {
+    const p = join(d, bin);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
