@@ -21,6 +21,11 @@ export interface CreateTaskOptions {
   logPath: string;
   /** Keep a stdin pipe open to the container (Config.OpenStdin). */
   stdin: boolean;
+  /**
+   * Config.StdinOnce: the container's stdin closes when an attach connection ends (stdin.end()
+   * or close()). Default true. With false, stdin stays open across attaches.
+   */
+  stdinOnce?: boolean;
   /** Allocate a pseudo-terminal (Config.Tty). */
   terminal: boolean;
   runtime: RuntimeHandler;

@@ -1,0 +1,348 @@
+// TaskBackend on conmon + an OCI runtime (runc). One conmon per container: it runs
+// `runc create`, holds stdio, writes the k8s-file log and the exit file, and outlives berth.
+import { spawn } from 'node:child_process';
+import { constants, mkdirSync } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
+import { attachConmon } from './conmon-attach.js';
+import { conmonArgs, type TaskPaths } from './conmon-args.js';
+import { ExitWatcher, readExit } from './exit-watcher.js';
+import { Runc, runtimeErrorText } from './runc.js';
+import type {
+  CreateTaskOptions,
+  RuntimeHandler,
+  TaskAttach,
+  TaskBackend,
+  TaskExit,
+  TaskStatus,
+} from './task-backend.js';
+
+export interface RuntimeLogger {
+  debug(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+export interface ConmonBackendOptions {
+  /** berth's exec-root (/run/berth): runc state, exit files, per-task conmon files. */
+  execRoot: string;
+  logger: RuntimeLogger;
+  conmonPath?: string;
+}
+
+/** What berth must remember about a task to drive it after a daemon restart. */
+interface TaskRecord {
+  id: string;
+  bundle: string;
+  runtime: RuntimeHandler;
+  stdin: boolean;
+  terminal: boolean;
+}
+
+export class ConmonBackend implements TaskBackend {
+  private readonly execRoot: string;
+  private readonly exitDir: string;
+  private readonly tasksDir: string;
+  private readonly conmonPath: string;
+  private readonly logger: RuntimeLogger;
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly runtimes = new Map<string, Runc>();
+  private readonly exits: ExitWatcher;
+  private watchStarting: Promise<void> | undefined;
+
+  constructor(opts: ConmonBackendOptions) {
+    this.execRoot = opts.execRoot;
+    this.exitDir = join(opts.execRoot, 'exits');
+    this.tasksDir = join(opts.execRoot, 'tasks');
+    this.conmonPath = opts.conmonPath ?? '/usr/bin/conmon';
+    this.logger = opts.logger;
+    // Startup path: plain sync mkdir is fine here.
+    mkdirSync(this.exitDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.tasksDir, { recursive: true, mode: 0o700 });
+    this.exits = new ExitWatcher({
+      exitDir: this.exitDir,
+      taskDir: (id) => this.taskDir(id),
+      onError: (err) => this.logger.warn({ err }, 'exit watcher'),
+    });
+  }
+
+  private taskDir(id: string): string {
+    return join(this.tasksDir, id);
+  }
+
+  private paths(id: string, bundle: string, logPath: string): TaskPaths {
+    const taskDir = this.taskDir(id);
+    return {
+      bundle,
+      taskDir,
+      exitDir: this.exitDir,
+      containerPidFile: join(bundle, 'pidfile'),
+      conmonPidFile: join(taskDir, 'conmon.pid'),
+      logPath,
+    };
+  }
+
+  /** One runc state root per runtime handler, all under the exec-root. */
+  private runtimeFor(handler: RuntimeHandler): Runc {
+    let runc = this.runtimes.get(handler.name);
+    if (!runc) {
+      const root = handler.name === 'runc' ? join(this.execRoot, 'runc') : join(this.execRoot, 'runtimes', handler.name);
+      runc = new Runc(handler.path, root, handler.args);
+      this.runtimes.set(handler.name, runc);
+    }
+    return runc;
+  }
+
+  private async record(id: string): Promise<TaskRecord> {
+    let task = this.tasks.get(id);
+    if (!task) {
+      try {
+        task = JSON.parse(await readFile(join(this.taskDir(id), 'task.json'), 'utf8')) as TaskRecord;
+      } catch {
+        throw new NotFoundError(`no such task: ${id}`);
+      }
+      this.tasks.set(id, task);
+    }
+    return task;
+  }
+
+  private ensureWatching(): Promise<void> {
+    this.watchStarting ??= this.exits.start().catch((err) => {
+      this.watchStarting = undefined;
+      throw err;
+    });
+    return this.watchStarting;
+  }
+
+  async create(opts: CreateTaskOptions): Promise<{ pid: number }> {
+    const { id, bundle } = opts;
+    const runc = this.runtimeFor(opts.runtime);
+    const paths = this.paths(id, bundle, opts.logPath);
+    const task: TaskRecord = { id, bundle, runtime: opts.runtime, stdin: opts.stdin, terminal: opts.terminal };
+    const watching = this.ensureWatching();
+    await Promise.all([
+      mkdir(paths.taskDir, { recursive: true, mode: 0o700 }),
+      writeFile(join(bundle, 'config.json'), JSON.stringify(opts.spec)),
+      rm(join(this.exitDir, id), { force: true }),
+      watching,
+    ]);
+    this.exits.forget(id);
+    await writeFile(join(paths.taskDir, 'task.json'), JSON.stringify(task));
+    this.tasks.set(id, task);
+
+    const args = conmonArgs({
+      id,
+      runtime: opts.runtime,
+      runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
+      paths,
+      stdin: opts.stdin,
+      stdinOnce: opts.stdinOnce ?? true,
+      terminal: opts.terminal,
+    });
+    try {
+      const pid = await this.spawnConmon(args);
+      return { pid };
+    } catch (err) {
+      await this.cleanup(id, runc).catch((cleanupErr) => this.logger.warn({ err: cleanupErr, id }, 'cleanup after failed create'));
+      throw err;
+    }
+  }
+
+  /** Spawn conmon and wait for its first sync message: the container pid, or runc's error. */
+  private spawnConmon(args: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.conmonPath, args, {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+        env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+      });
+      const stderr = child.stdio[2] as Readable;
+      const sync = child.stdio[3] as Readable;
+      const start = child.stdio[4] as unknown as NodeJS.WritableStream & { destroy(): void };
+      let errText = '';
+      let syncText = '';
+      let settled = false;
+      const finish = (err: Error | null, pid?: number) => {
+        if (settled) return;
+        settled = true;
+        sync.destroy();
+        stderr.destroy();
+        start.destroy();
+        child.unref();
+        if (err) reject(err);
+        else resolve(pid!);
+      };
+      child.on('error', (err) => finish(new SystemError(`starting conmon: ${err.message}`)));
+      stderr.on('data', (d: Buffer) => (errText += d.toString()));
+      stderr.on('error', () => {});
+      sync.on('error', () => {});
+      sync.on('data', (d: Buffer) => {
+        syncText += d.toString();
+        const nl = syncText.indexOf('\n');
+        if (nl < 0) return;
+        let msg: { data?: number; message?: string };
+        try {
+          msg = JSON.parse(syncText.slice(0, nl)) as typeof msg;
+        } catch {
+          finish(new SystemError(`conmon sent an unreadable sync message: ${syncText.slice(0, nl)}`));
+          return;
+        }
+        if (typeof msg.data === 'number' && msg.data > 0) finish(null, msg.data);
+        else finish(new SystemError(`OCI runtime create failed: ${runtimeErrorText(msg.message ?? '') || 'unknown error'}`));
+      });
+      sync.on('end', () => {
+        // No sync line: conmon died before running the runtime (bad flags, missing binary...).
+        setImmediate(() => finish(new SystemError(`conmon failed: ${errText.trim() || 'no sync message'}`)));
+      });
+      // Nothing to do between spawn and runtime create (no cgroup to move conmon into): let it go.
+      start.write('0');
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    const task = await this.record(id);
+    try {
+      await this.runtimeFor(task.runtime).start(id);
+    } catch (err) {
+      throw new SystemError(`OCI runtime start failed: ${errorMessage(err)}`);
+    }
+  }
+
+  async kill(id: string, signal: string | number): Promise<void> {
+    const task = await this.record(id);
+    try {
+      await this.runtimeFor(task.runtime).kill(id, typeof signal === 'string' ? signal.replace(/^SIG/i, '') : signal);
+    } catch (err) {
+      if (/not running|process already finished/i.test(errorMessage(err))) {
+        throw new ConflictError(`container ${id} is not running`);
+      }
+      throw err;
+    }
+  }
+
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    let task: TaskRecord;
+    try {
+      task = await this.record(id);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        await rm(join(this.exitDir, id), { force: true });
+        return;
+      }
+      throw err;
+    }
+    const runc = this.runtimeFor(task.runtime);
+    if (!opts.force) {
+      const state = await runc.state(id);
+      if (state && (state.status === 'running' || state.status === 'paused')) {
+        throw new ConflictError(`container ${id} is ${state.status}: stop it before deleting it`);
+      }
+    }
+    await this.cleanup(id, runc);
+  }
+
+  /** runc delete --force, wait for conmon to go, report its exit, remove berth's files. */
+  private async cleanup(id: string, runc: Runc): Promise<void> {
+    await runc.delete(id, true);
+    const conmonPid = await this.conmonPid(id);
+    if (conmonPid) await waitForExit(conmonPid, 5000);
+    const exit = await readExit(this.exitDir, this.taskDir(id), id);
+    if (exit && this.exits.watching) this.exits.report(exit);
+    await Promise.all([rm(this.taskDir(id), { recursive: true, force: true }), rm(join(this.exitDir, id), { force: true })]);
+    this.tasks.delete(id);
+  }
+
+  async attach(id: string): Promise<TaskAttach> {
+    const task = await this.record(id);
+    return attachConmon(task.bundle, task.stdin);
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const task = await this.record(id);
+    let ctl;
+    try {
+      // Non-blocking: a FIFO without a reader (conmon gone) must fail, not hang.
+      ctl = await open(join(task.bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      throw new ConflictError(`cannot resize container ${id}: ${errorMessage(err)}`);
+    }
+    try {
+      await ctl.write(`1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
+    } finally {
+      await ctl.close();
+    }
+  }
+
+  onExit(listener: (exit: TaskExit) => void): void {
+    this.exits.onExit(listener);
+    void this.ensureWatching().catch((err) => this.logger.error({ err }, 'cannot watch exits'));
+  }
+
+  private async conmonPid(id: string): Promise<number> {
+    try {
+      const pid = Number.parseInt(await readFile(join(this.taskDir(id), 'conmon.pid'), 'utf8'), 10);
+      return pid > 0 && isAlive(pid) ? pid : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  async status(id: string): Promise<TaskStatus> {
+    let task: TaskRecord;
+    try {
+      task = await this.record(id);
+    } catch {
+      return { id, status: 'unknown', pid: 0 };
+    }
+    const [exit, conmonPid] = await Promise.all([
+      readExit(this.exitDir, this.taskDir(id), id),
+      this.conmonPid(id),
+    ]);
+    if (exit) return { id, status: 'stopped', pid: 0, exit };
+    const state = await this.runtimeFor(task.runtime).state(id);
+    if (!state) return { id, status: conmonPid ? 'unknown' : 'stopped', pid: 0 };
+    const status = state.status === 'creating' ? 'created' : state.status;
+    return { id, status, pid: status === 'stopped' ? 0 : state.pid };
+  }
+
+  async recover(ids: string[]): Promise<Map<string, TaskStatus>> {
+    await this.ensureWatching();
+    const result = new Map<string, TaskStatus>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const status = await this.status(id);
+        result.set(id, status);
+        if (status.exit) this.exits.report(status.exit);
+      }),
+    );
+    // Exits that land between the scan above and the watch being live.
+    await this.exits.scan();
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.watchStarting?.catch(() => undefined);
+    this.exits.close();
+    this.watchStarting = undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  while (isAlive(pid) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
