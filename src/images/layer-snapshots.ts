@@ -1,0 +1,90 @@
+// Read-only layer dirs under <root>/snapshots/layers/<chainID hex>, each holding one layer's
+// diff (whiteouts in overlayfs form), used as overlay lower dirs. A layer is unpacked into a
+// '.tmp-' dir and renamed into place only when complete, so a dir with a chainID name is
+// always whole; tmp dirs are removed at startup.
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SystemError } from '../errors.js';
+import { digestHex } from './content-store.js';
+import { applyLayer, type ApplyResult } from './unpack.js';
+import { chainIds } from './chain-id.js';
+
+const TMP_PREFIX = '.tmp-';
+
+export class LayerSnapshots {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'snapshots', 'layers');
+  }
+
+  /** Startup: create the dir, drop half-unpacked tmp dirs; returns the chain IDs present. */
+  initSync(): string[] {
+    mkdirSync(this.dir, { recursive: true });
+    const present: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith(TMP_PREFIX)) rmSync(join(this.dir, name), { recursive: true, force: true });
+      else if (/^[a-f0-9]{64}$/.test(name)) present.push(`sha256:${name}`);
+    }
+    return present;
+  }
+
+  path(chainId: string): string {
+    return join(this.dir, digestHex(chainId));
+  }
+
+  async exists(chainId: string): Promise<boolean> {
+    try {
+      return (await stat(this.path(chainId))).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Unpack `src` as the layer on top of `parentChainId` (null for the base layer). If
+   * `expectedDiffId` is given the uncompressed tar must hash to it. Returns the layer's
+   * chainID, diffID and size, and whether this call created the dir.
+   */
+  async unpack(
+    src: Readable,
+    parentChainId: string | null,
+    expectedDiffId?: string,
+  ): Promise<ApplyResult & { chainId: string; created: boolean }> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    await mkdir(tmp, { mode: 0o755 });
+    try {
+      const res = await applyLayer(src, tmp);
+      if (expectedDiffId !== undefined && res.diffId !== expectedDiffId) {
+        throw new SystemError(`failed to register layer: layer diffID ${res.diffId} does not match ${expectedDiffId} from the image config`);
+      }
+      const chainId = parentChainId === null ? res.diffId : chainIds([parentChainId, res.diffId])[1];
+      const final = this.path(chainId);
+      if (await this.exists(chainId)) {
+        await rm(tmp, { recursive: true, force: true });
+        return { ...res, chainId, created: false };
+      }
+      await rename(tmp, final);
+      return { ...res, chainId, created: true };
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async remove(chainId: string): Promise<void> {
+    // Rename first so a crash mid-delete leaves a tmp dir (cleaned at startup), never a partial layer.
+    const doomed = join(this.dir, `${TMP_PREFIX}rm-${randomBytes(8).toString('hex')}`);
+    try {
+      await rename(this.path(chainId), doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+}
