@@ -83,19 +83,21 @@ export async function attachConmon(bundle: string, withStdin: boolean): Promise<
             callback(new SystemError('attach connection is closed'));
             return;
           }
-          let pending = 0;
+          // Empty packets would read as EOF on conmon's side, so never send one.
+          const packets = Math.ceil(chunk.length / MAX_STDIN_PACKET);
+          if (packets === 0) {
+            callback();
+            return;
+          }
+          let pending = packets;
           let failed = false;
           const done = () => {
             if (--pending === 0 && !failed) callback();
           };
           try {
-            // Empty packets would read as EOF on conmon's side, so never send one.
             for (let off = 0; off < chunk.length; off += MAX_STDIN_PACKET) {
-              const end = Math.min(off + MAX_STDIN_PACKET, chunk.length);
-              pending++;
-              socket.write(chunk, off, end - off, done);
+              socket.write(chunk, off, Math.min(MAX_STDIN_PACKET, chunk.length - off), done);
             }
-            if (pending === 0) callback();
           } catch (err) {
             failed = true;
             callback(new SystemError(errorMessage(err)));
