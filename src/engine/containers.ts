@@ -25,7 +25,7 @@ import { mergeImageConfig, parseCreateRequest } from './create-request.js';
 import { writeEtcFiles } from './etc-files.js';
 import type { EventBus } from './events.js';
 import { normaliseContainerName, randomContainerName } from './names.js';
-import { readLogs, type LogEntry, type ReadLogsOptions } from './logs/read-logs.js';
+import { readLogs, type LogEntry, type ReadLogsOptions } from './logs/index.js';
 import { parseSignal } from './signals.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

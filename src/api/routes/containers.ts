@@ -7,11 +7,11 @@ import { inspectView, listView } from '../../engine/container-view.js';
 import type { AttachSink } from '../../engine/attach-hub.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { parseFilters } from '../filters.js';
+import { Filters } from '../filters.js';
 import type { HijackRequest } from '../hijack.js';
 import { boolParam, intParam } from '../query.js';
-import { apiVersionOf, versionAtLeast } from '../versioning.js';
-import { encodeFrame, StreamType } from '../stdcopy.js';
+import { apiVersionAtLeast, compareVersions } from '../versioning.js';
+import { frame, StdStream } from '../stdcopy.js';
 import { logsStream } from './logs-stream.js';
 
 type Q = Record<string, string | undefined>;
@@ -32,7 +32,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const q = request.query;
-    const filters = parseFilters(q.filters);
+    const filters = Filters.parse(q.filters);
     const list = filterContainers(containers.list(), {
       all: boolParam(q.all, false),
       limit: intParam(q.limit, 'limit') ?? -1,
@@ -78,7 +78,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post('/containers/:id/wait', async (request: IdReq, reply: FastifyReply) => {
     // Before 1.30 the condition parameter did not exist.
-    const condition = versionAtLeast(apiVersionOf(request), '1.30') ? (request.query.condition ?? '') : '';
+    const condition = apiVersionAtLeast(request, '1.30') ? (request.query.condition ?? '') : '';
     const wait = containers.waiter(request.params.id, condition);
     // docker run sends start only after these headers arrive: flush them before blocking.
     reply.hijack();
@@ -115,7 +115,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const stream = boolParam(q.stream, false);
     const logs = boolParam(q.logs, false);
     const tty = c.config.Tty;
-    const socket = upgrade(!tty && versionAtLeast(req.apiVersion, '1.42') ? MULTIPLEXED : RAW);
+    const socket = upgrade(!tty && compareVersions(req.apiVersion, '1.42') >= 0 ? MULTIPLEXED : RAW);
     const ac = new AbortController();
     socket.once('close', () => ac.abort());
     socket.on('error', () => ac.abort());
@@ -123,7 +123,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const sink: AttachSink = {
       write: (name, chunk) => {
         if (ended) return true;
-        return socket.write(tty ? chunk : encodeFrame(name === 'stdout' ? StreamType.Stdout : StreamType.Stderr, chunk));
+        return socket.write(tty ? chunk : frame(name === 'stdout' ? StdStream.Stdout : StdStream.Stderr, chunk));
       },
       onceDrain: (cb) => socket.once('drain', cb),
       // A half-close: the client reads EOF and finishes; its own half-close is not ours.

@@ -4,7 +4,7 @@ import { eventMatcher } from '../../engine/event-filter.js';
 import type { DockerEvent } from '../../engine/events.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { parseFilters } from '../filters.js';
+import { Filters } from '../filters.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -25,7 +25,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const q = request.query;
     const since = eventTime(q.since, 'since');
     const until = eventTime(q.until, 'until');
-    const filters = parseFilters(q.filters);
+    const filters = Filters.parse(q.filters);
     const match = eventMatcher(new Map(filters.keys().map((k) => [k, filters.get(k)])));
     reply.hijack();
     const res = reply.raw;

@@ -6,10 +6,10 @@ import { familiar } from '../../images/reference.js';
 import type { ImageRecord, RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { parseFilters } from '../filters.js';
+import { Filters } from '../filters.js';
 import { openJsonStream } from '../json-stream.js';
 import { boolParam } from '../query.js';
-import { rawBody } from '../body.js';
+import { rawBody, rawBodyRoute } from '../body.js';
 
 type Q = Record<string, string | undefined>;
 type WildReq = FastifyRequest<{ Params: { '*': string }; Querystring: Q }>;
@@ -38,7 +38,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const images = ctx.engine.images;
   const containers = ctx.engine.containers;
 
-  app.post('/images/create', async (request: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) => {
+  app.post('/images/create', rawBodyRoute, async (request: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) => {
     const q = request.query;
     const stream = openJsonStream(reply);
     const ac = new AbortController();
@@ -71,7 +71,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
   });
 
-  app.post('/images/load', async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
+  app.post('/images/load', rawBodyRoute, async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
     const stream = openJsonStream(reply);
     try {
       await images.load(rawBody(request), { quiet: boolParam(request.query.quiet, false), progress: (m) => stream.send(m) });
@@ -82,7 +82,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/images/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
-    const filters = parseFilters(request.query.filters);
+    const filters = Filters.parse(request.query.filters);
     filters.validate(['reference', 'dangling', 'label', 'before', 'since', 'until']);
     const all = images.list();
     const createdOf = (ref: string) => Date.parse(images.get(ref).config.created ?? '');

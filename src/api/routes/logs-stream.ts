@@ -1,11 +1,11 @@
 // GET /containers/{id}/logs: the log file as Docker's stream (frames without a TTY, raw with one).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseLogTime } from '../../engine/logs/read-logs.js';
+import { parseLogTime } from '../../engine/logs/index.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { boolParam } from '../query.js';
-import { encodeFrame, StreamType } from '../stdcopy.js';
-import { apiVersionOf, versionAtLeast } from '../versioning.js';
+import { frame, StdStream } from '../stdcopy.js';
+import { apiVersionAtLeast } from '../versioning.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -33,7 +33,7 @@ export async function logsStream(
     follow: boolParam(q.follow, false),
     signal: ac.signal,
   });
-  const multiplexed = !tty && versionAtLeast(apiVersionOf(request), '1.42');
+  const multiplexed = !tty && apiVersionAtLeast(request, '1.42');
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'Content-Type': multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream' });
@@ -42,12 +42,12 @@ export async function logsStream(
   try {
     for await (const e of entries) {
       const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
-      const ok = res.write(tty ? data : encodeFrame(e.stream === 'stdout' ? StreamType.Stdout : StreamType.Stderr, data));
+      const ok = res.write(tty ? data : frame(e.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data));
       if (!ok && !res.destroyed) await new Promise((r) => res.once('drain', r));
       if (res.destroyed) break;
     }
   } catch (err) {
-    if (!ac.signal.aborted && !tty) res.write(encodeFrame(StreamType.SystemErr, Buffer.from(`Error grabbing logs: ${(err as Error).message}\n`)));
+    if (!ac.signal.aborted && !tty) res.write(frame(StdStream.SystemErr, Buffer.from(`Error grabbing logs: ${(err as Error).message}\n`)));
   }
   res.end();
 }
