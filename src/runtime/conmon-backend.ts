@@ -283,7 +283,7 @@ export class ConmonBackend implements TaskBackend {
   private async conmonPid(id: string): Promise<number> {
     try {
       const pid = Number.parseInt(await readFile(join(this.taskDir(id), 'conmon.pid'), 'utf8'), 10);
-      return pid > 0 && isAlive(pid) ? pid : 0;
+      return pid > 0 && (await isConmonAlive(pid)) ? pid : 0;
     } catch {
       return 0;
     }
@@ -329,19 +329,28 @@ export class ConmonBackend implements TaskBackend {
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether `pid` is a live conmon. Zombies count as dead: conmon is re-parented to PID 1 when
+ * it detaches, and some inits (this VM's among them) reap orphans only every second or two.
+ * Checking the name also guards against a recycled pid after a reboot-less daemon restart.
+ */
+async function isConmonAlive(pid: number): Promise<boolean> {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
   }
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const state = stat.slice(close + 2, close + 3);
+  return comm === 'conmon' && state !== 'Z' && state !== 'X';
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  while (isAlive(pid) && Date.now() < deadline) {
+  let delay = 1;
+  while ((await isConmonAlive(pid)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);
   }
