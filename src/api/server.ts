@@ -1,0 +1,122 @@
+// Assembles the HTTP server: versioned routing, API headers, body parsing, Docker-shaped errors,
+// hijacked streams, then the route modules.
+import { chmod, chown, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine.js';
+import { installBodyParsers } from './body.js';
+import type { ApiContext } from './context.js';
+import { JSON_CONTENT_TYPE, sendError, sendPageNotFound } from './errors.js';
+import { HijackRegistry } from './hijack.js';
+import { containerRoutes } from './routes/containers.js';
+import { eventRoutes } from './routes/events.js';
+import { imageRoutes } from './routes/images.js';
+import { systemRoutes } from './routes/system.js';
+import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from './versioning.js';
+
+/** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
+const BODY_LIMIT = 32 * 1024 * 1024;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route registered by buildServer (auto-generated HEAD routes left out). */
+export function listRoutes(app: FastifyInstance): RouteEntry[] {
+  return [...(routeTables.get(app) ?? [])];
+}
+
+export async function buildServer(opts: { engine: Engine; logger: Logger }): Promise<FastifyInstance> {
+  // Request logs only when debugging; warnings and failures always.
+  const quiet = ['debug', 'trace'].includes(opts.logger.level) ? opts.logger.level : 'warn';
+  const logger = opts.logger.child({ layer: 'api' }, { level: quiet });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    // Attach, logs -f, events and pulls live as long as they like.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 120_000,
+    rewriteUrl: stripVersionPrefix,
+    routerOptions: { ignoreTrailingSlash: true },
+    disableRequestLogging: quiet === 'warn',
+  }) as unknown as FastifyInstance;
+
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (isAutoHeadRoute(route)) return;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url ?? '' });
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    // On the raw response, so replies written after reply.hijack() carry them too.
+    setApiHeaders(reply.raw);
+    if (request.is404) return done();
+    const bad = versionError(apiVersionOf(request));
+    done(bad);
+  });
+
+  // Fastify serialises objects as `application/json; charset=utf-8`; the Go client wants the bare type.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json;')) reply.header('content-type', JSON_CONTENT_TYPE);
+    done(null, payload);
+  });
+
+  installBodyParsers(app, BODY_LIMIT);
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => sendPageNotFound(request, reply));
+  app.options('*', (_request, reply) => {
+    reply.code(200).send();
+  });
+
+  const hijack = new HijackRegistry(app, logger);
+  app.server.on('upgrade', hijack.handleUpgrade);
+
+  const ctx: ApiContext = { engine: opts.engine, logger: opts.logger, hijack };
+  systemRoutes(app, ctx);
+  containerRoutes(app, ctx);
+  imageRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  await app.ready();
+  return app;
+}
+
+/**
+ * Fastify adds a HEAD twin for every GET; those are not routes berth declares.
+ * Its twins are recognisable by the onSend handler that drops the body.
+ */
+function isAutoHeadRoute(route: RouteOptions): boolean {
+  if (route.method !== 'HEAD') return false;
+  const onSend = [route.onSend ?? []].flat() as Array<{ name?: string }>;
+  return onSend.some((fn) => fn?.name === 'headRouteOnSendHandler');
+}
+
+/**
+ * Listens on a unix socket, replacing a stale socket file; mode 0660, group `group` when it exists
+ * (else root), like dockerd's `-G docker`.
+ */
+export async function listen(app: FastifyInstance, socketPath: string, group = 'docker'): Promise<void> {
+  await rm(socketPath, { force: true });
+  await app.listen({ path: socketPath });
+  await chmod(socketPath, 0o660);
+  const gid = await groupId(group);
+  await chown(socketPath, process.getuid?.() ?? 0, gid ?? 0);
+}
+
+async function groupId(group: string): Promise<number | undefined> {
+  if (/^[0-9]+$/.test(group)) return Number(group);
+  try {
+    const { stdout } = await promisify(execFile)('getent', ['group', group]);
+    const gid = Number(stdout.split(':')[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  } catch {
+    return undefined;
+  }
+}
