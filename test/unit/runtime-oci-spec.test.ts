@@ -78,10 +78,10 @@ test('capabilities follow TweakCapabilities', () => {
 test('seccomp rules depend on capabilities', () => {
   const withAdmin = buildSpec({ ...base, capAdd: ['SYS_ADMIN'] }).linux.seccomp as { syscalls: { names: string[]; action: string }[] };
   const plain = buildSpec(base).linux.seccomp as { syscalls: { names: string[]; action: string }[] };
-  // containers-common's profile gates setns (not mount, unlike Docker's) on CAP_SYS_ADMIN.
+  // containers-common's profile gates quotactl (not mount, unlike Docker's) on CAP_SYS_ADMIN.
   const allows = (p: typeof plain, name: string) => p.syscalls.some((s) => s.action === 'SCMP_ACT_ALLOW' && s.names.includes(name));
-  assert.equal(allows(plain, 'setns'), false);
-  assert.equal(allows(withAdmin, 'setns'), true);
+  assert.equal(allows(plain, 'quotactl'), false);
+  assert.equal(allows(withAdmin, 'quotactl'), true);
   assert.equal(buildSpec({ ...base, securityOpt: ['seccomp=unconfined'] }).linux.seccomp, undefined);
   const custom = convertSeccompProfile(
     { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ name: 'chmod', action: 'SCMP_ACT_ERRNO', includes: { arches: ['nope'] } }, { names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] },
