@@ -1,0 +1,85 @@
+export const MAIN_USAGE = `
+Usage:  berth [OPTIONS] COMMAND
+
+A Docker-compatible container engine
+
+Common Commands:
+  run         Create and run a new container from an image
+  ps          List containers
+  images      List images
+  pull        Download an image from a registry
+  logs        Fetch the logs of a container
+  rm          Remove one or more containers
+  version     Show the berth version information
+  daemon      Run the berth daemon
+
+Global Options:
+  -H, --host string   Daemon socket to connect to (unix://PATH; default unix:///run/berth/berth.sock,
+                      or DOCKER_HOST when it is a unix:// address)
+  -h, --help          Print usage
+
+Run 'berth COMMAND --help' for more information on a command.
+`;
+
+export const COMMAND_USAGE: Record<string, string> = {
+  run: `
+Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image
+
+Options:
+  -d, --detach         Run container in background and print container ID
+  -e, --env list       Set environment variables
+      --name string    Assign a name to the container
+      --rm             Automatically remove the container and its associated anonymous volumes when it exits
+`,
+  ps: `
+Usage:  berth ps [OPTIONS]
+
+List containers
+
+Options:
+  -a, --all     Show all containers (default shows just running)
+  -q, --quiet   Only display container IDs
+`,
+  images: `
+Usage:  berth images [OPTIONS]
+
+List images
+
+Options:
+  -a, --all     Show all images
+  -q, --quiet   Only show image IDs
+`,
+  pull: `
+Usage:  berth pull [OPTIONS] NAME[:TAG|@DIGEST]
+
+Download an image from a registry
+`,
+  logs: `
+Usage:  berth logs [OPTIONS] CONTAINER
+
+Fetch the logs of a container
+
+Options:
+  -f, --follow         Follow log output
+      --since string   Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)
+  -n, --tail string    Number of lines to show from the end of the logs (default "all")
+  -t, --timestamps     Show timestamps
+      --until string   Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)
+`,
+  rm: `
+Usage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]
+
+Remove one or more containers
+
+Options:
+  -f, --force     Force the removal of a running container (uses SIGKILL)
+  -v, --volumes   Remove anonymous volumes associated with the container
+`,
+  version: `
+Usage:  berth version
+
+Show the berth version information
+`,
+};
