@@ -32,6 +32,17 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
 }
 
 export async function buildServer(opts: { engine: Engine; logger: Logger }): Promise<FastifyInstance> {
+  const { app, ctx } = createApiServer(opts);
+  systemRoutes(app, ctx);
+  containerRoutes(app, ctx);
+  imageRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  await app.ready();
+  return app;
+}
+
+/** The server with all of the plumbing and none of the routes (buildServer adds them; tests add their own). */
+export function createApiServer(opts: { engine: Engine; logger: Logger }): { app: FastifyInstance; ctx: ApiContext } {
   // Request logs only when debugging; warnings and failures always.
   const quiet = ['debug', 'trace'].includes(opts.logger.level) ? opts.logger.level : 'warn';
   const logger = opts.logger.child({ layer: 'api' }, { level: quiet });
@@ -44,7 +55,6 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
     keepAliveTimeout: 120_000,
     rewriteUrl: stripVersionPrefix,
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: quiet === 'warn',
   }) as unknown as FastifyInstance;
 
   const routes: RouteEntry[] = [];
@@ -78,14 +88,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
 
   const hijack = new HijackRegistry(app, logger);
   app.server.on('upgrade', hijack.handleUpgrade);
-
-  const ctx: ApiContext = { engine: opts.engine, logger: opts.logger, hijack };
-  systemRoutes(app, ctx);
-  containerRoutes(app, ctx);
-  imageRoutes(app, ctx);
-  eventRoutes(app, ctx);
-  await app.ready();
-  return app;
+  return { app, ctx: { engine: opts.engine, logger: opts.logger, hijack } };
 }
 
 /**
