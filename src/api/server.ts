@@ -43,8 +43,8 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
 
 /** The server with all of the plumbing and none of the routes (buildServer adds them; tests add their own). */
 export function createApiServer(opts: { engine: Engine; logger: Logger }): { app: FastifyInstance; ctx: ApiContext } {
-  // Request logs only when debugging; warnings and failures always.
-  const quiet = ['debug', 'trace'].includes(opts.logger.level) ? opts.logger.level : 'warn';
+  // Per-request logs only when debugging: an `info` daemon logs API warnings and failures only.
+  const quiet = opts.logger.level === 'info' ? 'warn' : opts.logger.level;
   const logger = opts.logger.child({ layer: 'api' }, { level: quiet });
   const app = Fastify({
     loggerInstance: logger,
