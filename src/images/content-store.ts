@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, SystemError } from '../errors.js';
 
@@ -44,6 +44,11 @@ export class ContentStore {
     mkdirSync(this.blobsDir, { recursive: true });
     mkdirSync(this.ingestDir, { recursive: true });
     for (const name of readdirSync(this.ingestDir)) rmSync(join(this.ingestDir, name), { recursive: true, force: true });
+  }
+
+  /** Every blob digest present (startup scan). */
+  listSync(): string[] {
+    return readdirSync(this.blobsDir).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
   blobPath(digest: string): string {
@@ -94,7 +99,6 @@ export class ContentStore {
   }
 
   async writeBuffer(data: Buffer | string, expectedDigest?: string): Promise<string> {
-    const { Readable } = await import('node:stream');
     const { digest } = await this.write(Readable.from([Buffer.from(data)]), { expectedDigest });
     return digest;
   }

@@ -1,0 +1,250 @@
+// The images layer's front: what the engine calls for pull, list, inspect, tag, rmi, load and
+// import. Lookups and rmi follow moby's daemon/images (image.go GetImage, image_delete.go).
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Readable } from 'node:stream';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
+import { ImageStore } from './image-store.js';
+import { Storage } from './storage.js';
+import { pullImage } from './pull.js';
+import { loadArchive } from './archive-load.js';
+import { importRootfs } from './import-rootfs.js';
+import { digestHex } from './content-store.js';
+import {
+  familiar,
+  familiarName,
+  familiarString,
+  isValidTag,
+  normalize,
+  parseNormalizedNamed,
+  referenceName,
+  referenceString,
+  withDefaultTag,
+  type ImageReference,
+} from './reference.js';
+import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, ProgressFn, RegistryAuth } from './types.js';
+
+export interface ImageServiceOptions {
+  db: Database;
+  /** The data-root, e.g. /var/lib/berth. */
+  root: string;
+  logger: Logger;
+}
+
+type InUse = (imageId: string) => { running: boolean; containerId: string } | null;
+
+const shortId = (id: string) => digestHex(id).slice(0, 12);
+
+export class ImageService implements ImageServiceApi {
+  readonly storage: Storage;
+  private readonly store: ImageStore;
+  private readonly listeners: ((e: ImageEvent) => void)[] = [];
+  private readonly logger: Logger;
+
+  constructor(opts: ImageServiceOptions) {
+    this.logger = opts.logger;
+    this.store = new ImageStore(opts.db);
+    this.storage = new Storage(this.store, opts.root, opts.logger);
+    this.storage.initSync();
+  }
+
+  onEvent(listener: (e: ImageEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(action: ImageEvent['action'], id: string, name: string): void {
+    for (const l of this.listeners) {
+      try {
+        l({ action, id, name });
+      } catch (err) {
+        this.logger.error({ err }, 'image event listener failed');
+      }
+    }
+  }
+
+  async pull(ref: string, opts: { auth?: RegistryAuth; platform?: string; progress: ProgressFn; signal?: AbortSignal }): Promise<ImageRecord> {
+    const parsed = normalize(ref);
+    const outcome = await pullImage(this.storage, { ref: parsed, ...opts });
+    this.emit('pull', familiarString(parsed), familiarName(parsed));
+    return this.store.get(outcome.imageId)!;
+  }
+
+  list(): ImageRecord[] {
+    return this.store.list();
+  }
+
+  /** The image ID `nameOrId` resolves to, or undefined. Throws on malformed references. */
+  private resolve(nameOrId: string): { id: string; ref?: ImageReference } | undefined {
+    if (/^sha256:[a-f0-9]{64}$/.test(nameOrId)) {
+      return this.store.get(nameOrId) ? { id: nameOrId } : undefined;
+    }
+    let ref: ImageReference | undefined;
+    if (!/^[a-f0-9]{64}$/.test(nameOrId)) {
+      ref = withDefaultTag(parseNormalizedNamed(nameOrId));
+      const id = this.store.resolveRef(referenceString(ref));
+      if (id !== undefined) return { id, ref };
+    }
+    const hex = nameOrId.startsWith('sha256:') ? nameOrId.slice(7) : nameOrId;
+    if (/^[a-f0-9]+$/.test(hex)) {
+      const ids = this.store.idsWithPrefix(hex);
+      if (ids.length === 1) return { id: ids[0] };
+    }
+    return undefined;
+  }
+
+  private notFound(nameOrId: string): NotFoundError {
+    let shown = nameOrId;
+    try {
+      if (!nameOrId.startsWith('sha256:') && !/^[a-f0-9]{64}$/.test(nameOrId)) shown = familiarString(withDefaultTag(parseNormalizedNamed(nameOrId)));
+    } catch {
+      // keep the string as given
+    }
+    return new NotFoundError(`No such image: ${shown}`);
+  }
+
+  get(nameOrId: string): ImageRecord {
+    const r = this.resolve(nameOrId);
+    if (r === undefined) throw this.notFound(nameOrId);
+    return this.store.get(r.id)!;
+  }
+
+  tag(nameOrId: string, repo: string, tag?: string): void {
+    const img = this.get(nameOrId);
+    const parsed = parseNormalizedNamed(repo);
+    if (parsed.digest !== undefined) throw new InvalidParameterError('refusing to create a tag with a digest reference');
+    let target: ImageReference = parsed;
+    if (tag !== undefined && tag !== '') {
+      if (!isValidTag(tag)) throw new InvalidParameterError(`invalid tag format`);
+      target = { ...parsed, tag };
+    }
+    target = withDefaultTag(target);
+    const full = referenceString(target);
+    this.store.transaction(() => this.store.setRef(full, img.id, 'tag'));
+    this.emit('tag', img.id, familiarString(target));
+  }
+
+  remove(nameOrId: string, opts: { force?: boolean; noprune?: boolean; inUse: InUse }): ImageDeleteItem[] {
+    const resolved = this.resolve(nameOrId);
+    if (resolved === undefined) throw this.notFound(nameOrId);
+    const imgId = resolved.id;
+    const force = opts.force === true;
+    const records: ImageDeleteItem[] = [];
+    const isIdPrefix = imgId.startsWith(nameOrId) || digestHex(imgId).startsWith(nameOrId);
+    let quiet = false;
+
+    if (!isIdPrefix && resolved.ref !== undefined) {
+      const ref = resolved.ref;
+      if (!force) {
+        const c = opts.inUse(imgId);
+        if (c !== null) {
+          throw new ConflictError(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${c.containerId.slice(0, 12)} is using its referenced image ${shortId(imgId)}`);
+        }
+      }
+      const refStr = referenceString(ref);
+      this.store.transaction(() => this.store.deleteRef(refStr));
+      records.push({ Untagged: familiarString(ref) });
+      this.emit('untag', imgId, imgId);
+      let remaining = this.store.refsOf(imgId);
+      if (ref.digest === undefined) {
+        // The last tag of a repository takes that repository's digest references with it.
+        const name = referenceName(ref);
+        const sameRepoTag = remaining.some((r) => r.kind === 'tag' && referenceName(parseNormalizedNamed(r.ref)) === name);
+        if (!sameRepoTag) {
+          for (const r of remaining) {
+            if (r.kind === 'digest' && referenceName(parseNormalizedNamed(r.ref)) === name) {
+              this.store.transaction(() => this.store.deleteRef(r.ref));
+              records.push({ Untagged: familiar(r.ref) });
+            }
+          }
+          remaining = this.store.refsOf(imgId);
+        }
+      }
+      if (remaining.length > 0) return records;
+      quiet = true;
+    } else {
+      const refs = this.store.refsOf(imgId);
+      if (isSingleReference(refs)) {
+        const c = opts.inUse(imgId);
+        if (c !== null && (c.running || !force)) throw deleteConflict(imgId, c.running, c.running ? `image is being used by running container ${c.containerId.slice(0, 12)}` : `image is being used by stopped container ${c.containerId.slice(0, 12)}`);
+        for (const r of refs) {
+          this.store.transaction(() => this.store.deleteRef(r.ref));
+          records.push({ Untagged: familiar(r.ref) });
+          this.emit('untag', imgId, imgId);
+        }
+      }
+    }
+
+    // imageDeleteHelper
+    const c = opts.inUse(imgId);
+    let conflict: ConflictError | undefined;
+    if (c?.running) conflict = deleteConflict(imgId, true, `image is being used by running container ${c.containerId.slice(0, 12)}`);
+    else if (!force && this.store.refsOf(imgId).length > 0) conflict = deleteConflict(imgId, false, 'image is referenced in multiple repositories');
+    else if (!force && c !== null) conflict = deleteConflict(imgId, false, `image is being used by stopped container ${c.containerId.slice(0, 12)}`);
+    if (conflict !== undefined) {
+      // After untagging by name, a used image silently stays (dangling), as in moby.
+      if (quiet) return records;
+      throw conflict;
+    }
+    for (const r of this.store.refsOf(imgId)) {
+      records.push({ Untagged: familiar(r.ref) });
+      this.emit('untag', imgId, imgId);
+    }
+    const { orphanChains, orphanBlobs } = this.store.transaction(() => this.store.deleteImage(imgId));
+    this.emit('delete', imgId, imgId);
+    records.push({ Deleted: imgId });
+    for (const chain of orphanChains) records.push({ Deleted: chain });
+    // Files go after the rows: a crash in between leaves unreferenced dirs the startup scan removes.
+    void this.storage.collect(orphanChains, orphanBlobs).catch((err) => this.logger.error({ err, imgId }, 'removing image files failed'));
+    return records;
+  }
+
+  async load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean }): Promise<ImageRecord[]> {
+    const loaded = await loadArchive(this.storage, tar, (img) => {
+      this.emit('load', img.id, img.id);
+      if (img.tags.length === 0) opts.progress({ stream: `Loaded image ID: ${img.id}\n` });
+      for (const t of img.tags) opts.progress({ stream: `Loaded image: ${familiar(t)}\n` });
+    });
+    return loaded.map((l) => this.store.get(l.id)!);
+  }
+
+  async import(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; progress: ProgressFn }): Promise<ImageRecord> {
+    let ref: string | undefined;
+    if (opts.repo) {
+      let parsed = parseNormalizedNamed(opts.repo);
+      if (opts.tag) {
+        if (!isValidTag(opts.tag)) throw new InvalidParameterError('invalid tag format');
+        parsed = { ...parsed, tag: opts.tag };
+      }
+      ref = referenceString(withDefaultTag(parsed));
+    }
+    const { id } = await importRootfs(this.storage, tar, { ref, message: opts.message, changes: opts.changes, platform: opts.platform });
+    this.emit('import', id, id);
+    opts.progress({ status: id });
+    return this.store.get(id)!;
+  }
+
+  layerDirs(imageId: string): string[] {
+    const chains = this.store.chainIdsOf(imageId);
+    if (chains.length === 0 && this.store.get(imageId) === undefined) throw new NotFoundError(`No such image: ${imageId}`);
+    return chains.map((c) => this.storage.layers.path(c)).reverse();
+  }
+}
+
+function deleteConflict(imgId: string, hard: boolean, message: string): ConflictError {
+  return new ConflictError(`conflict: unable to delete ${shortId(imgId)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${message}`);
+}
+
+/** moby's isSingleReference: at most one tag, and digest references only of that tag's repository. */
+function isSingleReference(refs: { ref: string; kind: 'tag' | 'digest' }[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  let single: string | undefined;
+  const canonical = new Set<string>();
+  for (const r of refs) {
+    const name = referenceName(parseNormalizedNamed(r.ref));
+    if (r.kind === 'digest') canonical.add(name);
+    else if (single === undefined) single = name;
+    else return false;
+  }
+  single ??= referenceName(parseNormalizedNamed(refs[0].ref));
+  return canonical.size === 1 && canonical.has(single);
+}

@@ -1,0 +1,159 @@
+// docker pull: resolve the manifest, fetch the config, download layers in parallel (3 at a
+// time, verified while streaming), unpack them in order, then record the image and its
+// references in one transaction. Progress follows moby's distribution/pull_v2.go wording.
+import { NotFoundError, SystemError } from '../errors.js';
+import { familiarName, familiarString, referenceName, referenceString, type ImageReference } from './reference.js';
+import { RegistryClient, RegistryHttpError, parsePlatform, type Descriptor } from './registry-client.js';
+import { statusMsg, throttledProgress, progressMsg } from './progress.js';
+import { digestHex } from './content-store.js';
+import { chainIds } from './chain-id.js';
+import type { Storage } from './storage.js';
+import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from './types.js';
+
+const DOWNLOAD_CONCURRENCY = 3;
+
+export interface PullRequest {
+  ref: ImageReference;
+  auth?: RegistryAuth;
+  platform?: string;
+  progress: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export interface PullOutcome {
+  imageId: string;
+  /** The image the tag pointed at before, if another (it may now be dangling). */
+  previous: string | undefined;
+  upToDate: boolean;
+}
+
+/** Docker's wording for registry errors met while resolving what to pull. */
+function translateResolveError(err: unknown, ref: ImageReference): Error {
+  if (!(err instanceof RegistryHttpError)) return err as Error;
+  const codes = err.codes;
+  if (codes.includes('NAME_UNKNOWN') || codes.includes('UNAUTHORIZED') || codes.includes('DENIED') || err.status === 401 || err.status === 403) {
+    return new NotFoundError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`);
+  }
+  if (err.status === 404) return new NotFoundError(`manifest for ${familiarString(ref)} not found: ${err.message}`);
+  return new SystemError(err.message);
+}
+
+function shortId(digest: string): string {
+  return digestHex(digest).slice(0, 12);
+}
+
+/** Run `fn` over items with at most `limit` in flight; results in order, first error wins. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<Promise<R>[]> {
+  const results: Promise<R>[] = [];
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const slot = () => new Promise<void>((resolve) => (active < limit ? (active++, resolve()) : queue.push(() => (active++, resolve()))));
+  const free = () => {
+    active--;
+    queue.shift()?.();
+  };
+  items.forEach((item, i) => {
+    const p = slot().then(() => fn(item, i)).finally(free);
+    p.catch(() => undefined);
+    results.push(p);
+  });
+  return results;
+}
+
+export async function pullImage(storage: Storage, req: PullRequest): Promise<PullOutcome> {
+  const { ref, progress, signal } = req;
+  const client = new RegistryClient(ref.domain, ref.path, req.auth ?? {}, signal);
+  await client.ping();
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  let resolved: Awaited<ReturnType<RegistryClient['resolveImage']>>;
+  try {
+    resolved = await client.resolveImage(reference, parsePlatform(req.platform));
+  } catch (err) {
+    throw translateResolveError(err, ref);
+  }
+  const { manifest } = resolved;
+  progress(statusMsg(`Pulling from ${familiarName(ref)}`, reference));
+
+  const ingest = storage.begin();
+  try {
+    const configBlob = await client.getBlob(manifest.config.digest);
+    await ingest.writeBlob(configBlob, { expectedDigest: manifest.config.digest, signal });
+    const config = JSON.parse((await storage.content.readBuffer(manifest.config.digest)).toString('utf8')) as ImageConfigFile;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) {
+      throw new SystemError(`invalid image: ${manifest.layers.length} layers in the manifest but ${diffIds.length} diff_ids in the config`);
+    }
+    const imageId = manifest.config.digest;
+    const tagRef = ref.tag !== undefined ? referenceString({ ...ref, digest: undefined }) : undefined;
+    const previous = tagRef !== undefined ? storage.store.resolveRef(tagRef) : undefined;
+
+    // Which layers are already unpacked (same chain)?
+    const chains: string[] = [];
+    const present: boolean[] = [];
+    for (let i = 0; i < diffIds.length; i++) {
+      chains.push(chainIds(diffIds.slice(0, i + 1))[i]);
+      ingest.hold(chains[i]);
+      present.push(storage.store.layer(chains[i]) !== undefined && (await storage.layers.exists(chains[i])));
+    }
+    // Like pull_v2: an image already stored needs no layer messages at all.
+    const complete = storage.store.get(imageId) !== undefined && present.every(Boolean);
+    if (!complete) manifest.layers.forEach((l, i) => progress(statusMsg(present[i] ? 'Already exists' : 'Pulling fs layer', shortId(l.digest))));
+    const toFetch = manifest.layers.map((l, i) => ({ l, i })).filter(({ i }) => !present[i]);
+    toFetch.slice(DOWNLOAD_CONCURRENCY).forEach(({ l }) => progress(statusMsg('Waiting', shortId(l.digest))));
+
+    const downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l }: { l: Descriptor }) => {
+      const id = shortId(l.digest);
+      if (l.urls?.length) throw new SystemError(`layer ${l.digest} has foreign URLs, which berth does not fetch`);
+      const body = await client.getBlob(l.digest);
+      await ingest.writeBlob(body, { expectedDigest: l.digest, expectedSize: l.size, signal, onProgress: throttledProgress(progress, 'Downloading', id, l.size) });
+      progress(statusMsg('Verifying Checksum', id));
+      progress(statusMsg('Download complete', id));
+    });
+    const byIndex = new Map<number, Promise<void>>();
+    toFetch.forEach(({ i }, k) => byIndex.set(i, downloads[k]));
+
+    let parent: string | null = null;
+    let size = 0;
+    for (let i = 0; i < manifest.layers.length; i++) {
+      const l = manifest.layers[i];
+      if (!present[i]) {
+        await byIndex.get(i);
+        const id = shortId(l.digest);
+        progress(progressMsg('Extracting', id, 0, l.size));
+        const row = await ingest.unpackBlob(l.digest, parent, diffIds[i]);
+        progress(progressMsg('Extracting', id, l.size, l.size));
+        progress(statusMsg('Pull complete', id));
+        size += row.size;
+      } else {
+        size += storage.store.layer(chains[i])?.size ?? 0;
+      }
+      parent = chains[i];
+    }
+    await Promise.all(downloads);
+
+    await ingest.writeBuffer(resolved.manifestBody, resolved.manifestDigest);
+    const repoDigest = `${referenceName(ref)}@${resolved.digest}`;
+    const upToDate = previous === imageId;
+    ingest.commit(
+      {
+        id: imageId,
+        config,
+        manifestDigest: resolved.manifestDigest,
+        chainIds: chains,
+        blobs: [manifest.config.digest, resolved.manifestDigest, ...manifest.layers.map((l) => l.digest)],
+        size,
+      },
+      () => {
+        if (tagRef !== undefined) storage.store.setRef(tagRef, imageId, 'tag');
+        storage.store.setRef(repoDigest, imageId, 'digest');
+      },
+    );
+    progress(statusMsg(`Digest: ${resolved.digest}`));
+    progress(statusMsg(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`));
+    return { imageId, previous: upToDate ? undefined : previous, upToDate };
+  } finally {
+    await ingest.end();
+  }
+}
+
+export type { ImageRecord };
