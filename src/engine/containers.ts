@@ -211,22 +211,22 @@ export class ContainerService {
         binds: (c.hostConfig.Binds ?? []).map(parseBind),
         cgroupsPath: cgroupsPathFor(c.id),
       });
-      await this.d.backend.create({
+      const { pid } = await this.d.backend.create({
         id: c.id,
         bundle,
         spec,
         logPath: this.logPath(c.id),
         stdin: c.config.OpenStdin,
+        stdinOnce: c.config.StdinOnce,
         terminal: c.config.Tty,
         runtime: this.d.runtimes[c.hostConfig.Runtime] ?? this.d.runtimes[this.d.defaultRuntime],
       });
       created = true;
       await this.attach.connectPending(c.id, () => this.d.backend.attach(c.id), c.config);
       await this.d.backend.start(c.id);
-      const st = await this.d.backend.status(c.id);
       c.path = argv[0];
       c.args = argv.slice(1);
-      c.state = { ...c.state, Status: 'running', Pid: st.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+      c.state = { ...c.state, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.d.store.save(c);
       this.emit(c, 'start');
     } catch (err) {

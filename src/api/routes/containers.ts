@@ -120,6 +120,10 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     socket.once('close', () => ac.abort());
     socket.on('error', () => ac.abort());
     let ended = false;
+    // The registry closes the connection when this handler returns: stay until output is over.
+    let sessionOver!: () => void;
+    const over = new Promise<void>((resolve) => (sessionOver = resolve));
+    ac.signal.addEventListener('abort', () => sessionOver(), { once: true });
     const sink: AttachSink = {
       write: (name, chunk) => {
         if (ended) return true;
@@ -131,6 +135,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (ended) return;
         ended = true;
         socket.end();
+        sessionOver();
       },
     };
     if (logs) {
@@ -143,5 +148,6 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     if (!stdin) socket.resume();
     await containers.attachStreams(c.id, { stdin: stdin ? socket : null, stdout, stderr, signal: ac.signal }, sink);
+    await over;
   });
 }
