@@ -72,7 +72,8 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     throw translateResolveError(err, ref);
   }
   const { manifest } = resolved;
-  progress(statusMsg(`Pulling from ${familiarName(ref)}`, reference));
+  // moby names the repository by its path in the registry: 'library/busybox', 'busybox' for 127.0.0.1:5000/busybox.
+  progress({ status: `Pulling from ${ref.path}`, id: reference });
 
   const ingest = storage.begin();
   try {

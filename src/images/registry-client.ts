@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { SystemError, UnauthorizedError } from '../errors.js';
 import type { RegistryAuth } from './types.js';
+import { httpSend } from './http-send.js';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -80,7 +81,8 @@ export function registryBaseUrl(domain: string): string {
 
 /** Go's net/http wording for transport errors, which users recognise from docker. */
 function transportError(method: string, url: string, err: unknown): SystemError {
-  const cause = (err as { cause?: NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string } }).cause;
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const cause = e.code !== undefined ? e : e.cause;
   const u = new URL(url);
   const hostPort = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
   let detail: string;
@@ -159,7 +161,7 @@ export class RegistryClient {
 
   private async send(method: string, url: string, headers: Record<string, string>): Promise<Response> {
     try {
-      return await fetch(url, { method, headers, redirect: 'follow', signal: this.signal });
+      return await httpSend(method, url, headers, { signal: this.signal });
     } catch (err) {
       if (this.signal?.aborted) throw err;
       throw transportError(method, url, err);
@@ -212,11 +214,12 @@ export class RegistryClient {
     return true;
   }
 
-  private async tokenRequest(url: string, init: RequestInit): Promise<Response> {
+  private async tokenRequest(url: string, init: { method: string; headers: Record<string, string>; body?: URLSearchParams }): Promise<Response> {
     try {
-      return await fetch(url, { ...init, signal: this.signal });
+      return await httpSend(init.method, url, init.headers, { body: init.body?.toString(), signal: this.signal });
     } catch (err) {
-      throw transportError(init.method ?? 'GET', url, err);
+      if (this.signal?.aborted) throw err;
+      throw transportError(init.method, url, err);
     }
   }
 

@@ -1,0 +1,52 @@
+// HTTP(S) requests with node:http rather than global fetch: fetch refuses the "bad ports" of
+// the Fetch spec (1, 6000, ...), which a registry on 127.0.0.1 may well use. Answers are
+// returned as web Responses so callers can stream or parse them alike.
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+
+const MAX_REDIRECTS = 10;
+
+function once(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(url, { method, headers, signal }, resolve);
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** Send a request, following redirects; Authorization is dropped when a redirect leaves the host. */
+export async function httpSend(method: string, url: string, headers: Record<string, string>, opts: { body?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  let current = new URL(url);
+  let hdrs = { ...headers };
+  let m = method;
+  let body = opts.body;
+  for (let hop = 0; ; hop++) {
+    const res = await once(m, current, hdrs, body, opts.signal);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if ([301, 302, 303, 307, 308].includes(status) && location !== undefined && hop < MAX_REDIRECTS) {
+      res.resume();
+      const next = new URL(location, current);
+      if (next.host !== current.host) {
+        const { Authorization: _a, authorization: _b, ...rest } = hdrs;
+        hdrs = rest;
+      }
+      if (status === 303) {
+        m = 'GET';
+        body = undefined;
+      }
+      current = next;
+      continue;
+    }
+    const h = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) for (const x of v) h.append(k, x);
+      else if (v !== undefined) h.set(k, v);
+    }
+    const noBody = status === 204 || status === 304 || m === 'HEAD';
+    if (noBody) res.resume();
+    return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: h });
+  }
+}
