@@ -1,0 +1,202 @@
+// Layer unpacking against crafted tars: nothing may land outside the layer dir, whiteouts
+// become overlayfs whiteouts, metadata survives.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { applyLayer, confinePath } from '../../src/images/unpack.js';
+import { LayerSnapshots } from '../../src/images/layer-snapshots.js';
+
+type Entry = Partial<tar.Header> & { name: string; body?: string };
+
+let base: string;
+let outside: string;
+
+async function makeTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve) => {
+    pack.on('data', (c) => {
+      chunks.push(c as Buffer);
+    });
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  for (const { body, ...h } of entries) pack.entry({ mtime: new Date(0), ...h }, body ?? '');
+  pack.finalize();
+  return done;
+}
+
+async function freshLayer(): Promise<string> {
+  const dir = await mkdtemp(join(base, 'layer-'));
+  return dir;
+}
+
+async function outsideUntouched(): Promise<void> {
+  assert.deepEqual((await readdir(outside)).sort(), ['secret']);
+  assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'keep');
+  assert.deepEqual((await readdir(base)).filter((n) => !n.startsWith('layer-') && n !== 'outside' && n !== 'snap'), []);
+}
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'berth-unpack-'));
+  outside = join(base, 'outside');
+  await mkdir(outside);
+  await writeFile(join(outside, 'secret'), 'keep');
+});
+
+after(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+test('confinePath cleans like a rooted path', () => {
+  assert.equal(confinePath('../../etc/passwd'), 'etc/passwd');
+  assert.equal(confinePath('/abs/x'), 'abs/x');
+  assert.equal(confinePath('./a/./b/../c/'), 'a/c');
+  assert.equal(confinePath('./'), '');
+  assert.equal(confinePath('..'), '');
+});
+
+test('.. and absolute names stay inside the layer', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: '../../outside/secret', body: 'pwned' },
+    { name: '../escape', body: 'x' },
+    { name: '/etc/abs', body: 'y' },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  assert.equal(await readFile(join(dir, 'outside', 'secret'), 'utf8'), 'pwned');
+  assert.equal(await readFile(join(dir, 'escape'), 'utf8'), 'x');
+  assert.equal(await readFile(join(dir, 'etc', 'abs'), 'utf8'), 'y');
+  await outsideUntouched();
+});
+
+test('no write follows a symlinked parent out of the layer', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: 'link', type: 'symlink', linkname: outside },
+    { name: 'link/secret', body: 'pwned' },
+  ]);
+  await assert.rejects(applyLayer(Readable.from([t]), dir), /symlink/);
+  await outsideUntouched();
+  const rel = await makeTar([
+    { name: 'up', type: 'symlink', linkname: '../outside' },
+    { name: 'up/new', body: 'pwned' },
+  ]);
+  await assert.rejects(applyLayer(Readable.from([rel]), await freshLayer()), /symlink/);
+  await outsideUntouched();
+});
+
+test('a file entry replaces a planted symlink instead of writing through it', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: 'f', type: 'symlink', linkname: join(outside, 'secret') },
+    { name: 'f', body: 'inside' },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  assert.ok((await lstat(join(dir, 'f'))).isFile());
+  assert.equal(await readFile(join(dir, 'f'), 'utf8'), 'inside');
+  await outsideUntouched();
+});
+
+test('hardlinks only to files inside the layer', async () => {
+  const toOutside = await makeTar([{ name: 'hl', type: 'link', linkname: '../outside/secret' }]);
+  await assert.rejects(applyLayer(Readable.from([toOutside]), await freshLayer()), /not a file inside the layer|does not exist/);
+  const viaSymlink = await makeTar([
+    { name: 'sl', type: 'symlink', linkname: outside },
+    { name: 'hl', type: 'link', linkname: 'sl/secret' },
+  ]);
+  await assert.rejects(applyLayer(Readable.from([viaSymlink]), await freshLayer()), /symlink/);
+  const dir = await freshLayer();
+  const ok = await makeTar([
+    { name: 'a', body: 'data' },
+    { name: 'b', type: 'link', linkname: 'a' },
+  ]);
+  await applyLayer(Readable.from([ok]), dir);
+  assert.equal((await stat(join(dir, 'a'))).ino, (await stat(join(dir, 'b'))).ino);
+  assert.equal((await stat(join(outside, 'secret'))).nlink, 1);
+  await outsideUntouched();
+});
+
+test('device nodes and fifos are skipped', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: 'dev/', type: 'directory', mode: 0o755 },
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 },
+    { name: 'fifo', type: 'fifo' },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  assert.deepEqual(await readdir(join(dir, 'dev')), []);
+  await assert.rejects(lstat(join(dir, 'fifo')));
+});
+
+test('whiteouts become overlayfs whiteouts and opaque dirs', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: 'etc/', type: 'directory', mode: 0o755 },
+    { name: 'etc/.wh.gone' },
+    { name: 'opaque/', type: 'directory', mode: 0o755 },
+    { name: 'opaque/.wh..wh..opq' },
+    { name: 'opaque/kept', body: 'k' },
+    { name: '.wh..wh.plnk' },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  const wh = await lstat(join(dir, 'etc', 'gone'));
+  assert.ok(wh.isCharacterDevice());
+  assert.equal(wh.rdev, 0);
+  await assert.rejects(lstat(join(dir, 'etc', '.wh.gone')));
+  const xattr = execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(dir, 'opaque')], { encoding: 'utf8' });
+  assert.equal(xattr, 'y');
+  assert.deepEqual(await readdir(join(dir, 'opaque')), ['kept']);
+  assert.deepEqual((await readdir(dir)).sort(), ['etc', 'opaque']);
+});
+
+test('ownership, modes (setuid too), mtimes and the diffID are preserved', async () => {
+  const dir = await freshLayer();
+  const mtime = new Date('2020-02-02T00:00:00Z');
+  const plain = await makeTar([
+    { name: 'bin/', type: 'directory', mode: 0o750, uid: 2, gid: 3, mtime },
+    { name: 'bin/su', body: '#!', mode: 0o4755, uid: 0, gid: 0, mtime },
+    { name: 'home/u/file', body: 'abc', mode: 0o600, uid: 1000, gid: 1000, mtime },
+    { name: 'bin/sh', type: 'symlink', linkname: 'su', uid: 5, gid: 6, mtime },
+  ]);
+  const res = await applyLayer(Readable.from([gzipSync(plain)]), dir);
+  assert.equal(res.diffId, `sha256:${createHash('sha256').update(plain).digest('hex')}`);
+  assert.equal(res.size, 5);
+  const su = await stat(join(dir, 'bin', 'su'));
+  assert.equal(su.mode & 0o7777, 0o4755);
+  assert.equal(su.mtimeMs, mtime.getTime());
+  const f = await stat(join(dir, 'home', 'u', 'file'));
+  assert.deepEqual([f.uid, f.gid, f.mode & 0o777], [1000, 1000, 0o600]);
+  const bin = await stat(join(dir, 'bin'));
+  assert.deepEqual([bin.uid, bin.gid, bin.mode & 0o777, bin.mtimeMs], [2, 3, 0o750, mtime.getTime()]);
+  const sh = await lstat(join(dir, 'bin', 'sh'));
+  assert.deepEqual([sh.uid, sh.gid], [5, 6]);
+  assert.equal(await readlink(join(dir, 'bin', 'sh')), 'su');
+});
+
+test('a failed unpack leaves no snapshot dir behind', async () => {
+  const snaps = new LayerSnapshots(join(base, 'snap'));
+  const bad = await makeTar([
+    { name: 'link', type: 'symlink', linkname: '/' },
+    { name: 'link/x', body: 'x' },
+  ]);
+  await assert.rejects(snaps.unpack(Readable.from([bad]), null));
+  assert.deepEqual(await readdir(snaps.dir), []);
+  const good = await makeTar([{ name: 'a', body: 'a' }]);
+  await assert.rejects(snaps.unpack(Readable.from([good]), null, 'sha256:' + '0'.repeat(64)), /does not match/);
+  assert.deepEqual(await readdir(snaps.dir), []);
+  const ok = await snaps.unpack(Readable.from([good]), null);
+  assert.equal(ok.created, true);
+  assert.deepEqual(await readdir(snaps.dir), [ok.chainId.slice(7)]);
+  const again = await snaps.unpack(Readable.from([good]), null);
+  assert.equal(again.created, false);
+  await snaps.remove(ok.chainId);
+  assert.deepEqual(await readdir(snaps.dir), []);
+});
