@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `berth` command: `berth daemon` runs the engine; every other subcommand is the client.
-import { runDaemon } from './daemon.js';
-import { runClient } from './client/main.js';
-
+// Each side is loaded only when used: the client never pays for (or breaks on) the daemon's modules.
 const [sub, ...rest] = process.argv.slice(2);
-const run = sub === 'daemon' ? runDaemon(rest) : runClient(process.argv.slice(2));
+const run =
+  sub === 'daemon'
+    ? import('./daemon.js').then((m) => m.runDaemon(rest))
+    : import('./client/main.js').then((m) => m.runClient(process.argv.slice(2)));
 run.then(
   (code) => process.exit(code),
   (err) => {

@@ -175,7 +175,15 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.id, () => this.startLocked(c));
+    try {
+      await this.lock.run(c.id, () => this.startLocked(c));
+    } catch (err) {
+      // moby removes an AutoRemove container whose start failed, or `docker run --rm` waits forever.
+      if (c.hostConfig.AutoRemove && !(err instanceof NotModifiedError) && this.d.store.get(c.id)) {
+        await this.remove(c.id, { force: true, volumes: true }).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'auto-remove after failed start failed'));
+      }
+      throw err;
+    }
   }
 
   private async startLocked(c: ContainerRecord): Promise<void> {
