@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BERTH_BIN = join(REPO_ROOT, 'dist', 'cli', 'berth.js');
-export const DOCKER_BIN = process.env.BERTH_TEST_DOCKER ?? '/usr/local/bin/docker';
+export const DOCKER_BIN = process.env.BERTH_TEST_DOCKER ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 export const ROOTS_RECORD = process.env.BERTH_TEST_ROOTS_RECORD ?? '/tmp/berth-e2e-roots.list';
 const FIXTURE_CACHE = '/tmp/berth-e2e-fixtures';
 
@@ -403,15 +403,17 @@ export function leakCount(l: Leaks): number {
   return l.mounts.length + l.conmons.length + l.cgroups.length + l.runcState.length + l.rows.length;
 }
 
-/** Container IDs that a daemon outside the test roots (the system one, if any) still owns. */
-async function foreignContainerIds(): Promise<Set<string>> {
+/**
+ * Container IDs owned by daemons outside `ownRoots` (the system one at /var/lib/berth, or other
+ * daemons on this machine): their conmon processes name the ID with `-c` and do not mention
+ * our roots.
+ */
+async function foreignContainerIds(ownRoots: string[]): Promise<Set<string>> {
   const ids = new Set<string>();
-  for (const dir of ['/run/berth/runc']) {
-    try {
-      for (const e of await readdir(dir)) ids.add(e);
-    } catch {
-      // no system daemon
-    }
+  try {
+    for (const e of await readdir('/run/berth/runc')) ids.add(e);
+  } catch {
+    // no system daemon
   }
   try {
     const db = new Database('/var/lib/berth/berth.db', { readonly: true, fileMustExist: true });
@@ -423,17 +425,22 @@ async function foreignContainerIds(): Promise<Set<string>> {
   } catch {
     // no system daemon state
   }
+  for (const p of await findProcesses(['-c '], 'conmon')) {
+    if (ownRoots.some((r) => p.args.includes(r))) continue;
+    const m = / -c ([0-9a-f]{64})\b/.exec(p.args);
+    if (m) ids.add(m[1]);
+  }
   return ids;
 }
 
 /**
  * What is left of a daemon's containers under these roots, without asking the daemon:
  * mounts (from /proc/self/mountinfo), conmon processes whose args mention the roots, cgroup
- * dirs berth/<id> (any not owned by the system daemon at /var/lib/berth: cgroups are not
- * named after roots, so run this only when no test daemon has containers), runc state dirs
- * and rows in the containers table of berth.db.
+ * dirs berth/<id> (any not owned by a daemon outside `ownRoots`: cgroups are not named after
+ * roots, so run this only when no test daemon has containers), runc state dirs and rows in
+ * the containers table of berth.db.
  */
-export async function leakCheck(dataRoot: string, execRoot: string): Promise<Leaks> {
+export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: string[] = [dataRoot, execRoot]): Promise<Leaks> {
   const roots = [dataRoot, execRoot];
   const under = (p: string) => roots.some((r) => p === r || p.startsWith(`${r}/`));
   const leaks: Leaks = { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [] };
@@ -446,7 +453,7 @@ export async function leakCheck(dataRoot: string, execRoot: string): Promise<Lea
 
   leaks.conmons = (await findProcesses(roots, 'conmon')).map((p) => `${p.pid}: ${p.args}`);
 
-  const foreign = await foreignContainerIds();
+  const foreign = await foreignContainerIds(ownRoots);
   const cgroupRoots: string[] = [];
   if (existsSync('/sys/fs/cgroup/cgroup.controllers')) cgroupRoots.push('/sys/fs/cgroup');
   else {
