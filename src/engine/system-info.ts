@@ -1,7 +1,7 @@
 // The figures of GET /info and GET /version, read from the machine.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import type { RuntimeHandler } from '../runtime/task-backend.js';
 import type { ContainerRecord } from './container-model.js';
 
@@ -30,6 +30,25 @@ function osVersion(): Promise<string> {
     .catch(() => '');
 }
 
+// statfs magic numbers, named as moby's fsutils names them for DriverStatus.
+const FS_NAMES: Record<number, string> = {
+  0xef53: 'extfs',
+  0x58465342: 'xfs',
+  0x9123683e: 'btrfs',
+  0x01021994: 'tmpfs',
+  0x794c7630: 'overlayfs',
+  0x2fc12fc1: 'zfs',
+};
+
+async function backingFilesystem(path: string): Promise<string> {
+  try {
+    const { type } = await statfs(path);
+    return FS_NAMES[type] ?? `<unknown (0x${type.toString(16)})>`;
+  } catch {
+    return '<unknown>';
+  }
+}
+
 export interface InfoInput {
   containers: ContainerRecord[];
   imageCount: number;
@@ -53,7 +72,7 @@ export async function systemInfo(i: InfoInput) {
     Images: i.imageCount,
     Driver: 'overlay2',
     DriverStatus: [
-      ['Backing Filesystem', 'extfs'],
+      ['Backing Filesystem', await backingFilesystem(i.dataRoot)],
       ['Supports d_type', 'true'],
       ['Using metacopy', 'false'],
       ['Native Overlay Diff', 'true'],
