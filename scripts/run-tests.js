@@ -5,9 +5,9 @@
 // Exits with the test runner's status.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +30,19 @@ function testFiles() {
   const rest = e2eAll.filter((f) => !ordered.includes(f));
   const e2e = [...E2E_ORDER.map((n) => `${n}.test.js`), ...rest, `${E2E_LAST}.test.js`].map((f) => join(e2eDir, f));
   return [...unit, ...e2e];
+}
+
+// `node --test` sorts the files it is given by path, so the order is carried by numbered
+// symlinks (Node runs the real file behind each: its imports resolve as usual).
+async function orderedLinks(files, dir) {
+  await mkdir(dir, { recursive: true });
+  const links = [];
+  for (const [i, file] of files.entries()) {
+    const link = join(dir, `${String(i).padStart(3, '0')}-${basename(dirname(file))}-${basename(file)}`);
+    await symlink(file, link);
+    links.push(link);
+  }
+  return links;
 }
 
 async function main() {
@@ -57,7 +70,8 @@ async function main() {
       BERTH_TEST_IMAGE_ID: fx.imageId,
       BERTH_TEST_ROOTS_RECORD: rootsRecord,
     };
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', env });
+    const links = await orderedLinks(files, join(work, 'order'));
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...links], { stdio: 'inherit', env });
     const forward = (sig) => child.kill(sig);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: time `docker run --rm busybox true` against berth and, when Debian's
+ * docker.io is installed (dockerd on PATH), against a dockerd started here with its own roots
+ * and socket, in the same run; then berth's memory with 50 running `sleep` containers.
+ *
+ * Like with like: both daemons get the same busybox image (the test fixture, loaded with
+ * `docker load`), the same docker CLI, and `--network none` on every run (berth has no bridge
+ * network yet; dockerd runs with --bridge=none --iptables=false so it never takes docker0 or
+ * 172.17.0.0/16).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  DOCKER_BIN,
+  findProcesses,
+  leakCheck,
+  leakCount,
+  prepareFixtures,
+  rawRequest,
+  readBody,
+  runCommand,
+  startDaemon,
+  type CmdResult,
+} from '../test/e2e/harness.js';
+
+const WARMUP = 3;
+const RUNS = 20;
+const CONTAINERS = 50;
+const DOCKERD_BASE = '/tmp/bench-dockerd';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Docker = (args: string[], input?: Buffer) => Promise<CmdResult>;
+
+function dockerFor(socket: string, configDir: string): Docker {
+  return (args, input) =>
+    runCommand(DOCKER_BIN, args, {
+      input,
+      timeoutMs: 120_000,
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: configDir },
+    });
+}
+
+async function mustDocker(docker: Docker, args: string[], input?: Buffer): Promise<string> {
+  const r = await docker(args, input);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Median wall time (ms) of `docker run --rm --network none busybox true`. */
+async function timeRuns(docker: Docker): Promise<{ median: number; min: number; max: number }> {
+  const args = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+  for (let i = 0; i < WARMUP; i++) await mustDocker(docker, args);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    await mustDocker(docker, args);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+}
+
+/** VmRSS and PSS of a process, in KiB. */
+async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: field(status, 'VmRSS'), pss: field(rollup, 'Pss') };
+}
+
+async function startDockerd(): Promise<{ socket: string; stop(): Promise<void>; child: ChildProcess } | undefined> {
+  const which = await runCommand('sh', ['-c', 'command -v dockerd']);
+  if (which.code !== 0) return undefined;
+  await rm(DOCKERD_BASE, { recursive: true, force: true });
+  await mkdir(join(DOCKERD_BASE, 'root'), { recursive: true });
+  const socket = join(DOCKERD_BASE, 'docker.sock');
+  const child = spawn(
+    which.stdout.trim(),
+    [
+      '-H', `unix://${socket}`,
+      '--data-root', join(DOCKERD_BASE, 'root'),
+      '--exec-root', join(DOCKERD_BASE, 'exec'),
+      '--pidfile', join(DOCKERD_BASE, 'docker.pid'),
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-masq=false',
+      '--storage-driver', 'overlay2',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-8000)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await gone;
+      clearTimeout(killer);
+    }
+    // dockerd's managed containerd lives under exec-root; make sure nothing of it is left
+    for (const p of await findProcesses([DOCKERD_BASE])) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await runCommand('sh', ['-c', `grep -o ' ${DOCKERD_BASE}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
+    await rm(DOCKERD_BASE, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`dockerd exited during start: ${log}`);
+    }
+    try {
+      const res = await rawRequest(socket, 'GET', '/_ping', { timeoutMs: 1000 });
+      await readBody(res);
+      if (res.statusCode === 200) return { socket, stop, child };
+    } catch {
+      // not yet
+    }
+    await sleep(200);
+  }
+  await stop();
+  throw new Error(`dockerd did not answer within 60 s: ${log}`);
+}
+
+const fmtMs = (x: number) => `${x.toFixed(1)} ms`;
+const fmtKiB = (x: number) => `${(x / 1024).toFixed(2)} MiB`;
+const pad = (s: string, n: number) => s.padEnd(n);
+
+async function main(): Promise<void> {
+  const fx = await prepareFixtures();
+  const archive = await readFile(fx.archive);
+  const cliVersion = (await runCommand(DOCKER_BIN, ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
+
+  // berth at its production log level: debug logging would slow it down
+  const berth = await startDaemon({ logLevel: 'info' });
+  const results: string[] = [];
+  try {
+    const bdocker = dockerFor(berth.socket, berth.dockerConfig);
+    await mustDocker(bdocker, ['load'], archive);
+    process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
+    const berthTime = await timeRuns(bdocker);
+
+    let dockerdTime: { median: number; min: number; max: number } | undefined;
+    let dockerdNote = 'not installed (apt-get install docker.io to compare)';
+    const dockerd = await startDockerd().catch((err: Error) => {
+      dockerdNote = `failed to start: ${err.message.slice(0, 300)}`;
+      return undefined;
+    });
+    if (dockerd) {
+      try {
+        const ddocker = dockerFor(dockerd.socket, berth.dockerConfig);
+        const version = await mustDocker(ddocker, ['version', '--format', '{{.Server.Version}}']);
+        dockerdNote = `dockerd ${version}, --bridge=none --iptables=false`;
+        await mustDocker(ddocker, ['load'], archive);
+        process.stderr.write(`bench: timing dockerd (${WARMUP} warm-up + ${RUNS} runs)...\n`);
+        dockerdTime = await timeRuns(ddocker);
+      } finally {
+        await dockerd.stop();
+      }
+    }
+
+    // memory: idle daemon, then 50 running containers
+    await sleep(1000);
+    const pid = berth.pid!;
+    const idle = await memoryOf(pid);
+    process.stderr.write(`bench: starting ${CONTAINERS} sleep containers on berth...\n`);
+    for (let i = 0; i < CONTAINERS; i++) await mustDocker(bdocker, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000']);
+    await sleep(1000);
+    const busy = await memoryOf(pid);
+    const conmons = await findProcesses([berth.execRoot], 'conmon');
+    let conmonRss = 0;
+    let conmonPss = 0;
+    for (const c of conmons) {
+      const m = await memoryOf(c.pid).catch(() => ({ rss: 0, pss: 0 }));
+      conmonRss += m.rss;
+      conmonPss += m.pss;
+    }
+    const ids = (await mustDocker(bdocker, ['ps', '-aq'])).split('\n').filter(Boolean);
+    if (ids.length > 0) await mustDocker(bdocker, ['rm', '-f', ...ids]);
+
+    const w = [44, 14, 14, 10];
+    results.push('');
+    results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides`);
+    results.push('');
+    results.push(`${pad('docker run --rm busybox true', w[0])}${pad('berth', w[1])}${pad('dockerd', w[2])}ratio`);
+    results.push(
+      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, w[0])}${pad(fmtMs(berthTime.median), w[1])}${pad(dockerdTime ? fmtMs(dockerdTime.median) : '-', w[2])}${
+        dockerdTime ? `${(berthTime.median / dockerdTime.median).toFixed(2)}x` : '-'
+      }`,
+    );
+    results.push(
+      `${pad('  min / max', w[0])}${pad(`${berthTime.min.toFixed(0)} / ${berthTime.max.toFixed(0)} ms`, w[1])}${pad(
+        dockerdTime ? `${dockerdTime.min.toFixed(0)} / ${dockerdTime.max.toFixed(0)} ms` : '-',
+        w[2],
+      )}`,
+    );
+    results.push(`  network: berth none (default until bridge lands), dockerd: ${dockerdNote}`);
+    results.push('');
+    results.push(`${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`);
+    results.push(`${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`);
+    results.push(`${pad(`  daemon with ${CONTAINERS} running`, w[0])}${pad(fmtKiB(busy.rss), w[1])}${fmtKiB(busy.pss)}`);
+    results.push(`${pad(`  ${conmons.length} conmon processes, total`, w[0])}${pad(fmtKiB(conmonRss), w[1])}${fmtKiB(conmonPss)}`);
+    results.push(
+      `${pad('  added per container (daemon growth + conmon)', w[0])}${pad(fmtKiB((busy.rss - idle.rss + conmonRss) / CONTAINERS), w[1])}${fmtKiB(
+        (busy.pss - idle.pss + conmonPss) / CONTAINERS,
+      )}`,
+    );
+    results.push('');
+  } finally {
+    await berth.cleanup();
+    const leaks = await leakCheck(berth.dataRoot, berth.execRoot);
+    if (leakCount(leaks) === 0) await rm(berth.base, { recursive: true, force: true });
+    else process.stderr.write(`bench: berth left things behind in ${berth.base}: ${JSON.stringify(leaks)}\n`);
+  }
+  process.stdout.write(`${results.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
