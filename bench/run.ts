@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const ids = (await mustDocker(bdocker, ['ps', '-aq'])).split('\n').filter(Boolean);
     if (ids.length > 0) await mustDocker(bdocker, ['rm', '-f', ...ids]);
 
-    const w = [44, 14, 14, 10];
+    const w = [48, 14, 14, 10];
     results.push('');
     results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides`);
     results.push('');
