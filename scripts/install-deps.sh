@@ -37,10 +37,15 @@ if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versio
   exit 1
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# npm writes node_modules/.package-lock.json on every install: it dates the installed tree.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps.sh: npm ci"
-  npm ci --no-audit --no-fund
-  touch node_modules
+  if ! npm ci --no-audit --no-fund; then
+    # npm 11 refuses a lock that lacks optional per-platform packages (node-unix-socket's);
+    # install the same locked versions without rewriting the lock instead.
+    echo "install-deps.sh: npm ci failed; falling back to npm install --no-save" >&2
+    npm install --no-save --no-audit --no-fund
+  fi
 fi
 
 npm run build --silent
