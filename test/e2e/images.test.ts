@@ -40,28 +40,48 @@ describe('images', () => {
 
   test('pull prints Docker-style progress, then "up to date" the second time', async () => {
     const ref = `${registry.host}/busybox:latest`;
+    const fresh = await startDaemon();
+    try {
+      const r = await fresh.docker(['pull', ref], { timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.equal(lines[0], 'latest: Pulling from busybox');
+      // non-TTY output: one line per status change of each layer
+      const layer = /^([0-9a-f]{12}): Pulling fs layer$/m.exec(r.stdout)?.[1];
+      assert.ok(layer, r.stdout);
+      assert.match(r.stdout, new RegExp(`^${layer}: Download complete$`, 'm'));
+      assert.match(r.stdout, new RegExp(`^${layer}: Pull complete$`, 'm'));
+      assert.match(r.stdout, /^Digest: sha256:[0-9a-f]{64}$/m);
+      assert.match(r.stdout, new RegExp(`^Status: Downloaded newer image for ${ref.replace(/\./g, '\\.')}$`, 'm'));
+      assert.equal(lines[lines.length - 1], ref);
+
+      const again = await fresh.docker(['pull', ref]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${ref.replace(/\./g, '\\.')}`));
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  test('pulling an image that is already stored under another name prints no layer lines, as pull_v2 does', async () => {
+    await resetImages();
+    const ref = `${registry.host}/busybox:latest`;
     const r = await d.docker(['pull', ref], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    assert.equal(lines[0], 'latest: Pulling from busybox');
-    // the fixture image has the same layer as the loaded busybox: Docker says "Already exists"
-    assert.match(r.stdout, /^[0-9a-f]{12}: (Already exists|Pull complete)$/m);
-    assert.match(r.stdout, /^Digest: sha256:[0-9a-f]{64}$/m);
-    assert.match(r.stdout, new RegExp(`^Status: Downloaded newer image for ${ref.replace(/\./g, '\\.')}$`, 'm'));
-    assert.equal(lines[lines.length - 1], ref);
-
-    const again = await d.docker(['pull', ref]);
-    assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${ref.replace(/\./g, '\\.')}`));
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'latest: Pulling from busybox',
+      r.stdout.match(/^Digest: sha256:[0-9a-f]{64}$/m)?.[0],
+      `Status: Downloaded newer image for ${ref}`,
+      ref,
+    ]);
     await d.dockerOk(['rmi', ref]);
   });
 
   test('pull over the raw API streams JSON progress messages for a new layer', async () => {
-    await resetImages();
-    // pull a name whose layer is not present yet: remove busybox first
-    await d.dockerOk(['rmi', 'busybox']);
+    // a daemon that has never seen the layer, so it must download it
+    const fresh = await startDaemon();
     try {
-      const res = await d.stream('POST', `/images/create?fromImage=${encodeURIComponent(`${registry.host}/busybox`)}&tag=latest`, undefined, { timeoutMs: 120_000 });
+      const res = await fresh.stream('POST', `/images/create?fromImage=${encodeURIComponent(`${registry.host}/busybox`)}&tag=latest`, undefined, { timeoutMs: 120_000 });
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-type'], 'application/json');
       const msgs = (await readBody(res)).trim().split(/\r?\n/).map((l) => JSON.parse(l));
@@ -71,15 +91,15 @@ describe('images', () => {
       for (const s of ['Pulling fs layer', 'Downloading', 'Download complete', 'Extracting', 'Pull complete']) {
         assert.ok(statuses.includes(s), `missing "${s}" in ${statuses.join(', ')}`);
       }
-      const dl = msgs.find((m) => m.status === 'Downloading');
-      assert.match(dl.id, /^[0-9a-f]{12}$/);
-      assert.ok(dl.progressDetail.current > 0 && dl.progressDetail.total > 0);
+      const dl = msgs.filter((m) => m.status === 'Downloading');
+      assert.match(dl[0].id, /^[0-9a-f]{12}$/);
+      assert.ok(dl[0].progressDetail.total > 0);
+      assert.equal(dl.at(-1).progressDetail.current, dl.at(-1).progressDetail.total, 'the last Downloading shows the whole layer');
       assert.match(statuses.at(-2), /^Digest: sha256:/);
       assert.equal(statuses.at(-1), `Status: Downloaded newer image for ${registry.host}/busybox:latest`);
       assert.ok(!msgs.some((m) => m.error), 'no error message');
     } finally {
-      await d.api('DELETE', `/images/${encodeURIComponent(`${registry.host}/busybox:latest`)}`);
-      await d.ensureBusybox();
+      await fresh.cleanup();
     }
   });
 
