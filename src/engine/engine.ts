@@ -1,6 +1,7 @@
 // The engine: everything dockerd does below its HTTP layer, assembled from the stores and services.
 import Database from 'better-sqlite3';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ImageService } from '../images/image-service.js';
@@ -19,6 +20,7 @@ export class Engine {
 
   private constructor(
     readonly config: DaemonConfig,
+    readonly engineId: string,
     readonly events: EventBus,
     readonly logger: Logger,
     private readonly lock: DataRootLock,
@@ -53,7 +55,7 @@ export class Engine {
       runtimes,
       defaultRuntime: config.defaultRuntime,
     });
-    const engine = new Engine(config, events, logger, lock, db, images, containers, backend);
+    const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));
     await containers.recover();
     return engine;
@@ -61,6 +63,7 @@ export class Engine {
 
   info() {
     return systemInfo({
+      id: this.engineId,
       containers: this.containers.list(),
       imageCount: this.images.list().length,
       dataRoot: this.config.dataRoot,
@@ -81,6 +84,20 @@ export class Engine {
     this.db.close();
     this.lock.release();
   }
+}
+
+/** dockerd keeps a stable engine ID per data-root (its `engine-id` file); so does berth. */
+function engineId(dataRoot: string): string {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    const id = readFileSync(path, 'utf8').trim();
+    if (id) return id;
+  } catch {
+    // first start on this data-root
+  }
+  const id = randomUUID();
+  writeFileSync(path, `${id}\n`);
+  return id;
 }
 
 function resolveRuntimes(runtimes: Record<string, RuntimeHandler>): Record<string, RuntimeHandler> {

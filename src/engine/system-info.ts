@@ -50,6 +50,7 @@ async function backingFilesystem(path: string): Promise<string> {
 }
 
 export interface InfoInput {
+  id: string;
   containers: ContainerRecord[];
   imageCount: number;
   dataRoot: string;
@@ -64,7 +65,7 @@ export async function systemInfo(i: InfoInput) {
   const running = count('running') + count('restarting');
   const paused = count('paused');
   return {
-    ID: '',
+    ID: i.id,
     Containers: i.containers.length,
     ContainersRunning: running,
     ContainersPaused: paused,

@@ -47,7 +47,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (q.fromSrc !== undefined) {
         if (q.fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported by berth; send the tarball as the request body (fromSrc=-)');
         const changes = ([] as string[]).concat((request.query as Record<string, string | string[]>).changes ?? []);
-        const img = await images.import(rawBody(request), {
+        await images.import(rawBody(request), {
           repo: q.repo || undefined,
           tag: q.tag || undefined,
           message: q.message || undefined,
@@ -55,7 +55,6 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
           platform: q.platform || undefined,
           progress: (m) => stream.send(m),
         });
-        stream.send({ status: img.id });
       } else {
         if (!q.fromImage) throw new InvalidParameterError('fromImage or fromSrc is required');
         await images.pull(pullReference(q.fromImage, q.tag), {
