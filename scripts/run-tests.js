@@ -54,6 +54,10 @@ async function main() {
   const rootsRecord = join(work, 'roots.list');
   await writeFile(rootsRecord, '');
 
+  const logDir = '/tmp/berth-e2e-logs';
+  await rm(logDir, { recursive: true, force: true });
+  await mkdir(logDir, { recursive: true });
+
   const t0 = Date.now();
   const fx = await prepareFixtures(join(work, 'fixtures'));
   const registry = await startRegistry({ dir: join(work, 'registry') });
@@ -69,6 +73,7 @@ async function main() {
       BERTH_TEST_OCI_DIR: fx.ociDir,
       BERTH_TEST_IMAGE_ID: fx.imageId,
       BERTH_TEST_ROOTS_RECORD: rootsRecord,
+      BERTH_TEST_LOG_DIR: logDir,
     };
     const links = await orderedLinks(files, join(work, 'order'));
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...links], { stdio: 'inherit', env });
@@ -79,6 +84,8 @@ async function main() {
   } finally {
     await registry.stop();
     await rm(work, { recursive: true, force: true });
+    if (status === 0) await rm(logDir, { recursive: true, force: true });
+    else console.log(`run-tests: daemon logs of this run are in ${logDir}`);
   }
   process.exit(status);
 }

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
@@ -173,7 +173,9 @@ export class Daemon {
     this.socket = join(base, 's.sock');
     this.dataRoot = join(base, 'd');
     this.execRoot = join(base, 'e');
-    this.logFile = join(base, 'daemon.log');
+    // run-tests.js keeps daemon logs outside the roots, which the leak check deletes when clean
+    const logDir = process.env.BERTH_TEST_LOG_DIR;
+    this.logFile = logDir ? join(logDir, `${basename(base)}.log`) : join(base, 'daemon.log');
     this.dockerConfig = join(base, 'dc');
   }
 
