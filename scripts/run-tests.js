@@ -2,7 +2,7 @@
 // `npm test` after the build: prepare the busybox fixtures once, serve them from one Debian
 // docker-registry on a free 127.0.0.1 port, then run the unit tests and the e2e tests (an
 // explicit order, the leak check last) in one `node --test` run, one file at a time.
-// Exits with the test runner's status.
+// Exits with the test runner's status. File arguments run only those files.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -49,7 +49,10 @@ async function main() {
   const { prepareFixtures } = await import(join(dist, 'test', 'e2e', 'harness.js'));
   const { startRegistry, pushImage } = await import(join(dist, 'test', 'fixtures', 'registry.js'));
 
-  const files = testFiles();
+  // `node scripts/run-tests.js dist/test/e2e/x.test.js ...` runs just those files (with the
+  // fixtures and registry they expect); no arguments means the whole suite.
+  const picked = process.argv.slice(2).map((f) => join(process.cwd(), f));
+  const files = picked.length > 0 ? picked : testFiles();
   const work = await mkdtemp(join(tmpdir(), 'berth-test-'));
   const rootsRecord = join(work, 'roots.list');
   await writeFile(rootsRecord, '');
