@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +51,7 @@ async function main() {
 
   // `node scripts/run-tests.js dist/test/e2e/x.test.js ...` runs just those files (with the
   // fixtures and registry they expect); no arguments means the whole suite.
-  const picked = process.argv.slice(2).map((f) => join(process.cwd(), f));
+  const picked = process.argv.slice(2).map((f) => resolve(f));
   const files = picked.length > 0 ? picked : testFiles();
   const work = await mkdtemp(join(tmpdir(), 'berth-test-'));
   const rootsRecord = join(work, 'roots.list');
