@@ -6,9 +6,11 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
+import { ociResourcesUpdate } from './cgroup-resources.js';
 import { attachConmon } from './conmon-attach.js';
 import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
+import type { ResourceLimits } from './oci-spec.js';
 import { Runc, runtimeErrorText } from './runc.js';
 import type {
   CreateTaskOptions,
@@ -273,6 +275,26 @@ export class ConmonBackend implements TaskBackend {
     } finally {
       await ctl.close();
     }
+  }
+
+  async pause(id: string): Promise<void> {
+    const task = await this.record(id);
+    await this.runtimeFor(task.runtime).pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    const task = await this.record(id);
+    await this.runtimeFor(task.runtime).resume(id);
+  }
+
+  async update(id: string, resources: ResourceLimits): Promise<void> {
+    const task = await this.record(id);
+    await this.runtimeFor(task.runtime).update(id, ociResourcesUpdate(resources));
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const task = await this.record(id);
+    return this.runtimeFor(task.runtime).ps(id);
   }
 
   onExit(listener: (exit: TaskExit) => void): void {

@@ -44,9 +44,9 @@ export class Runc {
     this.globalArgs = ['--root', root, '--log-format', 'json', ...extraArgs];
   }
 
-  private run(args: string[]): Promise<string> {
+  private run(args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.path, [...this.globalArgs, ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(this.path, [...this.globalArgs, ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err) {
           const reason = runtimeErrorText(stderr) || err.message;
           reject(new SystemError(reason));
@@ -54,6 +54,7 @@ export class Runc {
         }
         resolve(stdout);
       });
+      if (input !== undefined) child.stdin?.end(input);
     });
   }
 
@@ -94,5 +95,16 @@ export class Runc {
 
   async resume(id: string): Promise<void> {
     await this.run(['resume', id]);
+  }
+
+  /** `runc update -r -`: apply OCI LinuxResources (JSON) to the running container's cgroup. */
+  async update(id: string, resources: object): Promise<void> {
+    await this.run(['update', '-r', '-', id], JSON.stringify(resources));
+  }
+
+  /** PIDs of every process in the container's cgroup (`runc ps --format json`). */
+  async ps(id: string): Promise<number[]> {
+    const out = await this.run(['ps', '--format', 'json', id]);
+    return (JSON.parse(out || 'null') as number[] | null) ?? [];
   }
 }

@@ -3,6 +3,7 @@
 // can be added without touching the engine.
 import type { Readable, Writable } from 'node:stream';
 import type { OciSpec } from './oci-spec-types.js';
+import type { ResourceLimits } from './oci-spec.js';
 
 /** A named OCI runtime, like a Kubernetes RuntimeClass: `runc` -> /usr/sbin/runc. */
 export interface RuntimeHandler {
@@ -75,6 +76,14 @@ export interface TaskBackend {
   attach(id: string): Promise<TaskAttach>;
   /** Resize the task's terminal. */
   resize(id: string, height: number, width: number): Promise<void>;
+  /** Freeze every process of the task (cgroup freezer). */
+  pause(id: string): Promise<void>;
+  /** Thaw a paused task. */
+  resume(id: string): Promise<void>;
+  /** Apply new cgroup limits to the running task; limits left unset keep their value. */
+  update(id: string, resources: ResourceLimits): Promise<void>;
+  /** Host PIDs of every process in the task's cgroup. */
+  pids(id: string): Promise<number[]>;
   /** Registers a listener called once per task exit (also for exits found by recover()). */
   onExit(listener: (exit: TaskExit) => void): void;
   /** What the shim and runtime know about a task now, used to reconcile after a daemon restart. */
