@@ -344,8 +344,11 @@ export class ContainerService {
       const c = this.d.store.get(exit.id);
       if (!c) return;
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') return;
-      await this.d.backend.delete(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'runtime delete failed'));
-      await this.d.snapshots.unmount(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'unmount failed'));
+      // The task is dead, so its runtime state and our rootfs mount are independent: drop both at once.
+      await Promise.all([
+        this.d.backend.delete(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'runtime delete failed')),
+        this.d.snapshots.unmount(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'unmount failed')),
+      ]);
       c.state = {
         ...c.state,
         Status: 'exited',
