@@ -1,22 +1,8 @@
 // Human-readable durations and sizes as docker prints them (github.com/docker/go-units).
 
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
+// The daemon's STATUS column and the client's CREATED column use the same go-units rules.
+import { humanDuration } from '../../src/engine/status-text.js';
+export { humanDuration };
 
 /** "2 minutes ago", for a unix time in seconds. */
 export function humanAgo(unixSeconds: number, nowMs = Date.now()): string {
