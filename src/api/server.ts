@@ -12,6 +12,7 @@ import { JSON_CONTENT_TYPE, sendError, sendPageNotFound } from './errors.js';
 import { HijackRegistry } from './hijack.js';
 import { containerRoutes } from './routes/containers.js';
 import { eventRoutes } from './routes/events.js';
+import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
 import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from './versioning.js';
@@ -37,6 +38,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   containerRoutes(app, ctx);
   imageRoutes(app, ctx);
   eventRoutes(app, ctx);
+  execRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -8,6 +8,8 @@ export interface ViewContext {
   /** The image's familiar name for the list's Image column, when the record's ref is gone. */
   imageName: string;
   rootfsDir?: string;
+  /** IDs of the container's exec instances that have not exited (inspect's ExecIDs). */
+  execIds?: string[] | null;
 }
 
 function networkSettings(c: ContainerRecord) {
@@ -98,7 +100,7 @@ export function inspectView(c: ContainerRecord, ctx: ViewContext) {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: ctx.execIds ?? null,
     HostConfig: c.hostConfig,
     GraphDriver: { Name: 'overlay2', Data: ctx.rootfsDir ? { MergedDir: ctx.rootfsDir } : null },
     Mounts: mounts(c),

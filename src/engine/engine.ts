@@ -13,6 +13,7 @@ import { ContainerService } from './containers.js';
 import type { DaemonConfig } from './daemon-config.js';
 import { DataRootLock } from './data-root-lock.js';
 import { EventBus } from './events.js';
+import { ExecService } from './exec.js';
 import { systemInfo, versionInfo } from './system-info.js';
 
 export class Engine {
@@ -28,7 +29,12 @@ export class Engine {
     readonly images: ImageService,
     readonly containers: ContainerService,
     private readonly backend: ConmonBackend,
-  ) {}
+  ) {
+    this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
+  }
+
+  /** docker exec instances (in memory, like dockerd's). */
+  readonly execs: ExecService;
 
   static async open(config: DaemonConfig, logger: Logger): Promise<Engine> {
     mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });

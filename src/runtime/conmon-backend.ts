@@ -8,12 +8,15 @@ import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
 import { ociResourcesUpdate } from './cgroup-resources.js';
 import { attachConmon } from './conmon-attach.js';
+import { resizeConmonExec, startConmonExec } from './conmon-exec.js';
 import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
 import type { ResourceLimits } from './oci-spec.js';
 import { Runc, runtimeErrorText } from './runc.js';
 import type {
   CreateTaskOptions,
+  ExecOptions,
+  ExecProcess,
   RuntimeHandler,
   TaskAttach,
   TaskBackend,
@@ -275,6 +278,28 @@ export class ConmonBackend implements TaskBackend {
     } finally {
       await ctl.close();
     }
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
+    const task = await this.record(id);
+    const runc = this.runtimeFor(task.runtime);
+    return startConmonExec({
+      ...opts,
+      conmonPath: this.conmonPath,
+      runtime: task.runtime,
+      runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
+      containerId: id,
+      dir: this.execDir(opts.execId),
+    });
+  }
+
+  async resizeExec(_id: string, execId: string, height: number, width: number): Promise<void> {
+    await resizeConmonExec(this.execDir(execId), height, width);
+  }
+
+  /** Exec session dirs sit beside the task dirs: short paths for the attach socket. */
+  private execDir(execId: string): string {
+    return join(this.execRoot, 'execs', execId);
   }
 
   async pause(id: string): Promise<void> {

@@ -2,7 +2,7 @@
 // Modelled on containerd's runtime v2 task API so that another backend (shim v2 over ttrpc)
 // can be added without touching the engine.
 import type { Readable, Writable } from 'node:stream';
-import type { OciSpec } from './oci-spec-types.js';
+import type { OciProcess, OciSpec } from './oci-spec-types.js';
 import type { ResourceLimits } from './oci-spec.js';
 
 /** A named OCI runtime, like a Kubernetes RuntimeClass: `runc` -> /usr/sbin/runc. */
@@ -63,6 +63,27 @@ export interface TaskAttach {
   close(): void;
 }
 
+/** An exec session's process, as TaskBackend.exec() starts it. */
+export interface ExecOptions {
+  /** 64-hex exec ID, unique per daemon. */
+  execId: string;
+  /** The full OCI process (args, env, cwd, user, terminal, capabilities...). */
+  process: OciProcess;
+  /** Open a stdin pipe to the process. */
+  stdin: boolean;
+  terminal: boolean;
+  /** Connect to its stdio before it starts; false discards the output (detached exec). */
+  attach: boolean;
+}
+
+export interface ExecProcess {
+  pid: number;
+  /** The process' stdio when attach was asked for; its streams end after the last byte. */
+  attach: TaskAttach | null;
+  /** Exit code; settles after all output was handed to `attach`. */
+  exit: Promise<number>;
+}
+
 export interface TaskBackend {
   /** Spawn the shim and create (not start) the task; resolves once the runtime created it. */
   create(opts: CreateTaskOptions): Promise<{ pid: number }>;
@@ -76,6 +97,10 @@ export interface TaskBackend {
   attach(id: string): Promise<TaskAttach>;
   /** Resize the task's terminal. */
   resize(id: string, height: number, width: number): Promise<void>;
+  /** Run an extra process in the running task (docker exec); resolves once it runs. */
+  exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
+  /** Resize an exec process' terminal. */
+  resizeExec(id: string, execId: string, height: number, width: number): Promise<void>;
   /** Freeze every process of the task (cgroup freezer). */
   pause(id: string): Promise<void>;
   /** Thaw a paused task. */

@@ -28,6 +28,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     bundleDir: containers.bundleDir(c.id),
     logPath: containers.logPath(c.id),
     imageName: c.imageRef,
+    execIds: ctx.engine.execs.idsFor(c.id),
   });
 
   app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
