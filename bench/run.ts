@@ -23,6 +23,7 @@ import {
   startDaemon,
   type CmdResult,
 } from '../test/e2e/harness.js';
+import { ExecBench } from './exec.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -147,11 +148,13 @@ async function main(): Promise<void> {
   // berth at its production log level: debug logging would slow it down
   const berth = await startDaemon({ logLevel: 'info' });
   const results: string[] = [];
+  const execBench = new ExecBench();
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
     process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
     const berthTime = await timeRuns(bdocker);
+    await execBench.measure('berth', bdocker);
 
     let dockerdTime: { median: number; min: number; max: number } | undefined;
     let dockerdNote = 'not installed (apt-get install docker.io to compare)';
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
         await mustDocker(ddocker, ['load'], archive);
         process.stderr.write(`bench: timing dockerd (${WARMUP} warm-up + ${RUNS} runs)...\n`);
         dockerdTime = await timeRuns(ddocker);
+        await execBench.measure('dockerd', ddocker);
       } finally {
         await dockerd.stop();
       }
@@ -208,6 +212,7 @@ async function main(): Promise<void> {
       )}`,
     );
     results.push(`  network: berth none (default until bridge lands), dockerd: ${dockerdNote}`);
+    results.push('', ...execBench.lines(w));
     results.push('');
     results.push(`${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`);
     results.push(`${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`);

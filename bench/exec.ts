@@ -1,0 +1,71 @@
+/**
+ * Exec latency for `npm run bench` (issue 3, item 10): wall time of `docker exec c true` in a
+ * running busybox container, median of RUNS after WARMUP, on berth and on dockerd when run.ts
+ * has one. run.ts calls measure() once per daemon and prints lines().
+ */
+import type { CmdResult } from '../test/e2e/harness.js';
+
+type Docker = (args: string[], input?: Buffer) => Promise<CmdResult>;
+
+const WARMUP = 3;
+const RUNS = 20;
+
+export interface ExecTiming {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function must(docker: Docker, args: string[]): Promise<string> {
+  const r = await docker(args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export class ExecBench {
+  private readonly timings = new Map<'berth' | 'dockerd', ExecTiming>();
+
+  /** Times `docker exec <c> true` against one daemon; the container is removed afterwards. */
+  async measure(side: 'berth' | 'dockerd', docker: Docker): Promise<ExecTiming> {
+    process.stderr.write(`bench: timing docker exec on ${side} (${WARMUP} warm-up + ${RUNS} runs)...\n`);
+    const id = await must(docker, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '100000']);
+    try {
+      for (let i = 0; i < WARMUP; i++) await must(docker, ['exec', id, 'true']);
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = process.hrtime.bigint();
+        await must(docker, ['exec', id, 'true']);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      const t = { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+      this.timings.set(side, t);
+      return t;
+    } finally {
+      await docker(['rm', '-f', id]);
+    }
+  }
+
+  /** Result lines in run.ts' table layout; the ratio is berth / dockerd (goal: at most 0.5x). */
+  lines(widths: number[]): string[] {
+    const b = this.timings.get('berth');
+    const d = this.timings.get('dockerd');
+    if (!b) return [];
+    const pad = (s: string, n: number) => s.padEnd(n);
+    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    return [
+      `${pad('docker exec c true', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.5x)`,
+      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${
+        d ? `${(b.median / d.median).toFixed(2)}x` : '-'
+      }`,
+      `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${
+        d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-'
+      }`,
+    ];
+  }
+}
