@@ -3,30 +3,12 @@
  * running busybox container, median of RUNS after WARMUP, on berth and on dockerd when run.ts
  * has one. run.ts calls measure() once per daemon and prints lines().
  */
-import type { CmdResult } from '../test/e2e/harness.js';
-
-type Docker = (args: string[], input?: Buffer) => Promise<CmdResult>;
+import { mustDocker as must, timing, type Docker, type Timing } from './docker-runner.js';
 
 const WARMUP = 3;
 const RUNS = 20;
 
-export interface ExecTiming {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-async function must(docker: Docker, args: string[]): Promise<string> {
-  const r = await docker(args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+export type ExecTiming = Timing;
 
 export class ExecBench {
   private readonly timings = new Map<'berth' | 'dockerd', ExecTiming>();
@@ -43,7 +25,7 @@ export class ExecBench {
         await must(docker, ['exec', id, 'true']);
         times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
-      const t = { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+      const t = timing(times);
       this.timings.set(side, t);
       return t;
     } finally {

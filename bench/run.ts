@@ -21,8 +21,8 @@ import {
   readBody,
   runCommand,
   startDaemon,
-  type CmdResult,
 } from '../test/e2e/harness.js';
+import { dockerFor, mustDocker, timing, type Docker, type Timing } from './docker-runner.js';
 import { ExecBench } from './exec.js';
 
 const WARMUP = 3;
@@ -32,40 +32,23 @@ const DOCKERD_BASE = '/tmp/bench-dockerd';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Docker = (args: string[], input?: Buffer) => Promise<CmdResult>;
-
-function dockerFor(socket: string, configDir: string): Docker {
-  return (args, input) =>
-    runCommand(DOCKER_BIN, args, {
-      input,
-      timeoutMs: 120_000,
-      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: configDir },
-    });
-}
-
-async function mustDocker(docker: Docker, args: string[], input?: Buffer): Promise<string> {
-  const r = await docker(args, input);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** Median wall time (ms) of `docker run --rm --network none busybox true`. */
-async function timeRuns(docker: Docker): Promise<{ median: number; min: number; max: number }> {
+/**
+ * Wall time (ms) of `docker run --rm --network none busybox true` on each daemon. Runs alternate
+ * between the daemons so that both see the same machine (other load, caches, CPU frequency):
+ * run one after the other, a burst of noise lands on one side only and skews the ratio.
+ */
+async function timeRuns(dockers: Docker[]): Promise<Timing[]> {
   const args = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
-  for (let i = 0; i < WARMUP; i++) await mustDocker(docker, args);
-  const times: number[] = [];
+  for (let i = 0; i < WARMUP; i++) for (const d of dockers) await mustDocker(d, args);
+  const times: number[][] = dockers.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    await mustDocker(docker, args);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    for (const [k, d] of dockers.entries()) {
+      const t0 = process.hrtime.bigint();
+      await mustDocker(d, args);
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+  return times.map(timing);
 }
 
 /** VmRSS and PSS of a process, in KiB. */
@@ -152,11 +135,8 @@ async function main(): Promise<void> {
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
-    process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
-    const berthTime = await timeRuns(bdocker);
-    await execBench.measure('berth', bdocker);
-
-    let dockerdTime: { median: number; min: number; max: number } | undefined;
+    let berthTime: Timing;
+    let dockerdTime: Timing | undefined;
     let dockerdNote = 'not installed (apt-get install docker.io to compare)';
     const dockerd = await startDockerd().catch((err: Error) => {
       dockerdNote = `failed to start: ${err.message.slice(0, 300)}`;
@@ -168,12 +148,17 @@ async function main(): Promise<void> {
         const version = await mustDocker(ddocker, ['version', '--format', '{{.Server.Version}}']);
         dockerdNote = `dockerd ${version}, --bridge=none --iptables=false`;
         await mustDocker(ddocker, ['load'], archive);
-        process.stderr.write(`bench: timing dockerd (${WARMUP} warm-up + ${RUNS} runs)...\n`);
-        dockerdTime = await timeRuns(ddocker);
+        process.stderr.write(`bench: timing berth and dockerd, alternating (${WARMUP} warm-up + ${RUNS} runs each)...\n`);
+        [berthTime, dockerdTime] = await timeRuns([bdocker, ddocker]);
+        await execBench.measure('berth', bdocker);
         await execBench.measure('dockerd', ddocker);
       } finally {
         await dockerd.stop();
       }
+    } else {
+      process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
+      [berthTime] = await timeRuns([bdocker]);
+      await execBench.measure('berth', bdocker);
     }
 
     // memory: idle daemon, then 50 running containers
