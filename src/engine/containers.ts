@@ -161,6 +161,10 @@ export class ContainerService {
       throw err;
     }
     this.emit(rec, 'create');
+    // `docker run` sends attach and wait before start: mount the rootfs meanwhile, off the reply's
+    // path. start() mounts again idempotently (the snapshotter serialises per container), and
+    // reports the error itself if this attempt failed.
+    void this.d.snapshots.mount(id, image.id).catch((err) => this.d.logger.debug({ err, id }, 'early rootfs mount failed'));
     return { Id: id, Warnings: [] };
   }
 
