@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { InvalidParameterError } from '../errors.js';
 import { effectiveCapabilities } from './capabilities.js';
+import { ociResourcesUpdate } from './cgroup-resources.js';
 import type { OciMount, OciSpec, OciUser } from './oci-spec-types.js';
 import { defaultSeccomp, parseSeccompProfile } from './seccomp.js';
 
@@ -257,31 +258,13 @@ function resourcesSpec(input: SpecInput): Record<string, unknown> {
   const r = input.resources ?? {};
   const res: Record<string, unknown> = {
     devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES.map((d) => ({ ...d })),
+    ...ociResourcesUpdate(r),
   };
-  const memory: Record<string, unknown> = {};
-  if (r.memory) memory.limit = r.memory;
-  if (r.memoryReservation) memory.reservation = r.memoryReservation;
-  if (r.memorySwap) memory.swap = r.memorySwap;
-  if (r.memorySwappiness !== undefined && r.memorySwappiness >= 0) memory.swappiness = r.memorySwappiness;
-  if (r.oomKillDisable) memory.disableOOMKiller = true;
-  if (Object.keys(memory).length) res.memory = memory;
-
-  const cpu: Record<string, unknown> = {};
-  if (r.cpuShares) cpu.shares = r.cpuShares;
-  if (r.nanoCpus) {
-    // Docker: fixed 100ms period, quota scaled from NanoCPUs.
-    cpu.period = 100000;
-    cpu.quota = Math.floor((r.nanoCpus * 100000) / 1e9);
-  } else {
-    if (r.cpuPeriod) cpu.period = r.cpuPeriod;
-    if (r.cpuQuota) cpu.quota = r.cpuQuota;
-  }
-  if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
-  if (r.cpusetMems) cpu.mems = r.cpusetMems;
-  if (Object.keys(cpu).length) res.cpu = cpu;
-
-  if (r.pidsLimit !== undefined && r.pidsLimit !== 0) res.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
-  if (r.blkioWeight) res.blockIO = { weight: r.blkioWeight };
+  // Swappiness and the OOM-killer switch are create-time only (`docker update` cannot set them).
+  const extra: Record<string, unknown> = {};
+  if (r.memorySwappiness !== undefined && r.memorySwappiness >= 0) extra.swappiness = r.memorySwappiness;
+  if (r.oomKillDisable) extra.disableOOMKiller = true;
+  if (Object.keys(extra).length) res.memory = { ...((res.memory as object | undefined) ?? {}), ...extra };
   return res;
 }
 
