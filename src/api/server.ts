@@ -11,6 +11,8 @@ import type { ApiContext } from './context.js';
 import { JSON_CONTENT_TYPE, sendError, sendPageNotFound } from './errors.js';
 import { HijackRegistry } from './hijack.js';
 import { containerRoutes } from './routes/containers.js';
+import { containerLifecycleRoutes } from './routes/container-lifecycle.js';
+import { statsRoutes } from './routes/stats.js';
 import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -36,6 +38,8 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   const { app, ctx } = createApiServer(opts);
   systemRoutes(app, ctx);
   containerRoutes(app, ctx);
+  containerLifecycleRoutes(app, ctx);
+  statsRoutes(app, ctx);
   imageRoutes(app, ctx);
   eventRoutes(app, ctx);
   execRoutes(app, ctx);

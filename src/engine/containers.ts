@@ -27,6 +27,8 @@ import type { EventBus } from './events.js';
 import { normaliseContainerName, randomContainerName } from './names.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './logs/index.js';
 import { parseSignal } from './signals.js';
+import { resourceLimits } from './lifecycle-resources.js';
+import { resumeAfterSignal } from './lifecycle-pause.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -50,7 +52,8 @@ export interface ContainerServiceDeps {
 const DEFAULT_STOP_TIMEOUT = 10;
 
 export class ContainerService {
-  private readonly lock = new KeyedLock();
+  /** Per-container lock; the lifecycle modules (lifecycle-*.ts) take it too. */
+  readonly lock = new KeyedLock();
   /** 'exit:<id>' and 'removed:<id>' notifications for waiters inside the daemon. */
   private readonly signals = new EventEmitter();
   private readonly attach = new AttachHub();
@@ -222,6 +225,7 @@ export class ContainerService {
         etcFiles: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: hostNetwork ? undefined : etc.hostname },
         binds: (c.hostConfig.Binds ?? []).map(parseBind),
         cgroupsPath: cgroupsPathFor(c.id),
+        resources: resourceLimits(c.hostConfig),
       });
       const { pid } = await this.d.backend.create({
         id: c.id,
@@ -284,6 +288,8 @@ export class ContainerService {
   private async signal(c: ContainerRecord, signal: number): Promise<void> {
     this.emit(c, 'kill', { signal: String(signal) });
     await this.d.backend.kill(c.id, signal);
+    // moby: a paused container gets the signal once thawed.
+    if (c.state.Status === 'paused') await resumeAfterSignal(this, c);
   }
 
   // ---- wait ----
@@ -446,7 +452,12 @@ export class ContainerService {
     }
   }
 
-  private emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+  /** The services this one was built with, for the lifecycle modules (lifecycle-*.ts, stats, top, prune). */
+  get deps(): ContainerServiceDeps {
+    return this.d;
+  }
+
+  emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.d.events.emit('container', action, c.id, {
       ...c.config.Labels,
       image: c.imageRef,
