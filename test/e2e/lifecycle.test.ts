@@ -1,0 +1,146 @@
+// Lifecycle commands with the real docker CLI: restart, pause/unpause, rename, update, top,
+// stats, container prune. Each test makes its own containers and removes them in afterEach.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { startDaemon, type Daemon } from './harness.js';
+
+describe('lifecycle', () => {
+  let d: Daemon;
+  let made: string[] = [];
+  const name = (n: string) => {
+    made.push(n);
+    return n;
+  };
+
+  before(async () => {
+    d = await startDaemon();
+    await d.ensureBusybox();
+  });
+  afterEach(async () => {
+    for (const n of made) await d.api('DELETE', `/containers/${n}?force=1`);
+    made = [];
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+
+  const inspect = async (n: string) => JSON.parse(await d.dockerOk(['inspect', n]))[0];
+
+  test('restart gives a running container a new process, and starts a stopped one', async () => {
+    const n = name('rs1');
+    await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
+    const before = await inspect(n);
+    assert.equal(await d.dockerOk(['restart', '-t', '0', n]), n);
+    const afterRestart = await inspect(n);
+    assert.equal(afterRestart.State.Status, 'running');
+    assert.notEqual(afterRestart.State.Pid, before.State.Pid);
+    await d.dockerOk(['stop', '-t', '0', n]);
+    assert.equal((await inspect(n)).State.Status, 'exited');
+    await d.dockerOk(['restart', n]);
+    assert.equal((await inspect(n)).State.Status, 'running');
+  });
+
+  test('pause and unpause, with the conflicts Docker reports', async () => {
+    const n = name('ps1');
+    const id = await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['pause', n]);
+    let c = await inspect(n);
+    assert.equal(c.State.Status, 'paused');
+    assert.equal(c.State.Paused, true);
+    assert.match(await d.dockerOk(['ps', '--filter', `name=${n}`, '--format', '{{.Status}}']), /\(Paused\)$/);
+    const again = await d.api('POST', `/containers/${n}/pause`);
+    assert.equal(again.status, 409);
+    assert.equal(again.json.message, `Container ${id} is already paused`);
+    await d.dockerOk(['unpause', n]);
+    c = await inspect(n);
+    assert.equal(c.State.Status, 'running');
+    const notPaused = await d.api('POST', `/containers/${n}/unpause`);
+    assert.equal(notPaused.status, 409);
+    assert.equal(notPaused.json.message, `Container ${id} is not paused`);
+    // a paused container can still be killed
+    await d.dockerOk(['pause', n]);
+    await d.dockerOk(['kill', n]);
+    c = await d.waitInspect(n, (x) => x.State.Status === 'exited');
+    assert.equal(c.State.ExitCode, 137);
+  });
+
+  test('rename, and a rename onto a taken name is a 409', async () => {
+    const a = name('rn-a');
+    const b = name('rn-b');
+    await d.dockerOk(['create', '--name', a, 'busybox', 'true']);
+    await d.dockerOk(['create', '--name', b, 'busybox', 'true']);
+    const clash = await d.docker(['rename', a, b]);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, /is already in use/);
+    const c = name('rn-c');
+    await d.dockerOk(['rename', a, c]);
+    assert.equal((await inspect(c)).Name, '/rn-c');
+    assert.notEqual((await d.docker(['inspect', a])).code, 0);
+  });
+
+  test('update changes the running cgroup and HostConfig', async () => {
+    const n = name('up1');
+    const id = await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '50', n]);
+    const c = await inspect(n);
+    assert.equal(c.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(c.HostConfig.PidsLimit, 50);
+    const v1 = `/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`;
+    const v2 = `/sys/fs/cgroup/berth/${id}/memory.max`;
+    const limit = (await readFile(existsSync(v1) ? v1 : v2, 'utf8')).trim();
+    assert.equal(limit, String(64 * 1024 * 1024));
+    const bad = await d.docker(['update', '--memory', '1k', n]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
+  });
+
+  test('top lists the container processes; 409 when it is not running', async () => {
+    const n = name('tp1');
+    await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
+    const out = await d.dockerOk(['top', n]);
+    assert.match(out.split('\n')[0], /PID/);
+    assert.match(out, /sleep 1000/);
+    const top = await d.api('GET', `/containers/${n}/top?ps_args=-o%20pid,comm`);
+    assert.equal(top.status, 200);
+    assert.deepEqual(top.json.Titles, ['PID', 'COMMAND']);
+    assert.equal(top.json.Processes.length, 1);
+    await d.dockerOk(['stop', '-t', '0', n]);
+    assert.equal((await d.api('GET', `/containers/${n}/top`)).status, 409);
+  });
+
+  test('stats: one-shot JSON with cgroup figures, and docker stats --no-stream', async () => {
+    const n = name('st1');
+    await d.dockerOk(['run', '-d', '--name', n, '--memory', '32m', 'busybox', 'sleep', '1000']);
+    const one = await d.api('GET', `/containers/${n}/stats?stream=false&one-shot=true`);
+    assert.equal(one.status, 200, one.text);
+    const s = one.json;
+    assert.equal(s.name, `/${n}`);
+    assert.ok(s.memory_stats.usage > 0);
+    assert.equal(s.memory_stats.limit, 32 * 1024 * 1024);
+    assert.ok(s.cpu_stats.cpu_usage.total_usage > 0);
+    assert.ok(s.pids_stats.current >= 1);
+    const cli = await d.dockerOk(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', n], { timeoutMs: 20_000 });
+    assert.match(cli, new RegExp(`^${n} [0-9.]+[KMG]iB / 32MiB$`));
+  });
+
+  test('container prune removes stopped containers only, honouring label filters', async () => {
+    const keep = name('pr-run');
+    const gone = name('pr-exit');
+    const labelled = name('pr-keep');
+    await d.dockerOk(['run', '-d', '--name', keep, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['run', '--name', gone, '--label', 'prune=yes', 'busybox', 'true']);
+    await d.dockerOk(['run', '--name', labelled, '--label', 'prune=no', 'busybox', 'true']);
+    const res = await d.api('POST', `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ label: ['prune=yes'] }))}`);
+    assert.equal(res.status, 200, res.text);
+    const goneId = (await d.api('GET', `/containers/${gone}/json`)).status;
+    assert.equal(goneId, 404);
+    assert.equal(res.json.ContainersDeleted.length, 1);
+    assert.equal((await inspect(keep)).State.Status, 'running');
+    assert.equal((await inspect(labelled)).State.Status, 'exited');
+    await d.dockerOk(['container', 'prune', '-f']);
+    assert.equal((await d.api('GET', `/containers/${labelled}/json`)).status, 404);
+    assert.equal((await inspect(keep)).State.Status, 'running');
+  });
+});
