@@ -68,6 +68,8 @@ export interface ContainerRecord {
   hostConfig: HostConfig;
   state: ContainerState;
   restartCount: number;
+  /** Stopped or killed by a user: restart policies leave it alone (moby's HasBeenManuallyStopped). */
+  manuallyStopped?: boolean;
   /** Set while the last start's resolved process command line is known (Path/Args in inspect). */
   path: string;
   args: string[];

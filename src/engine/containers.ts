@@ -26,6 +26,7 @@ import { writeEtcFiles } from './etc-files.js';
 import type { EventBus } from './events.js';
 import { normaliseContainerName, randomContainerName } from './names.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './logs/index.js';
+import { restartDelay, restartsWithDaemon } from './restart-policy.js';
 import { parseSignal } from './signals.js';
 import { resourceLimits } from './lifecycle-resources.js';
 import { resumeAfterSignal } from './lifecycle-pause.js';
@@ -57,6 +58,9 @@ export class ContainerService {
   /** 'exit:<id>' and 'removed:<id>' notifications for waiters inside the daemon. */
   private readonly signals = new EventEmitter();
   private readonly attach = new AttachHub();
+  /** Pending policy restarts and the back-off each container is at. */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartDelays = new Map<string, number>();
 
   constructor(private readonly d: ContainerServiceDeps) {
     this.signals.setMaxListeners(0);
@@ -182,6 +186,12 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
+    // moby's ResetRestartManager: a user's start clears the count and the manual-stop mark.
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
+      this.cancelRestart(c);
+      c.restartCount = 0;
+      c.manuallyStopped = false;
+    }
     try {
       await this.lock.run(c.id, () => this.startLocked(c));
     } catch (err) {
@@ -262,7 +272,13 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.get(ref);
+    if (c.state.Status === 'restarting' && !(await this.haltRestart(c))) {
+      this.emit(c, 'stop');
+      return;
+    }
     if (!isRunning(c)) throw new NotModifiedError('container already stopped');
+    c.manuallyStopped = true;
+    this.d.store.save(c);
     const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     const exited = this.nextExit(c.id);
@@ -279,6 +295,10 @@ export class ContainerService {
     const c = this.get(ref);
     const signal = parseSignal(signalName || 'SIGKILL');
     if (!isRunning(c)) throw new ConflictError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
+    // A container waiting out its restart back-off has no process: the kill just ends the wait.
+    if (c.state.Status === 'restarting' && !(await this.haltRestart(c))) return;
+    c.manuallyStopped = true;
+    this.d.store.save(c);
     const exited = signal === 9 ? this.nextExit(c.id) : undefined;
     await this.signal(c, signal);
     // moby waits for a SIGKILLed container to be gone before answering.
@@ -373,6 +393,7 @@ export class ContainerService {
       const execDuration = Number.isFinite(started) ? String(Math.max(0, Math.round((exit.finishedAt.getTime() - started) / 1000))) : '0';
       this.emit(c, 'die', { exitCode: String(exit.exitCode), execDuration });
       this.signals.emit(`exit:${c.id}`);
+      this.scheduleRestart(c, Number.isFinite(started) ? exit.finishedAt.getTime() - started : 0);
     });
     const c = this.d.store.get(exit.id);
     if (c?.hostConfig.AutoRemove && c.state.Status === 'exited') {
@@ -387,10 +408,18 @@ export class ContainerService {
   async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
     const c = this.get(ref);
     if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
+    if (c.state.Status === 'restarting') {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "${c.name}": container is restarting: stop the container before removing or force remove`);
+      }
+      await this.haltRestart(c);
+    }
     if (isRunning(c)) {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
       }
+      // Being removed: the exit this kill causes must not trigger the restart policy.
+      c.manuallyStopped = true;
       const exited = this.nextExit(c.id);
       await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL before remove failed'));
       if (!(await raceTimeout(exited, 15_000))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
@@ -421,7 +450,7 @@ export class ContainerService {
   /** Reconcile rows with what the shim and runtime say after a daemon (re)start. */
   async recover(): Promise<void> {
     const all = this.d.store.all();
-    const live = all.filter((c) => isRunning(c)).map((c) => c.id);
+    const live = all.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused').map((c) => c.id);
     const statuses = await this.d.backend.recover(live);
     for (const c of all) {
       if (c.state.Status === 'removing') {
@@ -429,7 +458,7 @@ export class ContainerService {
         this.d.store.save(c);
         continue;
       }
-      if (!isRunning(c)) {
+      if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
         await this.d.snapshots.unmount(c.id).catch(() => undefined);
         continue;
       }
@@ -445,6 +474,19 @@ export class ContainerService {
       if (!st?.exit) this.d.logger.warn({ id: c.id }, 'container vanished while the daemon was down; marking it exited (255)');
       await this.handleExit(exit);
     }
+    // dockerd's restore: containers whose policy brings them back with the daemon. Those that
+    // died during the downtime were handled by handleExit above (with their real exit codes).
+    for (const c of this.d.store.all()) {
+      if (this.restartTimers.has(c.id)) continue;
+      // A back-off the previous daemon was waiting out when it died.
+      if (c.state.Status === 'restarting') {
+        c.state.Status = 'exited';
+        this.d.store.save(c);
+      }
+      if (c.state.Status !== 'exited' || c.state.StartedAt === ZERO_TIME || c.hostConfig.AutoRemove) continue;
+      if (!restartsWithDaemon(c.hostConfig.RestartPolicy, c.state.ExitCode, c.manuallyStopped === true)) continue;
+      await this.lock.run(c.id, () => this.startLocked(c)).catch((err) => this.d.logger.warn({ err, id: c.id }, 'restart with the daemon failed'));
+    }
     // Snapshots of containers that no longer have rows (a crash between steps of create/remove).
     const known = new Set(this.d.store.all().map((c) => c.id));
     for (const id of await this.d.snapshots.list()) {
@@ -455,6 +497,79 @@ export class ContainerService {
   /** The services this one was built with, for the lifecycle modules (lifecycle-*.ts, stats, top, prune). */
   get deps(): ContainerServiceDeps {
     return this.d;
+  }
+
+  // ---- restart policy ----
+
+  /** After an exit (under the container's lock): wait out the back-off in `restarting`, then start. */
+  private scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    const delay = restartDelay({
+      policy: c.hostConfig.RestartPolicy,
+      exitCode: c.state.ExitCode,
+      restartCount: c.restartCount,
+      manuallyStopped: c.manuallyStopped === true,
+      ranMs,
+      previousDelayMs: this.restartDelays.get(c.id) ?? 0,
+    });
+    if (delay === null || c.hostConfig.AutoRemove) {
+      this.restartDelays.delete(c.id);
+      return;
+    }
+    this.restartDelays.set(c.id, delay);
+    c.state.Status = 'restarting';
+    this.d.store.save(c);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      void this.policyStart(c);
+    }, delay);
+    this.restartTimers.set(c.id, timer);
+  }
+
+  private async policyStart(c: ContainerRecord): Promise<void> {
+    try {
+      await this.lock.run(c.id, async () => {
+        if (!this.d.store.get(c.id) || c.state.Status !== 'restarting') return;
+        if (c.manuallyStopped) {
+          c.state.Status = 'exited';
+          this.d.store.save(c);
+          return;
+        }
+        c.restartCount++;
+        await this.startLocked(c);
+      });
+    } catch (err) {
+      this.d.logger.warn({ err, id: c.id }, 'restart by policy failed');
+    }
+  }
+
+  /**
+   * A user stops, kills or removes a container in `restarting`: no policy start may follow. Waits
+   * for a policy start already under way; true when that start won (the container now runs).
+   */
+  private async haltRestart(c: ContainerRecord): Promise<boolean> {
+    c.manuallyStopped = true;
+    this.d.store.save(c);
+    this.cancelRestart(c);
+    await this.lock.run(c.id, async () => undefined);
+    if (c.state.Status === 'restarting') {
+      c.state.Status = 'exited';
+      this.d.store.save(c);
+    }
+    return c.state.Status === 'running' || c.state.Status === 'paused';
+  }
+
+  /** Ends a pending policy restart; true when there was one (the container is now exited). */
+  private cancelRestart(c: ContainerRecord): boolean {
+    const timer = this.restartTimers.get(c.id);
+    this.restartDelays.delete(c.id);
+    if (!timer) return false;
+    clearTimeout(timer);
+    this.restartTimers.delete(c.id);
+    if (c.state.Status === 'restarting') {
+      c.state.Status = 'exited';
+      this.d.store.save(c);
+    }
+    return true;
   }
 
   emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
