@@ -13,6 +13,7 @@
  * ROOTS_RECORD so that zz-leak-check can scan all of them after the suite without a daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, afterEach, before } from 'node:test';
 import { createWriteStream, existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
@@ -376,6 +377,38 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
 }
 
 /** Processes whose executable name is `comm` and whose command line mentions one of `needles`. */
+/**
+ * The usual shape of an e2e file: one daemon with busybox for the whole file, and containers
+ * named through name() force-removed after each test. Call inside describe().
+ */
+export function daemonForFile(opts: DaemonOptions = {}): {
+  daemon(): Daemon;
+  name(n: string): string;
+  inspect(n: string): Promise<any>;
+} {
+  let d: Daemon | undefined;
+  let made: string[] = [];
+  before(async () => {
+    d = await startDaemon(opts);
+    await d.ensureBusybox();
+  });
+  afterEach(async () => {
+    for (const n of made) await d!.api('DELETE', `/containers/${n}?force=1`);
+    made = [];
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+  return {
+    daemon: () => d!,
+    name: (n) => {
+      made.push(n);
+      return n;
+    },
+    inspect: async (n) => JSON.parse(await d!.dockerOk(['inspect', n]))[0],
+  };
+}
+
 export async function findProcesses(needles: string[], comm?: string): Promise<{ pid: number; args: string }[]> {
   const found: { pid: number; args: string }[] = [];
   for (const entry of await readdir('/proc')) {

@@ -1,32 +1,18 @@
 // Lifecycle commands with the real docker CLI: restart, pause/unpause, rename, update, top,
 // stats, container prune. Each test makes its own containers and removes them in afterEach.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { startDaemon, type Daemon } from './harness.js';
+import { daemonForFile, type Daemon } from './harness.js';
 
 describe('lifecycle', () => {
+  const f = daemonForFile();
+  const { name, inspect } = f;
   let d: Daemon;
-  let made: string[] = [];
-  const name = (n: string) => {
-    made.push(n);
-    return n;
-  };
-
-  before(async () => {
-    d = await startDaemon();
-    await d.ensureBusybox();
+  before(() => {
+    d = f.daemon();
   });
-  afterEach(async () => {
-    for (const n of made) await d.api('DELETE', `/containers/${n}?force=1`);
-    made = [];
-  });
-  after(async () => {
-    await d?.cleanup();
-  });
-
-  const inspect = async (n: string) => JSON.parse(await d.dockerOk(['inspect', n]))[0];
 
   test('restart gives a running container a new process, and starts a stopped one', async () => {
     const n = name('rs1');

@@ -1,30 +1,16 @@
 // Restart policies with the real docker CLI: on-failure:N, always, unless-stopped, and what a
 // daemon restart brings back.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, type Daemon } from './harness.js';
+import { daemonForFile, type Daemon } from './harness.js';
 
 describe('restart policies', () => {
+  const f = daemonForFile();
+  const { name, inspect } = f;
   let d: Daemon;
-  let made: string[] = [];
-  const name = (n: string) => {
-    made.push(n);
-    return n;
-  };
-
-  before(async () => {
-    d = await startDaemon();
-    await d.ensureBusybox();
+  before(() => {
+    d = f.daemon();
   });
-  afterEach(async () => {
-    for (const n of made) await d.api('DELETE', `/containers/${n}?force=1`);
-    made = [];
-  });
-  after(async () => {
-    await d?.cleanup();
-  });
-
-  const inspect = async (n: string) => JSON.parse(await d.dockerOk(['inspect', n]))[0];
 
   test('on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
     const n = name('of2');
