@@ -55,7 +55,7 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (exited.length && (c.state.Status !== 'exited' || !exited.includes(c.state.ExitCode))) continue;
     if (before.length && !before.every((t) => created < t)) continue;
     if (since.length && !since.every((t) => created > t)) continue;
-    if (f('health').length && !f('health').includes('none')) continue;
+    if (f('health').length && !f('health').includes(c.state.Health?.Status ?? 'none')) continue;
     out.push(c);
     if (o.limit > 0 && out.length >= o.limit) break;
   }

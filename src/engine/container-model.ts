@@ -46,12 +46,20 @@ export interface HostConfig {
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
+export interface ContainerHealth {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 export interface ContainerState {
   Status: ContainerStatus;
   Pid: number;
   ExitCode: number;
   Error: string;
   OOMKilled: boolean;
+  /** Present when the container has a health check. */
+  Health?: ContainerHealth;
   StartedAt: string;
   FinishedAt: string;
 }

@@ -87,6 +87,7 @@ export function inspectView(c: ContainerRecord, ctx: ViewContext) {
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(s.Health ? { Health: s.Health } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: `${ctx.bundleDir}/resolv.conf`,

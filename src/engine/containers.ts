@@ -499,6 +499,11 @@ export class ContainerService {
     return this.d;
   }
 
+  /** Persist a record another engine module changed (health). */
+  save(c: ContainerRecord): void {
+    if (this.d.store.get(c.id)) this.d.store.save(c);
+  }
+
   // ---- restart policy ----
 
   /** After an exit (under the container's lock): wait out the back-off in `restarting`, then start. */

@@ -13,6 +13,7 @@ import { ContainerService } from './containers.js';
 import type { DaemonConfig } from './daemon-config.js';
 import { DataRootLock } from './data-root-lock.js';
 import { EventBus } from './events.js';
+import { HealthMonitor } from './health.js';
 import { ExecService } from './exec.js';
 import { systemInfo, versionInfo } from './system-info.js';
 
@@ -31,7 +32,10 @@ export class Engine {
     private readonly backend: ConmonBackend,
   ) {
     this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
+    this.health = new HealthMonitor(containers, this.execs, events, logger.child({ layer: 'health' }));
   }
+
+  private readonly health: HealthMonitor;
 
   /** docker exec instances (in memory, like dockerd's). */
   readonly execs: ExecService;
@@ -64,6 +68,7 @@ export class Engine {
     const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));
     await containers.recover();
+    engine.health.resume();
     return engine;
   }
 
@@ -86,6 +91,7 @@ export class Engine {
 
   /** Daemon shutdown: containers keep running under their shims; the next start reconciles them. */
   async close(): Promise<void> {
+    this.health.close();
     await this.backend.close();
     this.db.close();
     this.lock.release();
