@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { TaskAttach } from '../runtime/task-backend.js';
 import type { ContainerConfig } from './container-model.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyMatcher } from './exec-detach.js';
 
 export interface AttachOptions {
   /** Client bytes for the container's stdin, or null. */
@@ -12,6 +13,10 @@ export interface AttachOptions {
   stderr: boolean;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** The detach sequence on a TTY's stdin (moby's copyEscapable); default ctrl-p ctrl-q. */
+  detachKeys?: readonly number[];
+  /** The client typed the detach sequence: the session ended, the container runs on. */
+  onDetach?: () => void;
 }
 
 export interface AttachSink {
@@ -104,7 +109,23 @@ function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: 
   if (stdin && task.stdin) {
     const target = task.stdin;
     target.on('error', () => undefined);
-    stdin.on('data', (chunk: Buffer) => {
+    // Only a TTY's stdin is scanned for the detach keys, as moby does; the matched sequence is
+    // swallowed, and a broken one is passed on.
+    const detach = config.Tty ? new DetachKeyMatcher(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : null;
+    stdin.on('data', (raw: Buffer) => {
+      if (closed) return;
+      let chunk = raw;
+      if (detach) {
+        const r = detach.feed(raw);
+        if (r.detached) {
+          if (r.pass.length > 0) target.write(r.pass);
+          finish();
+          opts.onDetach?.();
+          return;
+        }
+        if (r.pass.length === 0) return;
+        chunk = r.pass;
+      }
       if (!target.write(chunk)) {
         stdin.pause();
         target.once('drain', () => stdin.resume());

@@ -243,7 +243,8 @@ export class ContainerService {
         spec,
         logPath: this.logPath(c.id),
         stdin: c.config.OpenStdin,
-        stdinOnce: c.config.StdinOnce,
+        // moby closes a TTY's stdin never (detach and re-attach keep the shell usable)
+        stdinOnce: c.config.StdinOnce && !c.config.Tty,
         terminal: c.config.Tty,
         runtime: this.d.runtimes[c.hostConfig.Runtime] ?? this.d.runtimes[this.d.defaultRuntime],
       });
@@ -347,6 +348,7 @@ export class ContainerService {
   async attachStreams(ref: string, opts: AttachOptions, sink: AttachSink): Promise<void> {
     const c = this.get(ref);
     if (opts.stdin && !c.config.OpenStdin) opts = { ...opts, stdin: null };
+    opts = { ...opts, onDetach: () => this.emit(c, 'detach') };
     if (isRunning(c)) {
       await this.attach.connectNow(c.id, () => this.d.backend.attach(c.id), c.config, opts, sink);
     } else {

@@ -11,6 +11,7 @@ import { Filters } from '../filters.js';
 import type { HijackRequest } from '../hijack.js';
 import { boolParam, intParam } from '../query.js';
 import { apiVersionAtLeast, compareVersions } from '../versioning.js';
+import { detachKeys } from '../detach-keys.js';
 import { frame, StdStream } from '../stdcopy.js';
 import { logsStream } from './logs-stream.js';
 
@@ -115,6 +116,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const stderr = boolParam(q.stderr, false);
     const stream = boolParam(q.stream, false);
     const logs = boolParam(q.logs, false);
+    const keys = detachKeys(q.detachKeys); // a bad spec is a 400 before the upgrade, as in moby
     const tty = c.config.Tty;
     const socket = upgrade(!tty && compareVersions(req.apiVersion, '1.42') >= 0 ? MULTIPLEXED : RAW);
     const ac = new AbortController();
@@ -148,7 +150,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return;
     }
     if (!stdin) socket.resume();
-    await containers.attachStreams(c.id, { stdin: stdin ? socket : null, stdout, stderr, signal: ac.signal }, sink);
+    await containers.attachStreams(c.id, { stdin: stdin ? socket : null, stdout, stderr, signal: ac.signal, detachKeys: keys }, sink);
     await over;
   });
 }
