@@ -349,6 +349,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (opts.stdin && !c.config.OpenStdin) opts = { ...opts, stdin: null };
     opts = { ...opts, onDetach: () => this.emit(c, 'detach') };
+    this.emit(c, 'attach'); // moby logs every attach, docker run's included
     if (isRunning(c)) {
       await this.attach.connectNow(c.id, () => this.d.backend.attach(c.id), c.config, opts, sink);
     } else {
