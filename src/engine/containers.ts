@@ -366,8 +366,12 @@ export class ContainerService {
 
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.get(ref);
-    if (!isRunning(c)) throw new ConflictError(`cannot resize container ${c.id}: container is not running`);
-    await this.d.backend.resize(c.id, height, width);
+    // moby's errNotRunning, also when the task ends under us (conmon gone: its ctl FIFO has no reader)
+    const notRunning = () => new ConflictError(`Container ${c.id} is not running`);
+    if (!isRunning(c)) throw notRunning();
+    await this.d.backend.resize(c.id, height, width).catch((err: unknown) => {
+      throw err instanceof ConflictError ? notRunning() : err;
+    });
   }
 
   // ---- exit ----
