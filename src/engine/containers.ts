@@ -58,6 +58,8 @@ export class ContainerService {
   /** 'exit:<id>' and 'removed:<id>' notifications for waiters inside the daemon. */
   private readonly signals = new EventEmitter();
   private readonly attach = new AttachHub();
+  /** Names of creates between their check and their row's insert (awaits in between). */
+  private readonly namesInFlight = new Set<string>();
   /** Pending policy restarts and the back-off each container is at. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
@@ -131,6 +133,9 @@ export class ContainerService {
     const config = mergeImageConfig(req.config, image.config.config);
     const fullName = name ? normaliseContainerName(name) : this.freeRandomName();
     const existing = this.d.store.idByName(fullName);
+    if (!existing && this.namesInFlight.has(fullName)) {
+      throw new ConflictError(`Conflict. The container name "${fullName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
+    }
     if (existing) {
       throw new ConflictError(
         `Conflict. The container name "${fullName}" is already in use by container "${existing}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -155,8 +160,10 @@ export class ContainerService {
       path: argv[0],
       args: argv.slice(1),
     };
-    await mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 });
+    // reserved until the row exists, so that concurrent creates never pick the same name
+    this.namesInFlight.add(fullName);
     try {
+      await mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 });
       await this.d.snapshots.prepare(id, image.id);
       this.d.store.insert(rec);
     } catch (err) {
@@ -166,6 +173,8 @@ export class ContainerService {
         throw new ConflictError(`Conflict. The container name "${fullName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
       }
       throw err;
+    } finally {
+      this.namesInFlight.delete(fullName);
     }
     this.emit(rec, 'create');
     // `docker run` sends attach and wait before start: mount the rootfs meanwhile, off the reply's
@@ -178,7 +187,7 @@ export class ContainerService {
   private freeRandomName(): string {
     for (let attempt = 0; ; attempt++) {
       const n = randomContainerName(attempt);
-      if (!this.d.store.idByName(n)) return n;
+      if (!this.d.store.idByName(n) && !this.namesInFlight.has(n)) return n;
     }
   }
 

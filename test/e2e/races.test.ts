@@ -154,6 +154,17 @@ describe('races', () => {
     await alive();
   });
 
+  test('concurrent creates without a name get distinct generated names', { timeout: 120_000 }, async () => {
+    // busybox's 1600 generated names: 40 at once collided often before names were reserved
+    const made = await Promise.all(Array.from({ length: 40 }, () => d().api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] })));
+    for (const r of made) assert.equal(r.status, 201, r.text);
+    const ids = made.map((r) => r.json.Id as string);
+    const names = await Promise.all(ids.map(async (id) => (await d().api('GET', `/containers/${id}/json`)).json.Name as string));
+    assert.equal(new Set(names).size, names.length, names.join(' '));
+    for (const id of ids) assert.equal((await d().api('DELETE', `/containers/${id}`)).status, 204);
+    await noLeaks(ids);
+  });
+
   test('many concurrent docker run --rm', { timeout: 180_000 }, async () => {
     const N = 16;
     const runs = await Promise.all(
