@@ -24,6 +24,9 @@ import {
 } from '../test/e2e/harness.js';
 import { dockerFor, mustDocker, timing, type Docker, type Timing } from './docker-runner.js';
 import { ExecBench } from './exec.js';
+import { AttachBench } from './attach.js';
+import { ApiPathBench } from './api-path.js';
+import { ParallelBench } from './parallel.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -132,6 +135,9 @@ async function main(): Promise<void> {
   const berth = await startDaemon({ logLevel: 'info' });
   const results: string[] = [];
   const execBench = new ExecBench();
+  const attachBench = new AttachBench();
+  const apiBench = new ApiPathBench();
+  const parallelBench = new ParallelBench();
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
@@ -152,6 +158,10 @@ async function main(): Promise<void> {
         [berthTime, dockerdTime] = await timeRuns([bdocker, ddocker]);
         await execBench.measure('berth', bdocker);
         await execBench.measure('dockerd', ddocker);
+        await apiBench.measure(new Map([['berth', berth.socket], ['dockerd', dockerd.socket]]));
+        await parallelBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
+        await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+        await attachBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
       } finally {
         await dockerd.stop();
       }
@@ -159,6 +169,9 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
       [berthTime] = await timeRuns([bdocker]);
       await execBench.measure('berth', bdocker);
+      await apiBench.measure(new Map([['berth', berth.socket]]));
+      await parallelBench.measure(new Map([['berth', bdocker]]));
+      await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
     }
 
     // memory: idle daemon, then 50 running containers
@@ -198,6 +211,9 @@ async function main(): Promise<void> {
     );
     results.push(`  network: berth none (default until bridge lands), dockerd: ${dockerdNote}`);
     results.push('', ...execBench.lines(w));
+    results.push('', ...apiBench.lines(w));
+    results.push('', ...parallelBench.lines(w));
+    results.push('', ...attachBench.lines(w));
     results.push('');
     results.push(`${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`);
     results.push(`${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`);
