@@ -11,6 +11,7 @@ import type { ApiContext } from './context.js';
 import { JSON_CONTENT_TYPE, sendError, sendPageNotFound } from './errors.js';
 import { HijackRegistry } from './hijack.js';
 import { containerRoutes } from './routes/containers.js';
+import { attachWsRoutes } from './routes/attach-ws.js';
 import { containerLifecycleRoutes } from './routes/container-lifecycle.js';
 import { statsRoutes } from './routes/stats.js';
 import { eventRoutes } from './routes/events.js';
@@ -43,6 +44,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   imageRoutes(app, ctx);
   eventRoutes(app, ctx);
   execRoutes(app, ctx);
+  await attachWsRoutes(app, ctx);
   await app.ready();
   return app;
 }

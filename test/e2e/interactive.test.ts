@@ -84,6 +84,86 @@ class RawAttach {
   }
 }
 
+/** A minimal WebSocket client over the unix socket (Node 20 has none built in). */
+class WsClient {
+  status = 0;
+  messages: Buffer[] = [];
+  closeCode: number | undefined;
+  readonly closed: Promise<void>;
+  private buf = Buffer.alloc(0);
+  private upgraded = false;
+
+  private constructor(private readonly socket: Socket) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.on('data', (c: Buffer) => {
+      this.buf = Buffer.concat([this.buf, c]);
+      if (!this.upgraded) {
+        const i = this.buf.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        this.status = Number(/^HTTP\/1\.1 (\d+)/.exec(this.buf.subarray(0, i).toString())?.[1] ?? 0);
+        this.buf = this.buf.subarray(i + 4);
+        this.upgraded = true;
+      }
+      this.parse();
+    });
+  }
+
+  static async open(socketPath: string, path: string): Promise<WsClient> {
+    const socket = connect(socketPath);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const c = new WsClient(socket);
+    const key = Buffer.from('berth-test-key-1').toString('base64');
+    socket.write(`GET /v1.50${path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`);
+    const deadline = Date.now() + 20_000;
+    while (c.status === 0 && Date.now() < deadline) await sleep(20);
+    return c;
+  }
+
+  private parse(): void {
+    for (;;) {
+      if (this.buf.length < 2) return;
+      const op = this.buf[0]! & 0x0f;
+      let len = this.buf[1]! & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (this.buf.length < 4) return;
+        len = this.buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (this.buf.length < 10) return;
+        len = Number(this.buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (this.buf.length < off + len) return;
+      const payload = this.buf.subarray(off, off + len);
+      this.buf = this.buf.subarray(off + len);
+      if (op === 0x8) {
+        this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+        this.socket.end();
+      } else if (op === 0x1 || op === 0x2 || op === 0x0) {
+        this.messages.push(Buffer.from(payload));
+      }
+    }
+  }
+
+  /** One masked binary message. */
+  send(data: string): void {
+    const payload = Buffer.from(data);
+    assert.ok(payload.length < 126);
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+    this.socket.write(Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, masked]));
+  }
+
+  text(): string {
+    return Buffer.concat(this.messages).toString();
+  }
+}
+
 describe('interactive', () => {
   const f = daemonForFile();
   const d = () => f.daemon();
@@ -273,6 +353,29 @@ describe('interactive', () => {
     await b.done;
     const c = await d().waitInspect(name, (c) => c.State.Status === 'exited');
     assert.equal(c.State.ExitCode, 9);
+  });
+
+  test('attach/ws: output as binary messages, messages are stdin, logs replay', async () => {
+    const name = f.name('ws-attach');
+    await d().dockerOk(['run', '-d', '-i', '--name', name, 'busybox', 'sh', '-c', 'echo early; while read l; do echo "got:$l"; echo "err:$l" >&2; done']);
+    await d().waitInspect(name, (c) => c.State.Running);
+    const ws = await WsClient.open(d().socket, `/containers/${name}/attach/ws?logs=1&stream=1&stdin=1&stdout=1&stderr=1`);
+    assert.equal(ws.status, 101);
+    const deadline = Date.now() + 20_000;
+    while (!/early/.test(ws.text()) && Date.now() < deadline) await sleep(20);
+    assert.match(ws.text(), /early/); // logs=1 replays what was printed before the attach
+    ws.send('hello\n');
+    while (!/err:hello/.test(ws.text()) && Date.now() < deadline) await sleep(20);
+    assert.match(ws.text(), /got:hello\n/);
+    assert.match(ws.text(), /err:hello\n/); // not multiplexed: stderr comes as plain bytes too
+    await d().dockerOk(['kill', name]);
+    await ws.closed; // the container's end closes the socket
+    assert.equal(ws.closeCode, 1000);
+
+    const gone = await WsClient.open(d().socket, '/containers/no-such-ctr/attach/ws?stream=1&stdout=1');
+    assert.equal(gone.status, 404); // answered before the upgrade, as moby does
+    const bad = await WsClient.open(d().socket, `/containers/${name}/attach/ws?stream=1&stdout=1&detachKeys=ctrl-foo`);
+    assert.equal(bad.status, 400);
   });
 
   test('resize of a stopped container is a 409, an unknown one a 404', async () => {
