@@ -5,6 +5,7 @@
  * turns a hang into a failure).
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { runCommand } from './harness.js';
 import type { Daemon } from './harness.js';
 
@@ -74,7 +75,10 @@ export class Tmux {
     return Number(m[1]);
   }
 
+  /** Stop the server and remove its socket file (tmux leaves it behind). */
   async kill(): Promise<void> {
+    const path = (await runCommand('tmux', ['-L', this.server, 'display-message', '-p', '#{socket_path}'], { timeoutMs: 10_000 })).stdout.trim();
     await runCommand('tmux', ['-L', this.server, 'kill-server'], { timeoutMs: 10_000 });
+    if (path.endsWith(this.server)) await rm(path, { force: true });
   }
 }
