@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { runCommand } from './harness.js';
+import { DOCKER_BIN, runCommand } from './harness.js';
 import type { Daemon } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +31,7 @@ export class Tmux {
   async run(dockerArgs: string[], size = { width: 100, height: 30 }): Promise<string> {
     const name = `p${this.panes++}`;
     const env = `DOCKER_HOST=${quote(`unix://${this.d.socket}`)} DOCKER_CONFIG=${quote(this.d.dockerConfig)}`;
-    const cmd = `env ${env} docker ${dockerArgs.map(quote).join(' ')}; echo EXITED=$?; sleep 100000`;
+    const cmd = `env ${env} ${quote(DOCKER_BIN)} ${dockerArgs.map(quote).join(' ')}; echo EXITED=$?; sleep 100000`;
     await this.tmux(['new-session', '-d', '-s', name, '-x', String(size.width), '-y', String(size.height), cmd]);
     return name;
   }
