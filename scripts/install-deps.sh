@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
-  busybox-static skopeo tini catatonit iptables iproute2 attr util-linux ca-certificates
+  busybox-static skopeo tini catatonit tmux iptables iproute2 attr util-linux ca-certificates
 )
 
 if [ "$(id -u)" -ne 0 ]; then
