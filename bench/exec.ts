@@ -3,6 +3,7 @@
  * running busybox container, median of RUNS after WARMUP, on berth and on dockerd when run.ts
  * has one. run.ts calls measure() once per daemon and prints lines().
  */
+import { runCommand } from '../test/e2e/harness.js';
 import { mustDocker as must, timing, type Docker, type Timing } from './docker-runner.js';
 
 const WARMUP = 3;
@@ -12,9 +13,14 @@ export type ExecTiming = Timing;
 
 export class ExecBench {
   private readonly timings = new Map<'berth' | 'dockerd', ExecTiming>();
+  private floor: ExecTiming | undefined;
 
-  /** Times `docker exec <c> true` against one daemon; the container is removed afterwards. */
-  async measure(side: 'berth' | 'dockerd', docker: Docker): Promise<ExecTiming> {
+  /**
+   * Times `docker exec <c> true` against one daemon; the container is removed afterwards. With
+   * `runcRoot` (berth's), also times `runc exec` of the same container straight from here: the
+   * runtime's own cost, which every daemon that execs through runc pays and cannot go under.
+   */
+  async measure(side: 'berth' | 'dockerd', docker: Docker, runcRoot?: string): Promise<ExecTiming> {
     process.stderr.write(`bench: timing docker exec on ${side} (${WARMUP} warm-up + ${RUNS} runs)...\n`);
     const id = await must(docker, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '100000']);
     try {
@@ -27,6 +33,7 @@ export class ExecBench {
       }
       const t = timing(times);
       this.timings.set(side, t);
+      if (runcRoot) this.floor = await timeRuncExec(runcRoot, await must(docker, ['inspect', '-f', '{{.Id}}', id]));
       return t;
     } finally {
       await docker(['rm', '-f', id]);
@@ -48,6 +55,29 @@ export class ExecBench {
       `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${
         d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-'
       }`,
+      ...(this.floor
+        ? [
+            `${pad('  of which `runc exec c true` alone', widths[0]!)}${pad(ms(this.floor.median), widths[1]!)}${pad('', widths[2]!)}${
+              d ? `${(this.floor.median / d.median).toFixed(2)}x (the floor with runc)` : ''
+            }`,
+          ]
+        : []),
     ];
   }
+}
+
+/** `runc exec <id> true` run directly, median of RUNS after WARMUP. */
+async function timeRuncExec(runcRoot: string, id: string): Promise<ExecTiming> {
+  const run = async () => {
+    const r = await runCommand('runc', ['--root', runcRoot, 'exec', id, 'true']);
+    if (r.code !== 0) throw new Error(`runc exec: exit ${r.code}: ${r.stderr}`);
+  };
+  for (let i = 0; i < WARMUP; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return timing(times);
 }

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
         await mustDocker(ddocker, ['load'], archive);
         process.stderr.write(`bench: timing berth and dockerd, alternating (${WARMUP} warm-up + ${RUNS} runs each)...\n`);
         [berthTime, dockerdTime] = await timeRuns([bdocker, ddocker]);
-        await execBench.measure('berth', bdocker);
+        await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
         await execBench.measure('dockerd', ddocker);
         await apiBench.measure(new Map([['berth', berth.socket], ['dockerd', dockerd.socket]]));
         await parallelBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     } else {
       process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
       [berthTime] = await timeRuns([bdocker]);
-      await execBench.measure('berth', bdocker);
+      await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
       await apiBench.measure(new Map([['berth', berth.socket]]));
       await parallelBench.measure(new Map([['berth', bdocker]]));
       await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
