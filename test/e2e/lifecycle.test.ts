@@ -82,6 +82,36 @@ describe('lifecycle', () => {
     assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
   });
 
+  test('update of CPU limits, pids and the restart policy reaches the running cgroup', async () => {
+    const n = name('up2');
+    const id = await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['update', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0', '--pids-limit', '40', '--restart', 'on-failure:3', n]);
+    const c = await inspect(n);
+    assert.equal(c.HostConfig.NanoCpus, 500_000_000);
+    assert.equal(c.HostConfig.CpuShares, 512);
+    assert.equal(c.HostConfig.CpusetCpus, '0');
+    assert.deepEqual(c.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+    const read = (path: string) => readFile(path, 'utf8').then((t) => t.trim());
+    const cpuV1 = ['cpu,cpuacct', 'cpu'].map((c) => `/sys/fs/cgroup/${c}/berth/${id}`).find((p) => existsSync(p));
+    if (cpuV1) {
+      const quota = Number(await read(`${cpuV1}/cpu.cfs_quota_us`));
+      assert.equal(quota / Number(await read(`${cpuV1}/cpu.cfs_period_us`)), 0.5);
+      assert.equal(await read(`${cpuV1}/cpu.shares`), '512');
+      assert.equal(await read(`/sys/fs/cgroup/cpuset/berth/${id}/cpuset.cpus`), '0');
+      assert.equal(await read(`/sys/fs/cgroup/pids/berth/${id}/pids.max`), '40');
+    } else {
+      const v2 = `/sys/fs/cgroup/berth/${id}`;
+      const [quota, period] = (await read(`${v2}/cpu.max`)).split(' ').map(Number);
+      assert.equal(quota / period, 0.5);
+      assert.equal(await read(`${v2}/cpuset.cpus`), '0');
+      assert.equal(await read(`${v2}/pids.max`), '40');
+    }
+    // The container itself sees the cap: a 41st process cannot be forked.
+    const fork = await d.docker(['exec', n, 'sh', '-c', 'for i in $(seq 1 60); do sleep 5 & done; wait']);
+    assert.notEqual(fork.code, 0);
+    assert.match(fork.stderr + fork.stdout, /can't fork|Resource temporarily unavailable|Try again/i);
+  });
+
   test('top lists the container processes; 409 when it is not running', async () => {
     const n = name('tp1');
     await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);
