@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { SystemError } from '../errors.js';
 import type { ImageServiceApi, SnapshotterApi } from './types.js';
+import { dirSize } from './dir-size.js';
 
 const run = promisify(execFile);
 const PAGE = 4096;
@@ -117,6 +118,10 @@ export class Snapshotter implements SnapshotterApi {
       if (await isMountPoint(d.merged)) throw new SystemError(`container rootfs ${d.merged} is still mounted`);
       await rm(d.base, { recursive: true, force: true });
     });
+  }
+
+  diffSize(containerId: string): Promise<number> {
+    return dirSize(this.dirs(containerId).upper);
   }
 
   async list(): Promise<string[]> {

@@ -112,4 +112,6 @@ export interface SnapshotterApi {
   remove(containerId: string): Promise<void>;
   /** Every container ID that has snapshot dirs, for the startup scan. */
   list(): Promise<string[]>;
+  /** Bytes in the container's writable layer (SizeRw); 0 when it has none. */
+  diffSize(containerId: string): Promise<number>;
 }

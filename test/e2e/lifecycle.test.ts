@@ -112,6 +112,20 @@ describe('lifecycle', () => {
     assert.match(fork.stderr + fork.stdout, /can't fork|Resource temporarily unavailable|Try again/i);
   });
 
+  test('sizes: docker ps -s and inspect -s count the writable layer and the image', async () => {
+    const n = name('size');
+    await d.dockerOk(['run', '--name', n, 'busybox', 'sh', '-c', 'head -c 3000000 /dev/zero > /big && ln /big /big2']);
+    const c = (await d.api('GET', `/containers/${n}/json?size=1`)).json as { SizeRw: number; SizeRootFs: number };
+    const image = await d.dockerOk(['image', 'inspect', '-f', '{{.Size}}', 'busybox']);
+    // the hard link counts once; the rest of the upper dir is a few directories at most
+    assert.ok(c.SizeRw >= 3_000_000 && c.SizeRw < 3_100_000, `SizeRw ${c.SizeRw}`);
+    assert.equal(c.SizeRootFs, c.SizeRw + Number(image));
+    const plain = (await d.api('GET', `/containers/${n}/json`)).json as Record<string, unknown>;
+    assert.equal(plain.SizeRw, undefined);
+    const row = await d.dockerOk(['ps', '-a', '-s', '--filter', `name=${n}`, '--format', '{{.Size}}']);
+    assert.match(row, /^3(\.\d+)?MB \(virtual \d+(\.\d+)?MB\)$/);
+  });
+
   test('top lists the container processes; 409 when it is not running', async () => {
     const n = name('tp1');
     await d.dockerOk(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']);

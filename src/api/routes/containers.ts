@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ContainerRecord } from '../../engine/container-model.js';
 import { filterContainers } from '../../engine/container-filters.js';
 import { inspectView, listView } from '../../engine/container-view.js';
+import { containerSizes } from '../../engine/container-size.js';
 import type { AttachSink } from '../../engine/attach-hub.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
@@ -48,7 +49,8 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
       container: (ref) => containers.get(ref),
     });
-    return list.map((c) => listView(c, viewCtx(c)));
+    if (!boolParam(q.size, false)) return list.map((c) => listView(c, viewCtx(c)));
+    return Promise.all(list.map(async (c) => ({ ...listView(c, viewCtx(c)), ...(await containerSizes(containers, c)) })));
   });
 
   app.post('/containers/create', async (request: FastifyRequest<{ Querystring: Q; Body: unknown }>, reply) => {
@@ -59,7 +61,8 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/containers/:id/json', async (request: IdReq) => {
     const c = containers.get(request.params.id);
-    return inspectView(c, viewCtx(c));
+    const view = inspectView(c, viewCtx(c));
+    return boolParam(request.query.size, false) ? { ...view, ...(await containerSizes(containers, c)) } : view;
   });
 
   app.post('/containers/:id/start', async (request: IdReq, reply) => {
