@@ -390,11 +390,6 @@ export class ContainerService {
       const c = this.d.store.get(exit.id);
       if (!c) return;
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') return;
-      // The task is dead, so its runtime state and our rootfs mount are independent: drop both at once.
-      await Promise.all([
-        this.d.backend.delete(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'runtime delete failed')),
-        this.d.snapshots.unmount(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'unmount failed')),
-      ]);
       c.state = {
         ...c.state,
         Status: 'exited',
@@ -408,7 +403,11 @@ export class ContainerService {
       const started = Date.parse(c.state.StartedAt);
       const execDuration = Number.isFinite(started) ? String(Math.max(0, Math.round((exit.finishedAt.getTime() - started) / 1000))) : '0';
       this.emit(c, 'die', { exitCode: String(exit.exitCode), execDuration });
+      // Waiters learn of the exit before the cleanup (as with moby, whose unmount follows the
+      // die event); the lock is held until the cleanup is done, so whatever a waiter does next
+      // (start, rm, cp) finds no runtime state and no mount left.
       this.signals.emit(`exit:${c.id}`);
+      await this.releaseTask(c.id);
       this.scheduleRestart(c, Number.isFinite(started) ? exit.finishedAt.getTime() - started : 0);
     });
     const c = this.d.store.get(exit.id);
@@ -417,6 +416,15 @@ export class ContainerService {
         if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) this.d.logger.error({ err, id: c.id }, 'auto-remove failed');
       });
     }
+  }
+
+  /** The task is dead: its runtime state and the rootfs mount are independent, so both go at once. */
+  private async releaseTask(id: string): Promise<void> {
+    await Promise.all([
+      // force: the exit is known, so there is no state to ask runc about first
+      this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
+      this.d.snapshots.unmount(id).catch((err) => this.d.logger.warn({ err, id }, 'unmount failed')),
+    ]);
   }
 
   // ---- remove ----
@@ -475,7 +483,8 @@ export class ContainerService {
         continue;
       }
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
-        await this.d.snapshots.unmount(c.id).catch(() => undefined);
+        // A daemon that died between recording an exit and its cleanup left both behind.
+        await this.releaseTask(c.id);
         continue;
       }
       const st = statuses.get(c.id);

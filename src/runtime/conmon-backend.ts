@@ -1,14 +1,15 @@
 // TaskBackend on conmon + an OCI runtime (runc). One conmon per container: it runs
 // `runc create`, holds stdio, writes the k8s-file log and the exit file, and outlives berth.
 import { spawn } from 'node:child_process';
-import { constants, mkdirSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
 import { ociResourcesUpdate } from './cgroup-resources.js';
 import { attachConmon } from './conmon-attach.js';
 import { resizeConmonExec, startConmonExec } from './conmon-exec.js';
+import { sendConmonCtl } from './conmon-ctl.js';
 import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
 import type { ResourceLimits } from './oci-spec.js';
@@ -266,18 +267,7 @@ export class ConmonBackend implements TaskBackend {
 
   async resize(id: string, height: number, width: number): Promise<void> {
     const task = await this.record(id);
-    let ctl;
-    try {
-      // Non-blocking: a FIFO without a reader (conmon gone) must fail, not hang.
-      ctl = await open(join(task.bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      throw new ConflictError(`cannot resize container ${id}: ${errorMessage(err)}`);
-    }
-    try {
-      await ctl.write(`1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
-    } finally {
-      await ctl.close();
-    }
+    await sendConmonCtl(task.bundle, 1, height, width, `resize container ${id}`);
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {

@@ -8,12 +8,12 @@
 // process.json, pid file, `exit`. No --exit-dir: conmon names exit files after the container ID
 // there, which would read as the container's own exit.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError, SystemError, errorMessage } from '../errors.js';
+import { SystemError, errorMessage } from '../errors.js';
 import { attachConmon } from './conmon-attach.js';
+import { sendConmonCtl } from './conmon-ctl.js';
 import type { OciProcess } from './oci-spec-types.js';
 import { runtimeErrorText } from './runc.js';
 import type { ExecProcess, RuntimeHandler, TaskAttach } from './task-backend.js';
@@ -214,15 +214,5 @@ async function readExitFile(dir: string): Promise<number | null> {
 
 /** Terminal resize through the session's ctl FIFO. */
 export async function resizeConmonExec(dir: string, height: number, width: number): Promise<void> {
-  let ctl;
-  try {
-    ctl = await open(join(dir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new ConflictError(`cannot resize exec session: ${errorMessage(err)}`);
-  }
-  try {
-    await ctl.write(`1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
-  } finally {
-    await ctl.close();
-  }
+  await sendConmonCtl(dir, 1, height, width, 'resize exec session');
 }
