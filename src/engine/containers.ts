@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
+  BerthError,
   ConflictError,
   InvalidParameterError,
   NotFoundError,
@@ -16,6 +17,11 @@ import type { ImageServiceApi, SnapshotterApi } from '../images/types.js';
 import { buildSpec, cgroupsPathFor } from '../runtime/oci-spec.js';
 import type { RuntimeHandler, TaskBackend, TaskExit } from '../runtime/task-backend.js';
 import { resolveUser } from '../runtime/user.js';
+import { explainCapabilityFailure } from '../runtime/capabilities.js';
+import { listHostDevices } from '../runtime/host-devices.js';
+import { hostSpecOptions, parseExtraHost, validateHostOptions } from './create-options.js';
+import { lookupStartFacts } from './start-facts.js';
+import { mountShareableShm, unmountShareableShm } from './ipc-shm.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
 import { parseBind } from './binds.js';
@@ -127,6 +133,7 @@ export class ContainerService {
     }
     req.hostConfig.NetworkMode = networkMode === 'default' ? 'none' : networkMode === 'bridge' ? 'none' : networkMode;
     for (const b of req.hostConfig.Binds ?? []) parseBind(b);
+    validateHostOptions(req.hostConfig, req.config);
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
 
     const image = this.d.images.get(req.config.Image);
@@ -221,13 +228,27 @@ export class ContainerService {
     try {
       const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
       const hostNetwork = c.hostConfig.NetworkMode === 'host';
-      const etc = await writeEtcFiles(bundle, { hostname: c.config.Hostname, domainname: c.config.Domainname, hostNetwork });
-      const user = await resolveUser(rootfs, c.config.User);
+      const hc = c.hostConfig;
+      const [etc, user, facts] = await Promise.all([
+        writeEtcFiles(bundle, {
+          hostname: c.config.Hostname,
+          domainname: c.config.Domainname,
+          hostNetwork,
+          dns: hc.Dns as string[] | undefined,
+          dnsSearch: hc.DnsSearch as string[] | undefined,
+          dnsOptions: hc.DnsOptions as string[] | undefined,
+          extraHosts: ((hc.ExtraHosts as string[] | undefined) ?? []).map(parseExtraHost),
+        }),
+        resolveUser(rootfs, c.config.User, (hc.GroupAdd as string[] | undefined) ?? []),
+        lookupStartFacts(c, (ref) => this.get(ref), (id) => this.bundleDir(id)),
+      ]);
+      if (hc.IpcMode === 'shareable') facts.shm = await mountShareableShm(bundle, Number(hc.ShmSize) || 0);
       const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
       const [h, w] = c.hostConfig.ConsoleSize;
       const spec = buildSpec({
         rootfs,
-        args: argv,
+        ...hostSpecOptions(hc, argv, (c.hostConfig.Binds ?? []).map(parseBind), facts),
+        devices: [...(hc.Privileged ? await listHostDevices() : []), ...facts.devices.map((d) => d.device)],
         env: processEnv(c),
         cwd: c.config.WorkingDir || '/',
         user,
@@ -242,7 +263,6 @@ export class ContainerService {
         securityOpt: c.hostConfig.SecurityOpt ?? undefined,
         network: hostNetwork ? { mode: 'host' } : { mode: 'none' },
         etcFiles: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: hostNetwork ? undefined : etc.hostname },
-        binds: (c.hostConfig.Binds ?? []).map(parseBind),
         cgroupsPath: cgroupsPathFor(c.id),
         resources: resourceLimits(c.hostConfig),
       });
@@ -270,11 +290,14 @@ export class ContainerService {
       this.attach.failPending(c.id);
       if (created) await this.d.backend.delete(c.id, { force: true }).catch(() => undefined);
       await this.d.snapshots.unmount(c.id).catch(() => undefined);
+      await unmountShareableShm(bundle).catch(() => undefined);
       const exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
       c.state = { ...c.state, Status: c.state.StartedAt === ZERO_TIME ? 'created' : 'exited', Error: msg, ExitCode: exitCode };
       if (this.d.store.get(c.id)) this.d.store.save(c);
       if (exitCode !== 128) throw new InvalidParameterError(msg);
-      throw err instanceof SystemError ? err : new SystemError(msg);
+      if (err instanceof BerthError && !(err instanceof SystemError)) throw err;
+      const wantsAll = c.hostConfig.Privileged || (c.hostConfig.CapAdd ?? []).some((cap) => cap.toUpperCase() === 'ALL');
+      throw new SystemError(explainCapabilityFailure(msg, wantsAll));
     }
   }
 
@@ -424,6 +447,7 @@ export class ContainerService {
       // force: the exit is known, so there is no state to ask runc about first
       this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
       this.d.snapshots.unmount(id).catch((err) => this.d.logger.warn({ err, id }, 'unmount failed')),
+      unmountShareableShm(this.bundleDir(id)).catch((err) => this.d.logger.warn({ err, id }, '/dev/shm unmount failed')),
     ]);
   }
 

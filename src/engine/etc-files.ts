@@ -28,7 +28,37 @@ export interface EtcFiles {
   resolvConf: string;
 }
 
-export async function writeEtcFiles(bundle: string, opts: { hostname: string; domainname: string; hostNetwork: boolean }): Promise<EtcFiles> {
+export interface EtcOptions {
+  hostname: string;
+  domainname: string;
+  hostNetwork: boolean;
+  /** --dns, --dns-search, --dns-option: each replaces the host's lines of its kind. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** --add-host, already resolved to addresses. */
+  extraHosts?: { name: string; ip: string }[];
+}
+
+/** The host's resolv.conf with the user's --dns* lines in place of the host's of that kind. */
+export function customResolvConf(base: string, opts: Pick<EtcOptions, 'dns' | 'dnsSearch' | 'dnsOptions'>): string {
+  const kinds: [string, string[] | undefined][] = [
+    ['nameserver', opts.dns?.length ? opts.dns : undefined],
+    ['search', opts.dnsSearch?.length ? opts.dnsSearch : undefined],
+    ['options', opts.dnsOptions?.length ? opts.dnsOptions : undefined],
+  ];
+  if (kinds.every(([, values]) => !values)) return base;
+  let lines = base.split('\n').filter((l) => l.trim() !== '');
+  for (const [kind, values] of kinds) {
+    if (!values) continue;
+    lines = lines.filter((l) => !new RegExp(`^\\s*${kind}\\s`).test(l));
+    // moby writes one nameserver line each, and search/options as one line
+    lines.push(...(kind === 'nameserver' ? values.map((v) => `${kind} ${v}`) : [`${kind} ${values.join(' ')}`]));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function writeEtcFiles(bundle: string, opts: EtcOptions): Promise<EtcFiles> {
   const files: EtcFiles = {
     hostname: join(bundle, 'hostname'),
     hosts: join(bundle, 'hosts'),
@@ -41,10 +71,12 @@ export async function writeEtcFiles(bundle: string, opts: { hostname: string; do
   } else {
     hosts = DEFAULT_HOSTS.join('\n') + '\n';
   }
+  for (const h of opts.extraHosts ?? []) hosts += `${h.ip}\t${h.name}\n`;
+  const resolv = customResolvConf(opts.hostNetwork ? hostResolv : filterResolvConf(hostResolv), opts);
   await Promise.all([
     writeFile(files.hostname, `${opts.hostname}\n`),
     writeFile(files.hosts, hosts),
-    writeFile(files.resolvConf, opts.hostNetwork ? hostResolv : filterResolvConf(hostResolv)),
+    writeFile(files.resolvConf, resolv),
   ]);
   return files;
 }

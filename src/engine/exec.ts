@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errors.js';
-import { allCapabilities } from '../runtime/capabilities.js';
+import { allCapabilities, explainCapabilityFailure } from '../runtime/capabilities.js';
 import type { OciProcess, OciSpec } from '../runtime/oci-spec-types.js';
 import type { ExecProcess, TaskBackend } from '../runtime/task-backend.js';
 import { resolveUser } from '../runtime/user.js';
@@ -241,10 +241,7 @@ export class ExecService {
       return await this.d.backend.exec(c.id, { execId: e.id, process, stdin: attach && e.openStdin, terminal: e.tty, attach });
     } catch (err) {
       const msg = errorMessage(err);
-      let text = msg.endsWith(': unknown') ? msg : `${msg}: unknown`;
-      if (e.privileged && /operation not permitted/i.test(msg)) {
-        text += ' (a privileged exec needs every capability; this host\'s bounding set lacks some)';
-      }
+      const text = explainCapabilityFailure(msg.endsWith(': unknown') ? msg : `${msg}: unknown`, e.privileged);
       // moby: 126/127 are invalid-configuration errors (400), the rest unknown (500).
       throw /permission denied|is a directory|executable file not found|no such file or directory|not a directory/i.test(msg)
         ? new InvalidParameterError(text)

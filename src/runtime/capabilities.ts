@@ -63,3 +63,28 @@ export function effectiveCapabilities(opts: { privileged?: boolean; capAdd?: str
   if (drops.includes('ALL')) return adds;
   return [...DEFAULT_CAPABILITIES.filter((cap) => !drops.includes(cap)), ...adds];
 }
+
+/**
+ * Capabilities the kernel knows but this process' bounding set lacks (a VM or an outer container
+ * that withholds some): a container asking for every capability cannot start here, and the
+ * runtime's "unable to apply caps: operation not permitted" alone does not say why.
+ */
+export function missingBoundingCapabilities(): string[] {
+  let mask: bigint;
+  try {
+    const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (!line) return [];
+    mask = BigInt(`0x${line[1]}`);
+  } catch {
+    return [];
+  }
+  return allCapabilities().filter((_, bit) => (mask & (1n << BigInt(bit))) === 0n);
+}
+
+/** The runtime's error, with the missing capabilities named when that is what failed. */
+export function explainCapabilityFailure(message: string, wantsAll: boolean): string {
+  if (!wantsAll || !/apply caps|operation not permitted/i.test(message)) return message;
+  const missing = missingBoundingCapabilities();
+  if (!missing.length) return message;
+  return `${message} (every capability was asked for, and this host's capability bounding set lacks ${missing.join(', ')})`;
+}

@@ -57,6 +57,17 @@ export interface OciDevice {
   gid?: number;
 }
 
+/** A device cgroup rule (HostConfig.Devices' permissions, --device-cgroup-rule). */
+export interface DeviceRule {
+  allow: boolean;
+  /** c, b or a (all). */
+  type: string;
+  /** undefined: any (`*`). */
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
 export interface SpecInput {
   /** Absolute path of the mounted root filesystem. */
   rootfs: string;
@@ -81,6 +92,10 @@ export interface SpecInput {
   ipcHost?: boolean;
   pidHost?: boolean;
   utsHost?: boolean;
+  /** Join another container's namespaces (`--ipc/--pid container:NAME`): /proc/<pid>/ns/<kind>. */
+  namespacePaths?: { ipc?: string; pid?: string };
+  /** `--ipc none`: a private IPC namespace without /dev/shm. */
+  noShm?: boolean;
   /** Host files bind-mounted read-write at /etc/hosts, /etc/resolv.conf, /etc/hostname. */
   etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };
   binds: BindMount[];
@@ -96,6 +111,8 @@ export interface SpecInput {
   oomScoreAdj?: number;
   /** Extra device nodes; privileged containers should get listHostDevices(). */
   devices?: OciDevice[];
+  /** Allowed after Docker's default rules (the devices above need one each). */
+  deviceRules?: DeviceRule[];
   annotations?: Record<string, string>;
 }
 
@@ -257,7 +274,9 @@ export function parseSecurityOpt(opts: string[] = []): SecurityOptions {
 function resourcesSpec(input: SpecInput): Record<string, unknown> {
   const r = input.resources ?? {};
   const res: Record<string, unknown> = {
-    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES.map((d) => ({ ...d })),
+    devices: input.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })), ...(input.deviceRules ?? []).map((d) => ({ ...d }))],
     ...ociResourcesUpdate(r),
   };
   // Swappiness and the OOM-killer switch are create-time only (`docker update` cannot set them).
@@ -281,9 +300,12 @@ export function buildSpec(input: SpecInput): OciSpec {
   const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
   if (input.network.mode === 'path') namespaces.push({ type: 'network', path: input.network.path! });
   else if (!hostNetwork) namespaces.push({ type: 'network' });
+  const joined = input.namespacePaths ?? {};
   if (!input.utsHost) namespaces.push({ type: 'uts' });
-  if (!input.pidHost) namespaces.push({ type: 'pid' });
-  if (!input.ipcHost) namespaces.push({ type: 'ipc' });
+  if (joined.pid) namespaces.push({ type: 'pid', path: joined.pid });
+  else if (!input.pidHost) namespaces.push({ type: 'pid' });
+  if (joined.ipc) namespaces.push({ type: 'ipc', path: joined.ipc });
+  else if (!input.ipcHost) namespaces.push({ type: 'ipc' });
   // Docker's default cgroupns mode is "private" on v2 and "host" on v1.
   if (cgroupV2) namespaces.push({ type: 'cgroup' });
 
@@ -317,7 +339,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     (m) =>
       !userDestinations.has(m.destination) &&
       !(userDev && m.destination.startsWith('/dev/')) &&
-      !(m.destination === '/dev/shm' && input.ipcHost),
+      !(m.destination === '/dev/shm' && (input.ipcHost || input.noShm)),
   );
   if (input.readonlyRootfs) {
     const writable = new Set(['/proc', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev']);
@@ -337,6 +359,8 @@ export function buildSpec(input: SpecInput): OciSpec {
     if (sysctlExists('net.ipv4.ping_group_range')) sysctl['net.ipv4.ping_group_range'] = '0 2147483647';
     if (sysctlExists('net.ipv4.ip_unprivileged_port_start')) sysctl['net.ipv4.ip_unprivileged_port_start'] = '0';
   }
+  // runc 1.1 ignores the spec's domainname; the UTS namespace's sysctl sets it (as moby did).
+  if (input.domainname && !input.utsHost) sysctl['kernel.domainname'] = input.domainname;
   Object.assign(sysctl, input.sysctls ?? {});
 
   let seccomp: Record<string, unknown> | undefined;

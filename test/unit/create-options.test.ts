@@ -1,0 +1,125 @@
+// HostConfig -> spec fields (hostSpecOptions), the create-time checks (validateHostOptions),
+// and the resolv.conf the --dns flags produce. Pure functions: no daemon.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostConfig } from '../../src/engine/container-model.js';
+import {
+  hostSpecOptions,
+  parseDeviceCgroupRule,
+  parseExtraHost,
+  validateHostOptions,
+  type StartFacts,
+} from '../../src/engine/create-options.js';
+import { customResolvConf } from '../../src/engine/etc-files.js';
+import { buildSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
+
+const hc = (extra: Record<string, unknown> = {}): HostConfig =>
+  ({
+    Binds: null,
+    NetworkMode: 'none',
+    AutoRemove: false,
+    RestartPolicy: { Name: '', MaximumRetryCount: 0 },
+    LogConfig: { Type: 'json-file', Config: {} },
+    Privileged: false,
+    CapAdd: null,
+    CapDrop: null,
+    SecurityOpt: null,
+    ReadonlyRootfs: false,
+    Runtime: 'runc',
+    ConsoleSize: [0, 0],
+    ...extra,
+  }) as HostConfig;
+
+const noFacts: StartFacts = { devices: [] };
+
+const specFor = (h: HostConfig, facts: StartFacts = noFacts) => {
+  const input: SpecInput = {
+    rootfs: '/r',
+    env: [],
+    cwd: '/',
+    user: { uid: 0, gid: 0 },
+    terminal: false,
+    hostname: 'h',
+    network: { mode: 'none' },
+    etcFiles: {},
+    cgroupsPath: '/berth/x',
+    ...hostSpecOptions(h, ['sleep', '1'], [], facts),
+  };
+  return buildSpec(input);
+};
+
+test('--init wraps the command and mounts the init read-only', () => {
+  const spec = specFor(hc({ Init: true }), { devices: [], initPath: '/usr/bin/tini-static' });
+  assert.deepEqual(spec.process.args, ['/sbin/docker-init', '--', 'sleep', '1']);
+  const m = spec.mounts.find((x) => x.destination === '/sbin/docker-init');
+  assert.equal(m?.source, '/usr/bin/tini-static');
+  assert.ok(m?.options?.includes('ro'));
+  assert.deepEqual(specFor(hc({ Init: false })).process.args, ['sleep', '1']);
+});
+
+test('tmpfs, ulimits, shm size and sysctls reach the spec', () => {
+  const spec = specFor(hc({ Tmpfs: { '/run': 'size=1m' }, Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }], ShmSize: 1 << 27, Sysctls: { 'kernel.shmmax': '5' } }));
+  assert.ok(spec.mounts.some((m) => m.destination === '/run' && m.type === 'tmpfs' && m.options?.includes('size=1m')));
+  assert.deepEqual(spec.process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }]);
+  assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes(`size=${1 << 27}`));
+  assert.equal(spec.linux.sysctl?.['kernel.shmmax'], '5');
+});
+
+test('namespaces: host modes drop the namespace, container modes join the donor, ipc none has no /dev/shm', () => {
+  const host = specFor(hc({ IpcMode: 'host', PidMode: 'host', UTSMode: 'host' }));
+  const types = (host.linux.namespaces ?? []).map((n) => n.type);
+  for (const t of ['ipc', 'pid', 'uts']) assert.equal(types.includes(t), false, t);
+  assert.equal(host.mounts.find((m) => m.destination === '/dev/shm')?.source, '/dev/shm');
+  const joined = specFor(hc({ IpcMode: 'container:a', PidMode: 'container:a' }), { devices: [], ipcDonorPid: 42, pidDonorPid: 42, shm: '/b/shm' });
+  assert.deepEqual(
+    (joined.linux.namespaces ?? []).filter((n) => n.type === 'ipc' || n.type === 'pid'),
+    [{ type: 'pid', path: '/proc/42/ns/pid' }, { type: 'ipc', path: '/proc/42/ns/ipc' }],
+  );
+  assert.equal(joined.mounts.find((m) => m.destination === '/dev/shm')?.source, '/b/shm');
+  assert.equal(specFor(hc({ IpcMode: 'none' })).mounts.some((m) => m.destination === '/dev/shm'), false);
+});
+
+test('devices get a node and a cgroup rule; --device-cgroup-rule is parsed like runc', () => {
+  const device = { type: 'c', path: '/dev/mynull', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 };
+  const spec = specFor(hc({ DeviceCgroupRules: ['c 10:* rm'] }), { devices: [{ device, access: 'rw' }] });
+  assert.deepEqual(spec.linux.devices, [device]);
+  const rules = spec.linux.resources?.devices as { allow: boolean; major?: number; minor?: number; access: string }[];
+  assert.deepEqual(rules.at(-2), { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' });
+  assert.deepEqual(rules.at(-1), { allow: true, type: 'c', major: 10, minor: undefined, access: 'rm' });
+  assert.deepEqual(parseDeviceCgroupRule('a'), { allow: true, type: 'a', access: 'rwm' });
+  assert.throws(() => parseDeviceCgroupRule('x 1:2 r'), /invalid device cgroup format/);
+});
+
+test('add-host entries: name:ip, name=ip, IPv6, host-gateway; bad addresses refused', () => {
+  assert.deepEqual(parseExtraHost('foo:10.0.0.1'), { name: 'foo', ip: '10.0.0.1' });
+  assert.deepEqual(parseExtraHost('foo=::1'), { name: 'foo', ip: '::1' });
+  assert.deepEqual(parseExtraHost('foo:fe80::1'), { name: 'foo', ip: 'fe80::1' });
+  assert.deepEqual(parseExtraHost('foo=[::1]'), { name: 'foo', ip: '::1' });
+  assert.throws(() => parseExtraHost('foo:999.1.1.1'), /invalid IP address in add-host/);
+  assert.throws(() => parseExtraHost('noaddress'), /invalid add-host/);
+  assert.throws(() => validateHostOptions(hc({ ExtraHosts: ['h:host-gateway'] }), { Hostname: '' }), /host-gateway/);
+});
+
+test('create-time checks: sysctls by namespace, modes, ulimits, tmpfs, memory', () => {
+  const ok = (extra: Record<string, unknown>, hostname = '') => validateHostOptions(hc(extra), { Hostname: hostname });
+  ok({ Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '1', 'fs.mqueue.msg_max': '1' } });
+  assert.throws(() => ok({ Sysctls: { 'kernel.panic': '1' } }), /not in a separate kernel namespace/);
+  assert.throws(() => ok({ NetworkMode: 'host', Sysctls: { 'net.core.somaxconn': '1' } }), /host network namespace/);
+  assert.throws(() => ok({ IpcMode: 'host', Sysctls: { 'kernel.sem': '1' } }), /shared IPC namespace/);
+  assert.throws(() => ok({ IpcMode: 'bogus' }), /invalid IPC mode/);
+  assert.throws(() => ok({ PidMode: 'bogus' }), /invalid PID mode/);
+  assert.throws(() => ok({ UTSMode: 'host' }, 'x'), /conflicting options: hostname and the UTS mode/);
+  assert.throws(() => ok({ Ulimits: [{ Name: 'nofiles', Soft: 1, Hard: 1 }] }), /invalid ulimit type: nofiles/);
+  assert.throws(() => ok({ Ulimits: [{ Name: 'nofile', Soft: 2, Hard: 1 }] }), /soft limit must be less than or equal to hard limit/);
+  assert.throws(() => ok({ Tmpfs: { run: '' } }), /must be absolute/);
+  assert.throws(() => ok({ Memory: 1024 }), /Minimum memory limit allowed is 6MB/);
+  assert.throws(() => ok({ SecurityOpt: ['seccomp'] }), /Invalid --security-opt/);
+  assert.throws(() => ok({ Dns: ['not-an-ip'] }), /is not an ip address/);
+});
+
+test('resolv.conf: each --dns* kind replaces the host lines of that kind only', () => {
+  const host = 'nameserver 10.0.0.2\nsearch corp\noptions timeout:1\n';
+  assert.equal(customResolvConf(host, {}), host);
+  assert.equal(customResolvConf(host, { dns: ['1.1.1.1', '8.8.8.8'] }), 'search corp\noptions timeout:1\nnameserver 1.1.1.1\nnameserver 8.8.8.8\n');
+  assert.equal(customResolvConf(host, { dnsSearch: ['a.b', 'c.d'], dnsOptions: ['ndots:2'] }), 'nameserver 10.0.0.2\nsearch a.b c.d\noptions ndots:2\n');
+});
