@@ -49,6 +49,54 @@ export class FrameEncoder extends Transform {
   }
 }
 
+/**
+ * Collects many small writes into few large ones: consecutive payloads of one stream share a
+ * frame (a frame boundary carries no meaning for Docker's clients, which copy payloads out), and
+ * take() returns everything as one buffer. `raw` (a TTY stream) keeps no framing at all.
+ */
+export class FrameBatcher {
+  private readonly out: Buffer[] = [];
+  private run: Buffer[] = [];
+  private runStream: StdStream | undefined;
+  private runLength = 0;
+  private total = 0;
+
+  constructor(private readonly raw: boolean) {}
+
+  get size(): number {
+    return this.total;
+  }
+
+  push(stream: StdStream, data: Buffer): void {
+    if (this.raw) {
+      this.out.push(data);
+    } else {
+      if (stream !== this.runStream || this.runLength + data.length > MAX_FRAME) this.endRun();
+      this.runStream = stream;
+      this.run.push(data);
+      this.runLength += data.length;
+    }
+    this.total += data.length;
+  }
+
+  /** Everything pushed since the last take, framed; undefined when nothing was. */
+  take(): Buffer | undefined {
+    this.endRun();
+    if (this.out.length === 0) return undefined;
+    const buf = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
+    this.out.length = 0;
+    this.total = 0;
+    return buf;
+  }
+
+  private endRun(): void {
+    if (this.runStream !== undefined && this.runLength > 0) this.out.push(frameHeader(this.runStream, this.runLength), ...this.run);
+    this.run = [];
+    this.runLength = 0;
+    this.runStream = undefined;
+  }
+}
+
 export interface DecodedFrame {
   stream: number;
   payload: Buffer;

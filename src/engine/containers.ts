@@ -9,6 +9,7 @@ import {
   ConflictError,
   InvalidParameterError,
   NotFoundError,
+  NotImplementedError,
   NotModifiedError,
   SystemError,
   errorMessage,
@@ -21,6 +22,8 @@ import { explainCapabilityFailure } from '../runtime/capabilities.js';
 import { listHostDevices } from '../runtime/host-devices.js';
 import { hostSpecOptions, parseExtraHost, validateHostOptions } from './create-options.js';
 import { lookupStartFacts } from './start-facts.js';
+import { logRotation } from './log-config.js';
+import { LogRotator } from './log-rotation.js';
 import { mountShareableShm, unmountShareableShm } from './ipc-shm.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
@@ -69,9 +72,11 @@ export class ContainerService {
   /** Pending policy restarts and the back-off each container is at. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  private readonly logRotator: LogRotator;
 
   constructor(private readonly d: ContainerServiceDeps) {
     this.signals.setMaxListeners(0);
+    this.logRotator = new LogRotator((id) => d.backend.reopenLog(id), d.logger);
     d.backend.onExit((exit) => {
       void this.handleExit(exit).catch((err) => d.logger.error({ err, id: exit.id }, 'handling container exit failed'));
     });
@@ -271,6 +276,7 @@ export class ContainerService {
         bundle,
         spec,
         logPath: this.logPath(c.id),
+        logDriver: c.hostConfig.LogConfig.Type === 'none' ? 'none' : 'k8s-file',
         stdin: c.config.OpenStdin,
         // moby closes a TTY's stdin never (detach and re-attach keep the shell usable)
         stdinOnce: c.config.StdinOnce && !c.config.Tty,
@@ -284,6 +290,7 @@ export class ContainerService {
       c.args = argv.slice(1);
       c.state = { ...c.state, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
       this.d.store.save(c);
+      this.watchLog(c);
       this.emit(c, 'start');
     } catch (err) {
       const msg = errorMessage(err);
@@ -392,6 +399,7 @@ export class ContainerService {
   /** The container's log, as `docker logs` reads it; follow ends once the running container exits. */
   logs(ref: string, opts: Omit<ReadLogsOptions, 'stopped'>): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const c = this.get(ref);
+    if (c.hostConfig.LogConfig.Type === 'none') throw new NotImplementedError('configured logging driver does not support reading');
     const stopped = isRunning(c) ? this.nextExit(c.id) : Promise.resolve();
     return { tty: c.config.Tty, entries: readLogs(this.logPath(c.id), { ...opts, stopped }) };
   }
@@ -443,12 +451,19 @@ export class ContainerService {
 
   /** The task is dead: its runtime state and the rootfs mount are independent, so both go at once. */
   private async releaseTask(id: string): Promise<void> {
+    this.logRotator.unwatch(id);
     await Promise.all([
       // force: the exit is known, so there is no state to ask runc about first
       this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
       this.d.snapshots.unmount(id).catch((err) => this.d.logger.warn({ err, id }, 'unmount failed')),
       unmountShareableShm(this.bundleDir(id)).catch((err) => this.d.logger.warn({ err, id }, '/dev/shm unmount failed')),
     ]);
+  }
+
+  /** Rotation by berth for a running container whose log options ask for it. */
+  private watchLog(c: ContainerRecord): void {
+    const rotation = logRotation(c.hostConfig.LogConfig);
+    if (rotation) this.logRotator.watch(c.id, this.logPath(c.id), rotation);
   }
 
   // ---- remove ----
@@ -517,6 +532,7 @@ export class ContainerService {
           c.state.Pid = st.pid;
           this.d.store.save(c);
         }
+        this.watchLog(c);
         continue;
       }
       const exit: TaskExit = st?.exit ?? { id: c.id, exitCode: 255, oomKilled: false, finishedAt: new Date() };

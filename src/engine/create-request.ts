@@ -3,6 +3,7 @@
 import { InvalidParameterError } from '../errors.js';
 import type { ImageContainerConfig } from '../images/types.js';
 import type { ContainerConfig, HostConfig, RestartPolicy } from './container-model.js';
+import { validateLogConfig } from './log-config.js';
 
 type Json = Record<string, unknown>;
 
@@ -146,9 +147,7 @@ export function parseCreateRequest(body: unknown): CreateRequest {
   if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== '' && hostConfig.RestartPolicy.Name !== 'no') {
     throw new InvalidParameterError(`can't create 'AutoRemove' container with restart policy`);
   }
-  if (hostConfig.LogConfig.Type && hostConfig.LogConfig.Type !== 'json-file' && hostConfig.LogConfig.Type !== 'k8s-file' && hostConfig.LogConfig.Type !== 'none') {
-    throw new InvalidParameterError(`failed to create logger: logger: no log driver named '${hostConfig.LogConfig.Type}' is registered`);
-  }
+  hostConfig.LogConfig.Type = validateLogConfig(hostConfig.LogConfig);
   return { config, hostConfig };
 }
 

@@ -23,6 +23,8 @@ export interface ConmonArgsInput {
   stdinOnce: boolean;
   terminal: boolean;
   logLevel?: string;
+  /** `none`: conmon keeps no log (its `-l none`). */
+  logDriver?: 'k8s-file' | 'none';
 }
 
 export function conmonArgs(input: ConmonArgsInput): string[] {
@@ -37,7 +39,7 @@ export function conmonArgs(input: ConmonArgsInput): string[] {
     '--exit-dir', paths.exitDir,
     '--persist-dir', paths.taskDir,
     '--full-attach',
-    '-l', `k8s-file:${paths.logPath}`,
+    '-l', input.logDriver === 'none' ? 'none' : `k8s-file:${paths.logPath}`,
   );
   if (input.stdin) {
     args.push('-i');

@@ -146,6 +146,7 @@ export class ConmonBackend implements TaskBackend {
       stdin: opts.stdin,
       stdinOnce: opts.stdinOnce ?? true,
       terminal: opts.terminal,
+      logDriver: opts.logDriver,
     });
     try {
       const pid = await this.spawnConmon(args);
@@ -268,6 +269,11 @@ export class ConmonBackend implements TaskBackend {
   async resize(id: string, height: number, width: number): Promise<void> {
     const task = await this.record(id);
     await sendConmonCtl(task.bundle, 1, height, width, `resize container ${id}`);
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    const task = await this.record(id);
+    await sendConmonCtl(task.bundle, 2, 0, 0, `reopen the log of container ${id}`);
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {

@@ -20,6 +20,8 @@ export interface CreateTaskOptions {
   spec: OciSpec;
   /** Where the shim writes the container's output in k8s-file format. */
   logPath: string;
+  /** `none`: the shim keeps no log at all (attach still works). Default k8s-file. */
+  logDriver?: 'k8s-file' | 'none';
   /** Keep a stdin pipe open to the container (Config.OpenStdin). */
   stdin: boolean;
   /**
@@ -97,6 +99,8 @@ export interface TaskBackend {
   attach(id: string): Promise<TaskAttach>;
   /** Resize the task's terminal. */
   resize(id: string, height: number, width: number): Promise<void>;
+  /** Make the shim reopen its log file at logPath (after the engine rotated it away). */
+  reopenLog(id: string): Promise<void>;
   /** Run an extra process in the running task (docker exec); resolves once it runs. */
   exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
   /** Resize an exec process' terminal. */

@@ -2,7 +2,7 @@
 // conmon (src/ctr_logging.c write_k8s_log) splits output at every newline and writes the newline
 // as the line's own terminator for F chunks; for P chunks (no newline in the read, or a read cut
 // at its 8 KiB buffer) it appends a newline that the container never wrote.
-import { parseK8sTimestamp } from './log-time.js';
+import { formatRfc3339NanoFixed, parseK8sTimestamp } from './log-time.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -45,16 +45,51 @@ export function parseK8sHeader(line: Buffer): K8sLineHeader | undefined {
   };
 }
 
+const STDOUT = Buffer.from('stdout');
+const STDERR = Buffer.from('stderr');
+const DASH = 0x2d;
+const T = 0x54;
+
+/**
+ * One parsed line. The timestamp is parsed (to nanoseconds) only when asked for: reading back a
+ * large log without --timestamps/--since/--until never pays for it.
+ */
+export class K8sLogEntry implements K8sLogLine {
+  private ns: bigint | undefined;
+  constructor(
+    readonly stream: LogStream,
+    readonly partial: boolean,
+    readonly data: Buffer,
+    private readonly stamp: Buffer,
+  ) {}
+
+  get timeNs(): bigint {
+    this.ns ??= parseK8sTimestamp(this.stamp.toString('latin1')) ?? 0n;
+    return this.ns;
+  }
+
+  /** RFC3339Nano UTC with 9 fractional digits, as `docker logs -t` prints it. */
+  get time(): string {
+    return formatRfc3339NanoFixed(this.timeNs);
+  }
+}
+
 /** Parses one complete line, which must end with its newline; undefined for lines that are not log lines. */
-export function parseK8sLine(line: Buffer): K8sLogLine | undefined {
-  const header = parseK8sHeader(line);
-  if (!header) return undefined;
-  if (header.stream !== 'stdout' && header.stream !== 'stderr') return undefined;
-  const timeNs = parseK8sTimestamp(header.timestamp);
-  if (timeNs === undefined) return undefined;
+export function parseK8sLine(line: Buffer): K8sLogEntry | undefined {
+  const sp1 = line.indexOf(SPACE);
+  // RFC 3339 shape (2026-11-28T...) checked by bytes; the full parse waits for timeNs.
+  if (sp1 < 20 || line[4] !== DASH || line[7] !== DASH || line[10] !== T) return undefined;
+  const sp2 = sp1 + 7;
+  if (line[sp2] !== SPACE) return undefined;
+  const stream: LogStream | undefined = line.compare(STDOUT, 0, 6, sp1 + 1, sp2) === 0 ? 'stdout' : line.compare(STDERR, 0, 6, sp1 + 1, sp2) === 0 ? 'stderr' : undefined;
+  if (!stream) return undefined;
+  const tag = line[sp2 + 1];
+  if (tag !== TAG_PARTIAL && tag !== TAG_FULL) return undefined;
   const end = line.length;
-  const dataStart = Math.min(header.dataStart, end - 1);
+  // A conforming line always has a space after the tag; tolerate a bare tag before the newline.
+  const dataStart = Math.min(line[sp2 + 2] === SPACE ? sp2 + 3 : sp2 + 2, end - 1);
+  const partial = tag === TAG_PARTIAL;
   // The newline that ends an F line is the container's own; the one after a P line is conmon's.
-  const data = header.partial ? line.subarray(dataStart, end - 1) : line.subarray(dataStart, end);
-  return { stream: header.stream, timeNs, partial: header.partial, data };
+  const data = partial ? line.subarray(dataStart, end - 1) : line.subarray(dataStart, end);
+  return new K8sLogEntry(stream, partial, data, line.subarray(0, sp1));
 }

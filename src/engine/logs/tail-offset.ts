@@ -18,6 +18,8 @@ export interface TailStart {
   start: number;
   defaultStart: number;
   streamStart: Map<string, number>;
+  /** Lines found from `start` on: fewer than asked when the file holds fewer (read the file before it). */
+  counted: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface TailStart {
  * progress) are never part of the tail.
  */
 export async function findTailStart(file: FileHandle, size: number, lines: number): Promise<TailStart> {
-  const whole = (offset: number): TailStart => ({ start: offset, defaultStart: offset, streamStart: new Map() });
+  const whole = (offset: number): TailStart => ({ start: offset, defaultStart: offset, streamStart: new Map(), counted: 0 });
   if (lines < 0) return whole(0);
   let blockEnd = size;
   let regionEnd = -1; // offset just after the last complete line
@@ -43,7 +45,7 @@ export async function findTailStart(file: FileHandle, size: number, lines: numbe
   const finish = (): TailStart => {
     for (const stream of open ?? []) streamStart.set(stream, 0);
     const start = Math.min(defaultStart, ...streamStart.values());
-    return { start, defaultStart, streamStart };
+    return { start, defaultStart, streamStart, counted };
   };
 
   while (blockEnd > 0) {

@@ -1,0 +1,75 @@
+// HostConfig.LogConfig as Docker validates it (moby daemon/logger/jsonfilelog ValidateLogOpt,
+// local.ValidateLogOpt): which drivers exist here, which options each takes, and the rotation
+// berth performs for them. Logs are stored in conmon's k8s-file format whatever the driver says;
+// json-file and local are two names for "kept, readable, rotated by berth"; none keeps nothing.
+import { InvalidParameterError } from '../errors.js';
+
+export type LogDriver = 'json-file' | 'local' | 'none';
+
+export interface LogRotation {
+  /** Bytes; the live file is rotated once it reaches this. */
+  maxSize: number;
+  /** Files kept, the live one included (Docker's max-file). */
+  maxFile: number;
+}
+
+const DRIVERS = new Set<string>(['json-file', 'local', 'none', 'k8s-file']);
+const JSON_FILE_OPTS = new Set(['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
+const LOCAL_OPTS = new Set(['max-file', 'max-size', 'compress']);
+// The local driver rotates by default (moby daemon/logger/local/config.go).
+const LOCAL_DEFAULT: LogRotation = { maxSize: 20 * 1024 * 1024, maxFile: 5 };
+
+/** docker/go-units FromHumanSize, as json-file reads max-size: `10m`, `1.5g`, `100kb`, `512` (decimal multiples). */
+export function parseLogSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$/i.exec(value);
+  if (!m) throw new InvalidParameterError(`invalid size: '${value}'`);
+  const power = ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' ');
+  return Math.floor(Number(m[1]) * 1000 ** power);
+}
+
+/** The driver (json-file when empty) after checking it and its options. */
+export function validateLogConfig(lc: { Type: string; Config: Record<string, string> }): LogDriver {
+  const type = lc.Type || 'json-file';
+  if (!DRIVERS.has(type)) throw new InvalidParameterError(`failed to create logger: logger: no log driver named '${type}' is registered`);
+  const driver: LogDriver = type === 'k8s-file' ? 'json-file' : (type as LogDriver);
+  const allowed = driver === 'json-file' ? JSON_FILE_OPTS : driver === 'local' ? LOCAL_OPTS : new Set<string>();
+  for (const key of Object.keys(lc.Config)) {
+    if (!allowed.has(key)) throw new InvalidParameterError(`unknown log opt '${key}' for ${driver} log driver`);
+  }
+  const rotation = logRotation(lc);
+  const compress = lc.Config.compress;
+  if (compress !== undefined) {
+    if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(compress)) {
+      throw new InvalidParameterError(`strconv.ParseBool: parsing "${compress}": invalid syntax`);
+    }
+    // berth keeps rotated files uncompressed; the option is checked as Docker does and kept
+    if (['true', '1', 't', 'TRUE', 'True'].includes(compress) && driver === 'json-file' && (!rotation || rotation.maxFile < 2)) {
+      throw new InvalidParameterError('compress cannot be true when max-file is less than 2 or max-size is not set');
+    }
+  }
+  return driver;
+}
+
+/** The rotation the config asks for, or undefined when the log grows without bound. */
+export function logRotation(lc: { Type: string; Config: Record<string, string> }): LogRotation | undefined {
+  const type = lc.Type || 'json-file';
+  if (type === 'none') return undefined;
+  const base = type === 'local' ? LOCAL_DEFAULT : undefined;
+  const sizeOpt = lc.Config['max-size'];
+  const fileOpt = lc.Config['max-file'];
+  const maxSize = sizeOpt !== undefined && sizeOpt !== '-1' ? parseLogSize(sizeOpt) : base?.maxSize;
+  let maxFile = base?.maxFile ?? 1;
+  if (fileOpt !== undefined) {
+    if (!/^-?\d+$/.test(fileOpt)) throw new InvalidParameterError(`strconv.Atoi: parsing "${fileOpt}": invalid syntax`);
+    maxFile = Number(fileOpt);
+    if (maxFile < 1) throw new InvalidParameterError('max-file cannot be less than 1');
+  }
+  if (maxSize === undefined) return undefined;
+  if (maxSize <= 0) throw new InvalidParameterError('max-size must be a positive number');
+  return { maxSize, maxFile };
+}
+
+/** `<log>.1` ... `<log>.<n-1>`: the rotated files, newest first. */
+export function rotatedLogPaths(logPath: string, maxFile: number): string[] {
+  return Array.from({ length: Math.max(0, maxFile - 1) }, (_, i) => `${logPath}.${i + 1}`);
+}
