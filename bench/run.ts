@@ -27,6 +27,7 @@ import { ExecBench } from './exec.js';
 import { AttachBench } from './attach.js';
 import { ApiPathBench } from './api-path.js';
 import { ParallelBench } from './parallel.js';
+import { LogsBench } from './logs.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
   const attachBench = new AttachBench();
   const apiBench = new ApiPathBench();
   const parallelBench = new ParallelBench();
+  const logsBench = new LogsBench();
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
@@ -162,6 +164,8 @@ async function main(): Promise<void> {
         await parallelBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
         await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
         await attachBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
+        await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+        await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
       } finally {
         await dockerd.stop();
       }
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
       await apiBench.measure(new Map([['berth', berth.socket]]));
       await parallelBench.measure(new Map([['berth', bdocker]]));
       await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+      await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
     }
 
     // memory: idle daemon, then 50 running containers
@@ -214,6 +219,7 @@ async function main(): Promise<void> {
     results.push('', ...apiBench.lines(w));
     results.push('', ...parallelBench.lines(w));
     results.push('', ...attachBench.lines(w));
+    results.push('', ...logsBench.lines(w));
     results.push('');
     results.push(`${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`);
     results.push(`${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`);
