@@ -18,6 +18,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  // A promise some request path forgot to handle is a bug to log, not a reason to drop every
+  // other client (containers would survive under conmon, but the API would be gone).
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (a bug): the daemon carries on'));
   let engine: Engine;
   try {
     engine = await Engine.open(config, logger);

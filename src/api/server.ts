@@ -19,6 +19,7 @@ import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
 import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from './versioning.js';
+import { archiveRoutes } from './routes/archive.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -44,6 +45,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   imageRoutes(app, ctx);
   eventRoutes(app, ctx);
   execRoutes(app, ctx);
+  archiveRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

@@ -16,6 +16,7 @@ import { EventBus } from './events.js';
 import { HealthMonitor } from './health.js';
 import { ExecService } from './exec.js';
 import { systemInfo, versionInfo } from './system-info.js';
+import { ContainerArchive } from './container-archive.js';
 
 export class Engine {
   readonly startedAt = new Date();
@@ -33,12 +34,15 @@ export class Engine {
   ) {
     this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
     this.health = new HealthMonitor(containers, this.execs, events, logger.child({ layer: 'health' }));
+    this.archive = new ContainerArchive(containers);
   }
 
   private readonly health: HealthMonitor;
 
   /** docker exec instances (in memory, like dockerd's). */
   readonly execs: ExecService;
+  /** docker cp: the archive endpoints. */
+  readonly archive: ContainerArchive;
 
   static async open(config: DaemonConfig, logger: Logger): Promise<Engine> {
     mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });

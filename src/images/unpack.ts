@@ -103,6 +103,7 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
   });
   const extract = tar.extract();
   const feeding = pipeline(plain, hasher, extract);
+  feeding.catch(() => undefined); // awaited below; a truncated tar must not go unhandled meanwhile
   // Directory mtimes change as children are written: set them last, deepest first.
   const dirTimes: { path: string; mtime: Date }[] = [];
   let size = 0;
