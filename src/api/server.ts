@@ -20,6 +20,7 @@ import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
 import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from './versioning.js';
 import { archiveRoutes } from './routes/archive.js';
+import { containerFsRoutes } from './routes/container-fs.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -46,6 +47,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   eventRoutes(app, ctx);
   execRoutes(app, ctx);
   archiveRoutes(app, ctx);
+  containerFsRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

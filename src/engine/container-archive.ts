@@ -9,14 +9,15 @@ import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../errors.js';
+import { ForbiddenError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { extractInto } from './archive/extract-into.js';
 import { packPath } from './archive/pack-path.js';
 import { resolveInRoot } from './archive/resolve-in-root.js';
 import { parseBind } from './binds.js';
 import type { ContainerRecord } from './container-model.js';
-import { isRunning, type ContainerService } from './containers.js';
+import type { ContainerService } from './containers.js';
+import { withContainerRootfs } from './rootfs-access.js';
 
 /** Docker's ContainerPathStat: the X-Docker-Container-Path-Stat header, base64 JSON. */
 export interface ContainerPathStat {
@@ -124,19 +125,8 @@ export class ContainerArchive {
     return { root: rootfs, rest: abs, readonly: c.hostConfig.ReadonlyRootfs };
   }
 
-  private async withRootfs<T>(c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
-    return this.svc.lock.run(c.id, async () => {
-      if (!this.svc.deps.store.get(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
-      if (c.state.Status === 'removing' || c.state.Status === 'dead') {
-        throw new ConflictError(`container ${c.id} is marked for removal and cannot be accessed`);
-      }
-      const rootfs = await this.svc.deps.snapshots.mount(c.id, c.imageId);
-      try {
-        return await fn(rootfs);
-      } finally {
-        if (!isRunning(c)) await this.svc.deps.snapshots.unmount(c.id).catch(() => undefined);
-      }
-    });
+  private withRootfs<T>(c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    return withContainerRootfs(this.svc, c, fn);
   }
 }
 

@@ -532,6 +532,10 @@ export class ContainerService {
           c.state.Pid = st.pid;
           this.d.store.save(c);
         }
+        // frozen by a daemon that died mid-commit (it pauses while reading the upper dir)
+        if (st.status === 'paused' && c.state.Status === 'running') {
+          await this.d.backend.resume(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'thawing a container frozen by the last daemon failed'));
+        }
         this.watchLog(c);
         continue;
       }

@@ -23,6 +23,7 @@ import {
   type ImageReference,
 } from './reference.js';
 import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, ProgressFn, RegistryAuth } from './types.js';
+import { commitImage, type CommitOptions } from './commit-image.js';
 
 export interface ImageServiceOptions {
   db: Database;
@@ -208,18 +209,17 @@ export class ImageService implements ImageServiceApi {
   }
 
   async import(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; progress: ProgressFn }): Promise<ImageRecord> {
-    let ref: string | undefined;
-    if (opts.repo) {
-      let parsed = parseNormalizedNamed(opts.repo);
-      if (opts.tag) {
-        if (!isValidTag(opts.tag)) throw new InvalidParameterError('invalid tag format');
-        parsed = { ...parsed, tag: opts.tag };
-      }
-      ref = referenceString(withDefaultTag(parsed));
-    }
+    const ref = tagReference(opts.repo, opts.tag);
     const { id } = await importRootfs(this.storage, tar, { ref, message: opts.message, changes: opts.changes, platform: opts.platform });
     this.emit('import', id, id);
     opts.progress({ status: id });
+    return this.store.get(id)!;
+  }
+
+  async commit(parent: string, layer: Readable, opts: { repo?: string; tag?: string } & Omit<CommitOptions, 'ref'>): Promise<ImageRecord> {
+    const ref = tagReference(opts.repo, opts.tag);
+    const { id } = await commitImage(this.storage, this.get(parent), layer, { ...opts, ref });
+    if (ref) this.emit('tag', id, familiar(ref));
     return this.store.get(id)!;
   }
 
@@ -228,6 +228,17 @@ export class ImageService implements ImageServiceApi {
     if (chains.length === 0 && this.store.get(imageId) === undefined) throw new NotFoundError(`No such image: ${imageId}`);
     return chains.map((c) => this.storage.layers.path(c)).reverse();
   }
+}
+
+/** `repo` + `tag` as a normalised tag reference (latest by default); undefined without a repo. */
+function tagReference(repo: string | undefined, tag: string | undefined): string | undefined {
+  if (!repo) return undefined;
+  let parsed = parseNormalizedNamed(repo);
+  if (tag) {
+    if (!isValidTag(tag)) throw new InvalidParameterError('invalid tag format');
+    parsed = { ...parsed, tag };
+  }
+  return referenceString(withDefaultTag(parsed));
 }
 
 function deleteConflict(imgId: string, hard: boolean, message: string): ConflictError {

@@ -120,6 +120,10 @@ export class Snapshotter implements SnapshotterApi {
     });
   }
 
+  upperDir(containerId: string): string {
+    return this.dirs(containerId).upper;
+  }
+
   diffSize(containerId: string): Promise<number> {
     return dirSize(this.dirs(containerId).upper);
   }

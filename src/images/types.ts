@@ -94,6 +94,12 @@ export interface ImageServiceApi {
   load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean }): Promise<ImageRecord[]>;
   /** docker import: a rootfs tarball (possibly gzip) becomes a one-layer image. */
   import(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; progress: ProgressFn }): Promise<ImageRecord>;
+  /** docker commit: `parent`'s layers plus `layer` (an uncompressed tar) as a new image, tagged repo:tag when given. */
+  commit(
+    parent: string,
+    layer: Readable,
+    opts: { repo?: string; tag?: string; config: ImageContainerConfig; author?: string; comment?: string; createdBy?: string },
+  ): Promise<ImageRecord>;
   /** Lower dirs for an overlay mount of the image's rootfs, topmost layer first. */
   layerDirs(imageId: string): string[];
   /** Subscribe to image events (pull, tag, untag, delete, load, import). */
@@ -112,6 +118,8 @@ export interface SnapshotterApi {
   remove(containerId: string): Promise<void>;
   /** Every container ID that has snapshot dirs, for the startup scan. */
   list(): Promise<string[]>;
+  /** The container's overlay upper dir (what it changed), for diff and commit. */
+  upperDir(containerId: string): string;
   /** Bytes in the container's writable layer (SizeRw); 0 when it has none. */
   diffSize(containerId: string): Promise<number>;
 }

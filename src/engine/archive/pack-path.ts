@@ -1,7 +1,8 @@
-// GET /containers/{id}/archive: the tar of one resolved path, its entries renamed so that they
+// GET /containers/{id}/archive and export: the tar of one resolved path (or a whole rootfs), its entries renamed so that they
 // start with the name the client asked for (moby's TarResourceRebaseOpts), e.g. `docker cp c:/x/.`
 // gives `./...` and a symlink asked for by its own name is archived as the link itself.
 import * as fs from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
@@ -19,18 +20,29 @@ const noFollowFs = {
 
 /** Tar stream of host path `source`, entries named from `rebaseName` (the client's last path element). */
 export function packPath(source: string, rebaseName: string): Readable {
-  const dir = dirname(source);
   const base = basename(source);
+  return packEntries(dirname(source), [base], (name) => {
+    if (name === base) return rebaseName;
+    if (name.startsWith(`${base}/`)) return `${rebaseName}${name.slice(base.length)}`;
+    return name;
+  });
+}
+
+/** Tar stream of everything in `root`, names relative to it (`docker export`). */
+export async function packTree(root: string): Promise<Readable> {
+  return packEntries(root, (await readdir(root)).sort(), (name) => name);
+}
+
+function packEntries(dir: string, entries: string[], rename: (name: string) => string): Readable {
   // @types/tar-fs lags the package: `fs` (a custom fs module) is a real option of tar-fs 3
   const options = {
-    entries: [base],
+    entries,
     fs: noFollowFs,
     // keep every mode bit as stored (tar-fs applies the process umask otherwise)
     umask: 0,
     strict: false,
     map: (header) => {
-      if (header.name === base) header.name = rebaseName;
-      else if (header.name.startsWith(`${base}/`)) header.name = `${rebaseName}${header.name.slice(base.length)}`;
+      header.name = rename(header.name);
       // Go's archive/tar (Docker's side) names directories with a trailing slash
       if (header.type === 'directory' && !header.name.endsWith('/')) header.name += '/';
       return header;

@@ -1,0 +1,76 @@
+// `docker commit` (moby daemon/commit.go): the container's changes become one more layer on its
+// image; the new image's config is the request's config with the --change instructions applied,
+// filled in from the container's own config (moby's merge). A running container is frozen while
+// its upper dir is read (pause=true, the default), so the layer is one consistent state.
+import { applyChanges } from '../images/changes.js';
+import type { ImageContainerConfig } from '../images/types.js';
+import { upperLayerTar } from '../images/upper-layer-tar.js';
+import type { ContainerConfig } from './container-model.js';
+import type { ContainerService } from './containers.js';
+import { mountpointFilter } from './rootfs-access.js';
+
+export interface CommitRequest {
+  container: string;
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  pause: boolean;
+  changes: string[];
+  /** The request body: a container config whose image fields override the container's. */
+  config: ImageContainerConfig;
+}
+
+const IMAGE_KEYS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck', 'Shell', 'ArgsEscaped', 'OnBuild'] as const;
+
+/** The image-config part of a container config (an image has no Hostname, Tty, ...). */
+export function imageConfigOf(config: Partial<ContainerConfig> | ImageContainerConfig): ImageContainerConfig {
+  const out: Record<string, unknown> = {};
+  const src = config as Record<string, unknown>;
+  for (const k of IMAGE_KEYS) if (src[k] !== undefined && src[k] !== null) out[k] = src[k];
+  return out as ImageContainerConfig;
+}
+
+/** moby's merge(userConf, imageConf) for commit: what the user left empty comes from the container. */
+export function mergeCommitConfig(user: ImageContainerConfig, container: ImageContainerConfig): ImageContainerConfig {
+  const merged: ImageContainerConfig = { ...container, ...user };
+  const keys = new Set((user.Env ?? []).map((e) => e.split('=')[0]));
+  merged.Env = [...(user.Env ?? []), ...(container.Env ?? []).filter((e) => !keys.has(e.split('=')[0]))];
+  merged.Labels = { ...(container.Labels ?? {}), ...(user.Labels ?? {}) };
+  if (container.ExposedPorts || user.ExposedPorts) merged.ExposedPorts = { ...(container.ExposedPorts ?? {}), ...(user.ExposedPorts ?? {}) };
+  if (container.Volumes || user.Volumes) merged.Volumes = { ...(container.Volumes ?? {}), ...(user.Volumes ?? {}) };
+  if (!user.Entrypoint?.length && !user.Cmd?.length) {
+    merged.Cmd = container.Cmd ?? null;
+    merged.Entrypoint = container.Entrypoint ?? null;
+  } else if (!user.Entrypoint?.length) {
+    merged.Entrypoint = container.Entrypoint ?? null;
+  }
+  return merged;
+}
+
+export async function commitContainer(svc: ContainerService, req: CommitRequest): Promise<{ Id: string }> {
+  const c = svc.get(req.container);
+  // Bad --change lines fail before anything is frozen or written.
+  const userConfig = applyChanges(imageConfigOf(req.config), req.changes);
+  const { backend, snapshots, images } = svc.deps;
+  const id = await svc.lock.run(c.id, async () => {
+    const freeze = req.pause && c.state.Status === 'running';
+    if (freeze) await backend.pause(c.id);
+    try {
+      const layer = upperLayerTar(snapshots.upperDir(c.id), images.layerDirs(c.imageId), mountpointFilter(c));
+      const img = await images.commit(c.imageId, layer, {
+        repo: req.repo,
+        tag: req.tag,
+        config: mergeCommitConfig(userConfig, imageConfigOf(c.config)),
+        author: req.author,
+        comment: req.comment,
+        createdBy: [c.path, ...c.args].filter(Boolean).join(' '),
+      });
+      return img.id;
+    } finally {
+      if (freeze) await backend.resume(c.id);
+    }
+  });
+  svc.emit(c, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: req.repo ? `${req.repo}:${req.tag || 'latest'}` : '' });
+  return { Id: id };
+}

@@ -1,0 +1,38 @@
+// Operations on a container's files that work whether it runs or not (cp, export): under the
+// container's lock, its rootfs is mounted if it was not, and unmounted again afterwards unless
+// the container is running by then.
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { ContainerRecord } from './container-model.js';
+import { isRunning, type ContainerService } from './containers.js';
+
+export function withContainerRootfs<T>(svc: ContainerService, c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  return svc.lock.run(c.id, async () => {
+    if (!svc.deps.store.get(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
+    if (c.state.Status === 'removing' || c.state.Status === 'dead') {
+      throw new ConflictError(`container ${c.id} is marked for removal and cannot be accessed`);
+    }
+    const rootfs = await svc.deps.snapshots.mount(c.id, c.imageId);
+    try {
+      return await fn(rootfs);
+    } finally {
+      if (!isRunning(c)) await svc.deps.snapshots.unmount(c.id).catch(() => undefined);
+    }
+  });
+}
+
+// What runc and berth put into every rootfs (mountpoints), which `docker diff`, `docker commit`
+// and `docker export` leave out as moby's init layer does.
+const BERTH_MOUNTPOINTS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sbin/docker-init', '/.dockerenv']);
+const BERTH_MOUNT_TREES = ['/proc', '/sys', '/dev'];
+
+/** Paths of `c`'s rootfs that are mountpoints, not the container's own changes. */
+export function mountpointFilter(c: ContainerRecord): (path: string) => boolean {
+  const mine = [
+    ...(c.hostConfig.Binds ?? []).map((b) => b.split(':')[1] ?? ''),
+    ...Object.keys((c.hostConfig.Tmpfs as Record<string, string> | undefined) ?? {}),
+  ].filter(Boolean);
+  return (path) =>
+    BERTH_MOUNTPOINTS.has(path) ||
+    BERTH_MOUNT_TREES.some((t) => path === t || path.startsWith(`${t}/`)) ||
+    mine.some((m) => path === m || path.startsWith(`${m}/`));
+}

@@ -1,0 +1,44 @@
+// A container's upper dir as an OCI layer tar (what `docker commit` adds on top of the image):
+// overlayfs whiteouts become `.wh.<name>` entries and opaque directories get `.wh..wh..opq`.
+// Streamed: files are read as the tar is consumed.
+import { createReadStream } from 'node:fs';
+import { readlink } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
+import { ChangeKind, walkUpper } from './overlay-diff.js';
+
+export function upperLayerTar(upper: string, lowers: string[], skip: (path: string) => boolean): Readable {
+  const pack = tar.pack();
+  const add = (header: Partial<tar.Header> & { name: string }, body?: Readable) =>
+    new Promise<void>((resolve, reject) => {
+      if (!body) {
+        // without content tar-stream wants the (empty) buffer, or it waits for the entry to be ended
+        pack.entry(header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+        return;
+      }
+      const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      void pipeline(body, entry).catch(reject);
+    });
+  void (async () => {
+    for await (const e of walkUpper(upper, lowers, skip)) {
+      const name = e.path.slice(1);
+      const base = { uid: e.stat.uid, gid: e.stat.gid, mode: e.stat.mode & 0o7777, mtime: e.stat.mtime };
+      if (e.kind === ChangeKind.Deleted) {
+        await add({ name: posix.join(posix.dirname(name), `${WHITEOUT_PREFIX}${posix.basename(name)}`), size: 0, mode: 0o600 });
+      } else if (e.stat.isDirectory()) {
+        await add({ ...base, name: `${name}/`, type: 'directory' });
+        if (e.opaque) await add({ name: `${name}/${WHITEOUT_OPAQUE}`, size: 0, mode: 0o600 });
+      } else if (e.stat.isSymbolicLink()) {
+        await add({ ...base, name, type: 'symlink', linkname: await readlink(e.host) });
+      } else if (e.stat.isFile()) {
+        await add({ ...base, name, size: e.stat.size }, createReadStream(e.host));
+      }
+      // fifos, sockets and device nodes a container made are not part of an image layer
+    }
+    pack.finalize();
+  })().catch((err: Error) => pack.destroy(err));
+  return pack as unknown as Readable;
+}
