@@ -5,7 +5,7 @@
 // hardlinks must point at files already inside the dir, and device nodes and fifos are dropped.
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
 import { SystemError } from '../errors.js';
 import { decompressed } from './compression.js';
+import { lstatOrNull } from '../util/lstat-or-null.js';
 
 const run = promisify(execFile);
 
@@ -37,14 +38,6 @@ export function confinePath(name: string): string {
 
 class Breakout extends SystemError {}
 
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /**
  * Walk `rel`'s components under `root`, creating missing dirs (when `create`), and refuse

@@ -4,7 +4,7 @@
 // created with O_EXCL after the old entry is removed (a planted symlink is never followed), hard
 // links must point inside the extraction dir. Device nodes and fifos are refused outright: a
 // client has no business creating device nodes in a container through cp.
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../errors.js';
 import { resolveInRoot } from './resolve-in-root.js';
 import { TarHeaderGuard } from './tar-guard.js';
+import { lstatOrNull } from '../../util/lstat-or-null.js';
 
 type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 
@@ -22,14 +23,6 @@ export interface ExtractOptions {
   chown?: { uid: number; gid: number };
 }
 
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 async function drain(entry: TarEntry): Promise<void> {
   for await (const _chunk of entry) {

@@ -1,9 +1,10 @@
 // Resolves a path the way the container would see it: every symlink, absolute or relative, is
 // followed inside `root`, and `..` never climbs above it (moby's symlink.FollowSymlinkInScope).
 // The host's own tree is never reached, however the container's links are laid out.
-import { lstat, mkdir, readlink } from 'node:fs/promises';
+import { mkdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameterError } from '../../errors.js';
+import { lstatOrNull } from '../../util/lstat-or-null.js';
 
 // Linux gives up after 40 links in one lookup (MAXSYMLINKS).
 const MAX_LINKS = 40;
@@ -15,14 +16,6 @@ export interface ResolveOptions {
   create?: boolean;
 }
 
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-    throw err;
-  }
-}
 
 /** The host path of container path `path` under `root` (which must not end with '/'). */
 export async function resolveInRoot(root: string, path: string, opts: ResolveOptions): Promise<string> {
