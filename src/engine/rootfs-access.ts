@@ -15,9 +15,25 @@ export function withContainerRootfs<T>(svc: ContainerService, c: ContainerRecord
     try {
       return await fn(rootfs);
     } finally {
-      if (!isRunning(c)) await svc.deps.snapshots.unmount(c.id).catch(() => undefined);
+      if (!isRunning(c)) await unmountSoon(svc, c.id);
     }
   });
+}
+
+/** Unmounts, retrying a few times: a rootfs a request just wrote to can be busy for a moment. */
+async function unmountSoon(svc: ContainerService, id: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await svc.deps.snapshots.unmount(id);
+      return;
+    } catch (err) {
+      if (attempt >= 5) {
+        svc.deps.logger.warn({ err, id }, 'could not unmount a stopped container\'s rootfs after a copy; start or rm will');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
 }
 
 // What runc and berth put into every rootfs (mountpoints), which `docker diff`, `docker commit`
