@@ -8,16 +8,15 @@ import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { extractInto } from './archive/extract-into.js';
 import { packPath } from './archive/pack-path.js';
-import { resolveInRoot } from './archive/resolve-in-root.js';
+import { containerPathOf, resolveInRoot } from './archive/resolve-in-root.js';
 import { parseBind } from './binds.js';
 import type { ContainerRecord } from './container-model.js';
 import type { ContainerService } from './containers.js';
-import { withContainerRootfs } from './rootfs-access.js';
+import { streamFromRootfs, withContainerRootfs } from './rootfs-access.js';
 
 /** Docker's ContainerPathStat: the X-Docker-Container-Path-Stat header, base64 JSON. */
 export interface ContainerPathStat {
@@ -57,28 +56,23 @@ export class ContainerArchive {
 
   async stat(ref: string, path: string): Promise<ContainerPathStat> {
     const c = this.svc.get(ref);
-    return this.withRootfs(c, async (rootfs) => (await this.statIn(c, rootfs, path)).stat);
+    return withContainerRootfs(this.svc, c, async (rootfs) => (await this.statIn(c, rootfs, path)).stat);
   }
 
   /** The stat and a tar of `path`; the container stays locked until the tar has been read or dropped. */
   async get(ref: string, path: string): Promise<{ stat: ContainerPathStat; tar: Readable }> {
     const c = this.svc.get(ref);
-    return new Promise((resolve, reject) => {
-      this.withRootfs(c, async (rootfs) => {
-        const { stat, host } = await this.statIn(c, rootfs, path);
-        const absPath = absolute(path);
-        // `dir/.` asks for the directory's contents: entries named ./...
-        const rebase = absPath.endsWith('/.') ? '.' : stat.name;
-        const tar = packPath(host, rebase);
-        resolve({ stat, tar });
-        await finished(tar).catch(() => undefined);
-      }).catch(reject);
+    return streamFromRootfs(this.svc, c, async (rootfs) => {
+      const { stat, host } = await this.statIn(c, rootfs, path);
+      // `dir/.` asks for the directory's contents: entries named ./...
+      const rebase = absolute(path).endsWith('/.') ? '.' : stat.name;
+      return { stat, tar: packPath(host, rebase) };
     });
   }
 
   async put(ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
     const c = this.svc.get(ref);
-    await this.withRootfs(c, async (rootfs) => {
+    await withContainerRootfs(this.svc, c, async (rootfs) => {
       const at = this.locate(c, rootfs, path);
       const dir = await resolveInRoot(at.root, at.rest, { followLast: true });
       const st = await lstat(dir).catch(() => null);
@@ -87,8 +81,7 @@ export class ContainerArchive {
       if (at.readonly) throw new ForbiddenError('container rootfs is marked read-only');
       // moby's tarCopyOptions: with copyUIDGID, files belong to the container's user (if it has one)
       const chown = opts.copyUIDGID && c.config.User ? await resolveUser(rootfs, c.config.User) : undefined;
-      const dirInRoot = dir === at.root ? '/' : dir.slice(at.root.length);
-      await extractInto(at.root, dirInRoot, body, {
+      await extractInto(at.root, containerPathOf(at.root, dir), body, {
         noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
         chown: chown ? { uid: chown.uid, gid: chown.gid } : undefined,
       });
@@ -104,7 +97,7 @@ export class ContainerArchive {
     let linkTarget = '';
     if (st.isSymbolicLink()) {
       const target = await resolveInRoot(at.root, at.rest, { followLast: true });
-      linkTarget = target === at.root ? '/' : target.slice(at.root.length);
+      linkTarget = containerPathOf(at.root, target);
     }
     const abs = absolute(path);
     return {
@@ -123,10 +116,6 @@ export class ContainerArchive {
       if (abs === dest || abs.startsWith(`${dest}/`)) return { root: b.source, rest: abs.slice(dest.length) || '/', readonly: b.readonly };
     }
     return { root: rootfs, rest: abs, readonly: c.hostConfig.ReadonlyRootfs };
-  }
-
-  private withRootfs<T>(c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
-    return withContainerRootfs(this.svc, c, fn);
   }
 }
 

@@ -19,7 +19,6 @@ import { buildSpec, cgroupsPathFor } from '../runtime/oci-spec.js';
 import type { RuntimeHandler, TaskBackend, TaskExit } from '../runtime/task-backend.js';
 import { resolveUser } from '../runtime/user.js';
 import { explainCapabilityFailure } from '../runtime/capabilities.js';
-import { listHostDevices } from '../runtime/host-devices.js';
 import { hostSpecOptions, parseExtraHost, validateHostOptions } from './create-options.js';
 import { lookupStartFacts } from './start-facts.js';
 import { logRotation } from './log-config.js';
@@ -253,7 +252,6 @@ export class ContainerService {
       const spec = buildSpec({
         rootfs,
         ...hostSpecOptions(hc, argv, (c.hostConfig.Binds ?? []).map(parseBind), facts),
-        devices: [...(hc.Privileged ? await listHostDevices() : []), ...facts.devices.map((d) => d.device)],
         env: processEnv(c),
         cwd: c.config.WorkingDir || '/',
         user,

@@ -168,6 +168,8 @@ export interface StartFacts {
   initPath?: string;
   /** HostConfig.Devices resolved on the host (path = the path in the container), with their cgroup access. */
   devices: { device: OciDevice; access: string }[];
+  /** Every host device node, for a privileged container (its cgroup allows all devices). */
+  hostDevices?: OciDevice[];
   /** The pid of the container whose IPC / PID namespace is joined. */
   ipcDonorPid?: number;
   /** Host path of the /dev/shm tmpfs to bind: this container's own (shareable) or its IPC donor's. */
@@ -211,7 +213,7 @@ export function hostSpecOptions(hc: HostConfig, argv: string[], binds: BindMount
     shmSize: num(hc.ShmSize) || undefined,
     ulimits: ulimits(hc),
     sysctls: Object.keys(sysctls).length ? { ...sysctls } : undefined,
-    devices: facts.devices.map((d) => d.device),
+    devices: [...(facts.hostDevices ?? []), ...facts.devices.map((d) => d.device)],
     deviceRules,
     ipcHost: ipc.kind === 'host',
     pidHost: pid.kind === 'host',

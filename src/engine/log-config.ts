@@ -68,8 +68,3 @@ export function logRotation(lc: { Type: string; Config: Record<string, string> }
   if (maxSize <= 0) throw new InvalidParameterError('max-size must be a positive number');
   return { maxSize, maxFile };
 }
-
-/** `<log>.1` ... `<log>.<n-1>`: the rotated files, newest first. */
-export function rotatedLogPaths(logPath: string, maxFile: number): string[] {
-  return Array.from({ length: Math.max(0, maxFile - 1) }, (_, i) => `${logPath}.${i + 1}`);
-}

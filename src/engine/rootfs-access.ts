@@ -1,7 +1,10 @@
 // Operations on a container's files that work whether it runs or not (cp, export): under the
 // container's lock, its rootfs is mounted if it was not, and unmounted again afterwards unless
 // the container is running by then.
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { parseBind } from './binds.js';
 import type { ContainerRecord } from './container-model.js';
 import { isRunning, type ContainerService } from './containers.js';
 
@@ -17,6 +20,25 @@ export function withContainerRootfs<T>(svc: ContainerService, c: ContainerRecord
     } finally {
       if (!isRunning(c)) await unmountSoon(svc, c.id);
     }
+  });
+}
+
+/**
+ * For a response that streams a tar out of the rootfs (cp out, export): resolves with what
+ * `open` made as soon as it is made, and keeps the container locked and mounted until its tar
+ * stream has ended or been dropped.
+ */
+export function streamFromRootfs<T extends { tar: Readable }>(
+  svc: ContainerService,
+  c: ContainerRecord,
+  open: (rootfs: string) => Promise<T>,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    withContainerRootfs(svc, c, async (rootfs) => {
+      const opened = await open(rootfs);
+      resolve(opened);
+      await finished(opened.tar).catch(() => undefined);
+    }).catch(reject);
   });
 }
 
@@ -44,7 +66,7 @@ const BERTH_MOUNT_TREES = ['/proc', '/sys', '/dev'];
 /** Paths of `c`'s rootfs that are mountpoints, not the container's own changes. */
 export function mountpointFilter(c: ContainerRecord): (path: string) => boolean {
   const mine = [
-    ...(c.hostConfig.Binds ?? []).map((b) => b.split(':')[1] ?? ''),
+    ...(c.hostConfig.Binds ?? []).map((b) => parseBind(b).destination),
     ...Object.keys((c.hostConfig.Tmpfs as Record<string, string> | undefined) ?? {}),
   ].filter(Boolean);
   return (path) =>

@@ -3,7 +3,7 @@
 // PID namespace this one joins (moby daemon/container_operations_unix.go getIpcContainer/getPidContainer).
 import { access, constants } from 'node:fs/promises';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
-import { hostDevice } from '../runtime/host-devices.js';
+import { hostDevice, listHostDevices } from '../runtime/host-devices.js';
 import type { ContainerRecord } from './container-model.js';
 import { deviceMappings, namespaceMode, type StartFacts } from './create-options.js';
 import { shmPath } from './ipc-shm.js';
@@ -34,6 +34,7 @@ export async function lookupStartFacts(
     facts.initPath = await findInitBinary();
     if (!facts.initPath) throw new SystemError(`no init binary found for --init (looked for ${INIT_CANDIDATES.join(', ')}; apt-get install tini)`);
   }
+  if (hc.Privileged) facts.hostDevices = await listHostDevices();
   for (const m of deviceMappings(hc)) {
     const device = await hostDevice(m.PathOnHost);
     if (!device) {

@@ -4,9 +4,10 @@
 // added, or modified when a lower layer has the same path.
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { lstatOrNull } from '../util/lstat-or-null.js';
 
 const run = promisify(execFile);
 
@@ -24,13 +25,6 @@ export interface UpperEntry {
   opaque: boolean;
 }
 
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch {
-    return null;
-  }
-}
 
 async function isOpaque(dir: string): Promise<boolean> {
   try {

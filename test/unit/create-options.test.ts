@@ -83,6 +83,8 @@ test('devices get a node and a cgroup rule; --device-cgroup-rule is parsed like 
   const device = { type: 'c', path: '/dev/mynull', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 };
   const spec = specFor(hc({ DeviceCgroupRules: ['c 10:* rm'] }), { devices: [{ device, access: 'rw' }] });
   assert.deepEqual(spec.linux.devices, [device]);
+  const host = { type: 'c', path: '/dev/kmsg', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 };
+  assert.deepEqual(specFor(hc(), { devices: [{ device, access: 'rw' }], hostDevices: [host] }).linux.devices, [host, device]);
   const rules = spec.linux.resources?.devices as { allow: boolean; major?: number; minor?: number; access: string }[];
   assert.deepEqual(rules.at(-2), { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' });
   assert.deepEqual(rules.at(-1), { allow: true, type: 'c', major: 10, minor: undefined, access: 'rm' });
