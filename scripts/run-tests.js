@@ -11,7 +11,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(repo, 'dist');
+// BERTH_DIST: a build in another --outDir (side-by-side builds of one checkout).
+const dist = process.env.BERTH_DIST ? resolve(process.env.BERTH_DIST) : join(repo, 'dist');
 
 // e2e files in the order they run; others' e2e files (images-*, runtime-*) follow, the leak
 // check comes last so it sees what every earlier file left behind.

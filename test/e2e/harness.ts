@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BERTH_BIN = join(REPO_ROOT, 'dist', 'cli', 'berth.js');
+// The berth built beside this file (dist/, or another --outDir when builds run side by side).
+export const BERTH_BIN = fileURLToPath(new URL('../../cli/berth.js', import.meta.url));
 export const DOCKER_BIN = process.env.BERTH_TEST_DOCKER ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 export const ROOTS_RECORD = process.env.BERTH_TEST_ROOTS_RECORD ?? '/tmp/berth-e2e-roots.list';
 const FIXTURE_CACHE = '/tmp/berth-e2e-fixtures';
