@@ -3,9 +3,11 @@
 // dir, every parent is checked to be a real directory (never a symlink) before anything is
 // created under it, new files are created with O_EXCL so a planted symlink is never followed,
 // hardlinks must point at files already inside the dir, and device nodes and fifos are dropped.
+// Whiteouts name one entry of their own directory, never the directory itself or its parent,
+// and deferred directory times are set only on the very directory the entry made.
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -38,6 +40,31 @@ export function confinePath(name: string): string {
 
 class Breakout extends SystemError {}
 
+/** A layer whose tar is malformed in a way moby/containerd refuse (the pull/load/import fails). */
+export class InvalidLayerError extends SystemError {}
+
+/**
+ * The entry a whiteout `base` (`.wh.<name>`) deletes, as a name inside its own directory.
+ * containerd's rule (archive/tar.go): the target joined onto the parent must stay strictly
+ * under the parent, so '', '.', '..' (`.wh.`, `.wh..`, `.wh...`) and anything with a '/' are
+ * refused: `.wh...` at a layer's top would otherwise name the dir holding every layer.
+ */
+export function whiteoutTarget(base: string): string {
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new InvalidLayerError(`invalid whiteout name ${JSON.stringify(base)} in layer: a whiteout must name an entry inside its directory`);
+  }
+  return name;
+}
+
+/** A directory whose times are set once every entry is written. */
+interface DeferredDirTimes {
+  rel: string;
+  dev: number;
+  ino: number;
+  mtime: Date;
+}
+
 
 /**
  * Walk `rel`'s components under `root`, creating missing dirs (when `create`), and refuse
@@ -57,6 +84,16 @@ async function realDirInside(root: string, rel: string, create: boolean): Promis
     }
   }
   return cur;
+}
+
+/** Run a helper; its failure names the layer entry, not the host path it was working on. */
+async function runTool(cmd: string, args: string[], rel: string): Promise<void> {
+  try {
+    await run(cmd, args);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new SystemError(`failed to apply layer entry ${JSON.stringify(rel)}: ${cmd} ${typeof code === 'number' ? `exited with ${code}` : `could not run (${String(code)})`}`);
+  }
 }
 
 async function removeExisting(path: string): Promise<void> {
@@ -98,7 +135,8 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
   const feeding = pipeline(plain, hasher, extract);
   feeding.catch(() => undefined); // awaited below; a truncated tar must not go unhandled meanwhile
   // Directory mtimes change as children are written: set them last, deepest first.
-  const dirTimes: { path: string; mtime: Date }[] = [];
+  // Keyed by path: a directory made again by a later entry takes the later entry's times.
+  const dirTimes = new Map<string, DeferredDirTimes>();
   let size = 0;
   try {
     for await (const entry of extract) {
@@ -110,34 +148,64 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
     await feeding.catch(() => undefined);
     throw err;
   }
-  for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime);
+  for (const d of [...dirTimes.values()].reverse()) await setDirTimes(dir, d);
   return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
-async function applyEntry(root: string, entry: TarEntry, dirTimes: { path: string; mtime: Date }[]): Promise<number> {
+/**
+ * Set a directory's deferred times, unless a later entry replaced it or anything above it
+ * (a symlink there would carry utimes to a host path): every component must still be a real
+ * directory and the last one the very inode the entry made. Nothing else writes the layer dir
+ * while it unpacks, so the check holds until lutimes.
+ */
+async function setDirTimes(root: string, d: DeferredDirTimes): Promise<void> {
+  let path: string;
+  try {
+    path = await realDirInside(root, d.rel, false);
+  } catch (err) {
+    if (err instanceof Breakout) return;
+    throw err;
+  }
+  const st = await lstatOrNull(path);
+  if (st === null || !st.isDirectory() || st.dev !== d.dev || st.ino !== d.ino) return;
+  await lutimes(path, d.mtime, d.mtime);
+}
+
+async function deferDirTimes(dirTimes: Map<string, DeferredDirTimes>, root: string, rel: string, h: TarHeader): Promise<void> {
+  const st = await lstatOrNull(join(root, rel));
+  if (st === null || !st.isDirectory()) return;
+  dirTimes.delete(rel); // re-inserted last: set before the parents that came earlier
+  dirTimes.set(rel, { rel, dev: st.dev, ino: st.ino, mtime: h.mtime ?? new Date(0) });
+}
+
+async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, DeferredDirTimes>): Promise<number> {
   const h = entry.header;
   const rel = confinePath(h.name);
   if (rel === '') {
     if (h.type === 'directory') {
       await applyMetadata(root, h, false);
-      dirTimes.push({ path: root, mtime: h.mtime ?? new Date(0) });
+      await deferDirTimes(dirTimes, root, '', h);
     }
     await drain(entry);
     return 0;
   }
   const base = posix.basename(rel);
+  // Checked before anything is created: a refused layer leaves nothing to undo but its tmp dir.
+  const whiteout = base.startsWith(WHITEOUT_PREFIX) && base !== WHITEOUT_OPAQUE && !base.startsWith(WHITEOUT_META_PREFIX) ? whiteoutTarget(base) : undefined;
   const parent = await realDirInside(root, posix.dirname(rel), true);
 
   if (base.startsWith(WHITEOUT_PREFIX)) {
     await drain(entry);
     if (base === WHITEOUT_OPAQUE) {
-      await run('setfattr', ['-h', '-n', 'trusted.overlay.opaque', '-v', 'y', parent]);
-    } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
-      const target = join(parent, base.slice(WHITEOUT_PREFIX.length));
+      // `parent` is a real directory of this layer (its root for a top-level marker); -h: no dereference.
+      await runTool('setfattr', ['-h', '-n', 'trusted.overlay.opaque', '-v', 'y', parent], rel);
+    } else if (whiteout !== undefined) {
+      const target = join(parent, whiteout);
       await removeExisting(target);
       // overlayfs whiteout: a 0/0 character device. Node has no mknod(2).
-      await run('mknod', ['-m', '0000', target, 'c', '0', '0']);
+      await runTool('mknod', ['-m', '0000', target, 'c', '0', '0'], rel);
     }
+    // Other `.wh..wh.` names are aufs metadata, ignored as containerd does.
     return 0;
   }
 
@@ -151,7 +219,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: { path: strin
       }
       await drain(entry);
       await applyMetadata(target, h, false);
-      dirTimes.push({ path: target, mtime: h.mtime ?? new Date(0) });
+      await deferDirTimes(dirTimes, root, rel, h);
       return 0;
     }
     case 'file':

@@ -200,3 +200,115 @@ test('a failed unpack leaves no snapshot dir behind', async () => {
   await snaps.remove(ok.chainId);
   assert.deepEqual(await readdir(snaps.dir), []);
 });
+
+// Review §1: a whiteout whose stripped name is '', '.' or '..' named the layer dir, or the
+// dir holding every layer, and `rm -rf`'d it before leaving a 0/0 char device in its place.
+async function fakeLayersDir(): Promise<{ layers: string; sibling: string }> {
+  const layers = join(await freshLayer(), 'snapshots', 'layers');
+  const sibling = join(layers, 'a'.repeat(64));
+  await mkdir(sibling, { recursive: true });
+  await writeFile(join(sibling, 'precious'), 'x');
+  return { layers, sibling };
+}
+
+async function layersIntact(layers: string, sibling: string): Promise<void> {
+  assert.ok((await lstat(layers)).isDirectory(), 'layers is still a directory');
+  assert.equal(await readFile(join(sibling, 'precious'), 'utf8'), 'x', 'the other layer survives');
+}
+
+for (const name of ['.wh...', '.wh..', '.wh.', 'a/.wh...', 'a/.wh..', 'a/b/.wh...']) {
+  test(`whiteout ${JSON.stringify(name)} is refused and touches nothing outside its dir`, async () => {
+    const { layers, sibling } = await fakeLayersDir();
+    const tmp = join(layers, '.tmp-1234');
+    await mkdir(tmp);
+    const t = await makeTar([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/b/', type: 'directory' },
+      { name: 'a/b/keep', body: 'k' },
+      { name, body: '' },
+      { name: 'after', body: 'y' },
+    ]);
+    await assert.rejects(applyLayer(Readable.from([t]), tmp), /invalid whiteout name/);
+    await layersIntact(layers, sibling);
+    assert.ok((await lstat(tmp)).isDirectory(), 'the layer dir itself survives');
+    assert.equal(await readFile(join(tmp, 'a', 'b', 'keep'), 'utf8'), 'k');
+  });
+}
+
+test('a layer with a bad whiteout fails to unpack and leaves no half-made dir', async () => {
+  const snaps = new LayerSnapshots(await freshLayer());
+  snaps.initSync();
+  const sibling = join(snaps.dir, 'b'.repeat(64));
+  await mkdir(sibling);
+  await writeFile(join(sibling, 'precious'), 'x');
+  const t = await makeTar([{ name: 'f', body: 'f' }, { name: '.wh...' }]);
+  await assert.rejects(snaps.unpack(Readable.from([t]), null), /invalid whiteout name "\.wh\.\.\."/);
+  await layersIntact(snaps.dir, sibling);
+  assert.deepEqual(await readdir(snaps.dir), ['b'.repeat(64)]);
+  assert.deepEqual(snaps.initSync(), [`sha256:${'b'.repeat(64)}`]);
+});
+
+test('meta whiteouts and the opaque marker stay confined to real dirs of the layer', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: '.wh..wh..opq' },
+    { name: '.wh..wh.' },
+    { name: 'd/.wh..wh.x' },
+    { name: 'd/.wh..wh..opq' },
+    { name: 'd/.wh.x.' },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  const opaque = (p: string) => execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', p], { encoding: 'utf8' });
+  assert.equal(opaque(dir), 'y');
+  assert.equal(opaque(join(dir, 'd')), 'y');
+  assert.deepEqual(await readdir(join(dir, 'd')), ['x.']);
+  assert.ok((await lstat(join(dir, 'd', 'x.'))).isCharacterDevice());
+  const viaLink = await makeTar([
+    { name: 'l', type: 'symlink', linkname: outside },
+    { name: 'l/.wh..wh..opq' },
+  ]);
+  await assert.rejects(applyLayer(Readable.from([viaLink]), await freshLayer()), /symlink/);
+  const viaLinkWh = await makeTar([
+    { name: 'l', type: 'symlink', linkname: outside },
+    { name: 'l/.wh.secret' },
+  ]);
+  await assert.rejects(applyLayer(Readable.from([viaLinkWh]), await freshLayer()), /symlink/);
+  await outsideUntouched();
+});
+
+// Review §12: directory times are set after the last entry; a later entry may have put a
+// symlink where the directory was, or above it.
+test('deferred directory times never follow a symlink put in place by a later entry', async () => {
+  const host = await freshLayer();
+  const hostFile = join(host, 'host-file');
+  await writeFile(hostFile, 'h');
+  const hostDir = join(host, 'host-dir');
+  await mkdir(join(hostDir, 'sub'), { recursive: true });
+  const before = { file: (await stat(hostFile)).mtimeMs, sub: (await stat(join(hostDir, 'sub'))).mtimeMs };
+  const old = new Date('1999-01-01T00:00:00Z');
+  const dir = await freshLayer();
+  const t = await makeTar([
+    { name: 'a/', type: 'directory', mtime: old },
+    { name: 'a', type: 'symlink', linkname: hostFile },
+    { name: 'b/', type: 'directory', mtime: old },
+    { name: 'b/sub/', type: 'directory', mtime: old },
+    { name: 'b', type: 'symlink', linkname: hostDir },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  assert.equal((await stat(hostFile)).mtimeMs, before.file, 'the host file keeps its mtime');
+  assert.equal((await stat(join(hostDir, 'sub'))).mtimeMs, before.sub, 'a host dir reached through a symlinked parent keeps its mtime');
+  assert.equal(await readlink(join(dir, 'a')), hostFile);
+});
+
+test('a directory replaced by another keeps the times of its last entry', async () => {
+  const dir = await freshLayer();
+  const first = new Date('1999-01-01T00:00:00Z');
+  const last = new Date('2011-01-01T00:00:00Z');
+  const t = await makeTar([
+    { name: 'd/', type: 'directory', mtime: first },
+    { name: 'd', body: 'file now' },
+    { name: 'd/', type: 'directory', mtime: last },
+  ]);
+  await applyLayer(Readable.from([t]), dir);
+  assert.equal((await stat(join(dir, 'd'))).mtimeMs, last.getTime());
+});
