@@ -73,10 +73,17 @@ export class ContentStore {
     const ingest = join(this.ingestDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
+    const expected = opts.expectedSize !== undefined && opts.expectedSize >= 0 ? opts.expectedSize : undefined;
+    const label = opts.expectedDigest !== undefined ? `blob ${opts.expectedDigest}` : 'blob';
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
         size += chunk.length;
+        // A source longer than its descriptor fails here, before the excess reaches the disk.
+        if (expected !== undefined && size > expected) {
+          cb(new SystemError(`${label}: more than the expected ${expected} bytes received`));
+          return;
+        }
+        hash.update(chunk);
         opts.onProgress?.(size);
         cb(null, chunk);
       },
@@ -87,8 +94,8 @@ export class ContentStore {
       if (opts.expectedDigest !== undefined && digest !== opts.expectedDigest) {
         throw new SystemError(`filesystem layer verification failed for digest ${opts.expectedDigest}`);
       }
-      if (opts.expectedSize !== undefined && opts.expectedSize >= 0 && size !== opts.expectedSize) {
-        throw new SystemError(`blob ${digest}: expected ${opts.expectedSize} bytes, got ${size}`);
+      if (expected !== undefined && size !== expected) {
+        throw new SystemError(`blob ${digest}: expected ${expected} bytes, got ${size}`);
       }
       await rename(ingest, this.blobPath(digest));
       return { digest, size };

@@ -16,7 +16,17 @@ function once(method: string, url: URL, headers: Record<string, string>, body: s
   });
 }
 
-/** Send a request, following redirects; Authorization is dropped when a redirect leaves the host. */
+/**
+ * Whether credentials may follow a redirect from `from` to `to`: only to the same origin.
+ * URL.host leaves out a scheme's default port, so comparing hosts would keep Authorization on
+ * an https://reg -> http://reg downgrade; Go's client compares host and port with the
+ * scheme's default filled in, and the origin adds the scheme itself.
+ */
+export function keepsCredentials(from: URL, to: URL): boolean {
+  return from.origin !== 'null' && from.origin === to.origin;
+}
+
+/** Send a request, following redirects; Authorization is dropped once a redirect leaves the origin. */
 export async function httpSend(method: string, url: string, headers: Record<string, string>, opts: { body?: string; signal?: AbortSignal } = {}): Promise<Response> {
   let current = new URL(url);
   let hdrs = { ...headers };
@@ -29,7 +39,7 @@ export async function httpSend(method: string, url: string, headers: Record<stri
     if ([301, 302, 303, 307, 308].includes(status) && location !== undefined && hop < MAX_REDIRECTS) {
       res.resume();
       const next = new URL(location, current);
-      if (next.host !== current.host) {
+      if (!keepsCredentials(current, next)) {
         const { Authorization: _a, authorization: _b, ...rest } = hdrs;
         hdrs = rest;
       }

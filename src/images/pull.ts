@@ -7,6 +7,7 @@ import { RegistryClient, RegistryHttpError, parsePlatform, type Descriptor } fro
 import { statusMsg, throttledProgress, progressMsg } from './progress.js';
 import { digestHex } from './content-store.js';
 import { chainIds } from './chain-id.js';
+import { LIMITS, readAtMost } from './read-at-most.js';
 import type { Storage } from './storage.js';
 import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from './types.js';
 
@@ -60,8 +61,26 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: numb
   return results;
 }
 
+/** A descriptor's size is what its blob is capped at while streaming, so it must be one. */
+function checkSize(d: Descriptor, what: string): void {
+  if (!Number.isSafeInteger(d.size) || d.size < 0) throw new SystemError(`invalid image manifest: ${what} ${d.digest} has no valid size`);
+}
+
+async function readConfig(storage: Storage, digest: string): Promise<ImageConfigFile> {
+  const raw = await readAtMost(storage.content.read(digest), LIMITS.config, `image config ${digest}`);
+  try {
+    return JSON.parse(raw.toString('utf8')) as ImageConfigFile;
+  } catch {
+    throw new SystemError(`invalid image config ${digest}: not JSON`);
+  }
+}
+
 export async function pullImage(storage: Storage, req: PullRequest): Promise<PullOutcome> {
-  const { ref, progress, signal } = req;
+  const { ref, progress } = req;
+  // Aborted when the client leaves and when the pull ends: after a failed step the other
+  // downloads must stop before the ingest ends, or their blobs land after it has collected.
+  const stop = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal;
   const client = new RegistryClient(ref.domain, ref.path, req.auth ?? {}, signal);
   await client.ping();
   const reference = ref.digest ?? ref.tag ?? 'latest';
@@ -75,11 +94,18 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
   // moby names the repository by its path in the registry: 'library/busybox', 'busybox' for 127.0.0.1:5000/busybox.
   progress({ status: `Pulling from ${ref.path}`, id: reference });
 
+  checkSize(manifest.config, 'config');
+  manifest.layers.forEach((l) => checkSize(l, 'layer'));
+  if (manifest.config.size > LIMITS.config) {
+    throw new SystemError(`image config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${LIMITS.config} allowed`);
+  }
+
   const ingest = storage.begin();
+  let downloads: Promise<void>[] = [];
   try {
     const configBlob = await client.getBlob(manifest.config.digest);
-    await ingest.writeBlob(configBlob, { expectedDigest: manifest.config.digest, signal });
-    const config = JSON.parse((await storage.content.readBuffer(manifest.config.digest)).toString('utf8')) as ImageConfigFile;
+    await ingest.writeBlob(configBlob, { expectedDigest: manifest.config.digest, expectedSize: manifest.config.size, signal });
+    const config = await readConfig(storage, manifest.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) {
       throw new SystemError(`invalid image: ${manifest.layers.length} layers in the manifest but ${diffIds.length} diff_ids in the config`);
@@ -89,10 +115,9 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     const previous = tagRef !== undefined ? storage.store.resolveRef(tagRef) : undefined;
 
     // Which layers are already unpacked (same chain)?
-    const chains: string[] = [];
+    const chains = chainIds(diffIds);
     const present: boolean[] = [];
     for (let i = 0; i < diffIds.length; i++) {
-      chains.push(chainIds(diffIds.slice(0, i + 1))[i]);
       ingest.hold(chains[i]);
       present.push(storage.store.layer(chains[i]) !== undefined && (await storage.layers.exists(chains[i])));
     }
@@ -102,7 +127,8 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     const toFetch = manifest.layers.map((l, i) => ({ l, i })).filter(({ i }) => !present[i]);
     toFetch.slice(DOWNLOAD_CONCURRENCY).forEach(({ l }) => progress(statusMsg('Waiting', shortId(l.digest))));
 
-    const downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l }: { l: Descriptor }) => {
+    downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l }: { l: Descriptor }) => {
+      signal.throwIfAborted();
       const id = shortId(l.digest);
       if (l.urls?.length) throw new SystemError(`layer ${l.digest} has foreign URLs, which berth does not fetch`);
       const body = await client.getBlob(l.digest);
@@ -153,6 +179,8 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     progress(statusMsg(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`));
     return { imageId, previous: upToDate ? undefined : previous, upToDate };
   } finally {
+    stop.abort();
+    await Promise.allSettled(downloads);
     await ingest.end();
   }
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { SystemError, UnauthorizedError } from '../errors.js';
 import type { RegistryAuth } from './types.js';
 import { httpSend } from './http-send.js';
+import { LIMITS, readAtMost } from './read-at-most.js';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -122,7 +123,10 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
 }
 
 async function errorFromResponse(res: Response): Promise<RegistryHttpError> {
-  const text = await res.text().catch(() => '');
+  // A body past the limit is shown as the status alone.
+  const text = await readAtMost(res, LIMITS.errorBody, 'registry error body')
+    .then((b) => b.toString('utf8'))
+    .catch(() => '');
   try {
     const body = JSON.parse(text) as { errors?: { code: string; message?: string }[] };
     if (Array.isArray(body.errors) && body.errors.length > 0) {
@@ -205,8 +209,14 @@ export class RegistryClient {
       const e = await errorFromResponse(res);
       throw new UnauthorizedError(`failed to fetch anonymous token: ${e.message}`);
     }
-    const body = (await res.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
+    const raw = await readAtMost(res, LIMITS.token, 'token response');
+    let body: { token?: unknown; access_token?: unknown };
+    try {
+      body = JSON.parse(raw.toString('utf8')) as typeof body;
+    } catch {
+      throw new SystemError(`unable to decode token response from ${realm.origin}`);
+    }
+    const token = typeof body?.token === 'string' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
     if (!token) return false;
     const next = `Bearer ${token}`;
     if (next === this.authorization) return false;
@@ -238,7 +248,8 @@ export class RegistryClient {
   async getManifest(reference: string): Promise<{ mediaType: string; digest: string; body: Buffer }> {
     const res = await this.request('GET', `/v2/${this.repository}/manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
     if (!res.ok) throw await errorFromResponse(res);
-    const body = Buffer.from(await res.arrayBuffer());
+    const at = reference.startsWith('sha256:') ? `@${reference}` : `:${reference}`;
+    const body = await readAtMost(res, LIMITS.manifest, `manifest for ${this.domain}/${this.repository}${at}`);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (reference.startsWith('sha256:') && reference !== digest) {
       throw new SystemError(`manifest verification failed for digest ${reference}`);
@@ -263,8 +274,9 @@ export class RegistryClient {
     const top = await this.getManifest(reference);
     if (top.mediaType === MEDIA_TYPES.dockerList || top.mediaType === MEDIA_TYPES.ociIndex) {
       const index = JSON.parse(top.body.toString('utf8')) as { manifests: Descriptor[] };
+      if (!Array.isArray(index.manifests)) throw new SystemError(`invalid manifest list from ${this.domain}/${this.repository}: no manifests`);
       const match =
-        index.manifests.find((m) => m.platform && m.platform.os === platform.os && m.platform.architecture === platform.architecture && (platform.variant === undefined || m.platform.variant === platform.variant)) ??
+        index.manifests.find((m) => m?.platform && m.platform.os === platform.os && m.platform.architecture === platform.architecture && (platform.variant === undefined || m.platform.variant === platform.variant)) ??
         undefined;
       if (match === undefined) {
         const want = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
