@@ -5,14 +5,14 @@
 // Paths under a bind mount's destination are served from the bind's source, as Docker does for
 // volumes and binds; everything else from the container's rootfs.
 import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { resolveUser } from '../runtime/user.js';
+import { lstatAt } from '../util/in-root/dir-ops.js';
+import { InRootError, RootDir } from '../util/in-root/root-dir.js';
 import { extractInto } from './archive/extract-into.js';
 import { packPath } from './archive/pack-path.js';
-import { containerPathOf, resolveInRoot } from './archive/resolve-in-root.js';
 import { parseBind } from './binds.js';
 import type { ContainerRecord } from './container-model.js';
 import type { ContainerService } from './containers.js';
@@ -46,6 +46,8 @@ export function goFileMode(st: Stats): number {
 interface Located {
   /** Host directory standing for `/` of this part of the container's tree. */
   root: string;
+  /** Where that directory is in the container ('/' for the rootfs, a bind's destination). */
+  prefix: string;
   /** The path below that root. */
   rest: string;
   readonly: boolean;
@@ -56,17 +58,29 @@ export class ContainerArchive {
 
   async stat(ref: string, path: string): Promise<ContainerPathStat> {
     const c = this.svc.get(ref);
-    return withContainerRootfs(this.svc, c, async (rootfs) => (await this.statIn(c, rootfs, path)).stat);
+    return withContainerRootfs(this.svc, c, async (rootfs) => {
+      const at = this.locate(c, rootfs, path);
+      return RootDir.with(at.root, async (root) => (await this.statIn(c, root, at, path)).stat);
+    });
   }
 
   /** The stat and a tar of `path`; the container stays locked until the tar has been read or dropped. */
-  async get(ref: string, path: string): Promise<{ stat: ContainerPathStat; tar: Readable }> {
+  async get(ref: string, path: string): Promise<{ stat: ContainerPathStat; tar: Readable; released: Promise<void> }> {
     const c = this.svc.get(ref);
     return streamFromRootfs(this.svc, c, async (rootfs) => {
-      const { stat, host } = await this.statIn(c, rootfs, path);
-      // `dir/.` asks for the directory's contents: entries named ./...
-      const rebase = absolute(path).endsWith('/.') ? '.' : stat.name;
-      return { stat, tar: packPath(host, rebase) };
+      const at = this.locate(c, rootfs, path);
+      const root = await RootDir.open(at.root);
+      try {
+        const { stat } = await this.statIn(c, root, at, path);
+        // `dir/.` asks for the directory's contents: entries named ./...
+        const rebase = absolute(path).endsWith('/.') || stat.name === '/' ? '.' : stat.name;
+        const out = packPath(root, at.rest, rebase);
+        const released = out.released.finally(() => root.close());
+        return { stat, tar: out.tar, released };
+      } catch (err) {
+        await root.close();
+        throw err;
+      }
     });
   }
 
@@ -74,34 +88,52 @@ export class ContainerArchive {
     const c = this.svc.get(ref);
     await withContainerRootfs(this.svc, c, async (rootfs) => {
       const at = this.locate(c, rootfs, path);
-      const dir = await resolveInRoot(at.root, at.rest, { followLast: true });
-      const st = await lstat(dir).catch(() => null);
-      if (!st) throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
-      if (!st.isDirectory()) throw new InvalidParameterError('extraction point is not a directory');
-      if (at.readonly) throw new ForbiddenError('container rootfs is marked read-only');
-      // moby's tarCopyOptions: with copyUIDGID, files belong to the container's user (if it has one)
-      const chown = opts.copyUIDGID && c.config.User ? await resolveUser(rootfs, c.config.User) : undefined;
-      await extractInto(at.root, containerPathOf(at.root, dir), body, {
-        noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
-        chown: chown ? { uid: chown.uid, gid: chown.gid } : undefined,
+      await RootDir.with(at.root, async (root) => {
+        const dir = await root.openDir(at.rest).catch((err: unknown) => {
+          if (err instanceof InRootError && err.code === 'ENOENT') throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+          if (err instanceof InRootError && err.code === 'ENOTDIR') throw new InvalidParameterError('extraction point is not a directory');
+          if (err instanceof InRootError) throw new InvalidParameterError(err.message);
+          throw err;
+        });
+        const dirPath = dir.path;
+        await dir.close();
+        if (at.readonly) throw new ForbiddenError('container rootfs is marked read-only');
+        // moby's tarCopyOptions: with copyUIDGID, files belong to the container's user (if it has one)
+        const chown = opts.copyUIDGID && c.config.User ? await resolveUser(rootfs, c.config.User) : undefined;
+        await extractInto(root, dirPath, body, {
+          noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
+          chown: chown ? { uid: chown.uid, gid: chown.gid } : undefined,
+        });
       });
     });
   }
 
-  private async statIn(c: ContainerRecord, rootfs: string, path: string): Promise<{ stat: ContainerPathStat; host: string }> {
-    const at = this.locate(c, rootfs, path);
+  private async statIn(c: ContainerRecord, root: RootDir, at: Located, path: string): Promise<{ stat: ContainerPathStat }> {
+    const notFound = () => new NotFoundError(`Could not find the file ${path} in container ${c.name.slice(1)}`);
     // moby's ResolvePath: the directory part is resolved in the container, the last element not
-    const host = await resolveInRoot(at.root, at.rest, { followLast: false });
-    const st = await lstat(host).catch(() => null);
-    if (!st) throw new NotFoundError(`Could not find the file ${path} in container ${c.name.slice(1)}`);
+    const found = await root.resolve(at.rest, { followLast: false }).catch((err: unknown) => {
+      if (err instanceof InRootError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) throw notFound();
+      if (err instanceof InRootError) throw new InvalidParameterError(err.message);
+      throw err;
+    });
+    let st: Stats | null;
+    try {
+      st = found.name === null ? await found.dir.fh.stat() : await lstatAt(found.dir.fh, found.name);
+    } finally {
+      await found.close();
+    }
+    if (!st) throw notFound();
     let linkTarget = '';
     if (st.isSymbolicLink()) {
-      const target = await resolveInRoot(at.root, at.rest, { followLast: true });
-      linkTarget = containerPathOf(at.root, target);
+      const target = await root.resolve(at.rest, { followLast: true }).catch((err: unknown) => {
+        if (err instanceof InRootError) throw new InvalidParameterError(err.message);
+        throw err;
+      });
+      await target.close();
+      linkTarget = at.prefix === '/' ? target.path : posix.join(at.prefix, target.path);
     }
     const abs = absolute(path);
     return {
-      host,
       stat: { name: posix.basename(abs) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget },
     };
   }
@@ -110,12 +142,15 @@ export class ContainerArchive {
   private locate(c: ContainerRecord, rootfs: string, path: string): Located {
     if (!path) throw new InvalidParameterError('path is required');
     const abs = posix.normalize(absolute(path));
-    const binds = (c.hostConfig.Binds ?? []).map(parseBind).sort((a, b) => b.destination.length - a.destination.length);
+    const binds = (c.hostConfig.Binds ?? [])
+      .map(parseBind)
+      .map((b) => ({ ...b, destination: posix.normalize(b.destination).replace(/(.)\/+$/, '$1') }))
+      .sort((a, b) => b.destination.length - a.destination.length);
     for (const b of binds) {
-      const dest = posix.normalize(b.destination);
-      if (abs === dest || abs.startsWith(`${dest}/`)) return { root: b.source, rest: abs.slice(dest.length) || '/', readonly: b.readonly };
+      const dest = b.destination;
+      if (abs === dest || abs.startsWith(`${dest}/`)) return { root: b.source, prefix: dest, rest: abs.slice(dest.length) || '/', readonly: b.readonly };
     }
-    return { root: rootfs, rest: abs, readonly: c.hostConfig.ReadonlyRootfs };
+    return { root: rootfs, prefix: '/', rest: abs, readonly: c.hostConfig.ReadonlyRootfs };
   }
 }
 

@@ -26,9 +26,9 @@ export function withContainerRootfs<T>(svc: ContainerService, c: ContainerRecord
 /**
  * For a response that streams a tar out of the rootfs (cp out, export): resolves with what
  * `open` made as soon as it is made, and keeps the container locked and mounted until its tar
- * stream has ended or been dropped.
+ * stream has ended or been dropped and the walk behind it has let go of the tree.
  */
-export function streamFromRootfs<T extends { tar: Readable }>(
+export function streamFromRootfs<T extends { tar: Readable; released: Promise<void> }>(
   svc: ContainerService,
   c: ContainerRecord,
   open: (rootfs: string) => Promise<T>,
@@ -38,6 +38,8 @@ export function streamFromRootfs<T extends { tar: Readable }>(
       const opened = await open(rootfs);
       resolve(opened);
       await finished(opened.tar).catch(() => undefined);
+      // the walk's fds keep the mount busy until they are closed
+      await opened.released.catch(() => undefined);
     }).catch(reject);
   });
 }

@@ -1,9 +1,8 @@
 // Resolves Docker's Config.User (`name`, `uid`, `name:group`, `uid:gid`) against the
 // container's /etc/passwd and /etc/group, with moby/sys/user's rules and error texts.
-import { readFile } from 'node:fs/promises';
-import { SystemError } from '../errors.js';
+import { SystemError, errorMessage } from '../errors.js';
+import { readFileInRoot } from '../util/in-root/read-file.js';
 import type { OciUser } from './oci-spec-types.js';
-import { resolveInRoot } from './rootfs-path.js';
 
 const MAX_ID = 2147483647;
 
@@ -18,15 +17,15 @@ interface GroupEntry {
   members: string[];
 }
 
+// The container owns these files: a real passwd of this size has some 60,000 users.
+const MAX_USER_FILE = 4 * 1024 * 1024;
+
 /** Reads a file inside the rootfs; null when it does not exist (a missing passwd is fine). */
 async function readInRoot(rootfs: string, path: string): Promise<string | null> {
-  const hostPath = await resolveInRoot(rootfs, path);
   try {
-    return await readFile(hostPath, 'utf8');
+    return (await readFileInRoot(rootfs, path, MAX_USER_FILE))?.toString('utf8') ?? null;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-    throw new SystemError(`reading ${path} in the container: ${(err as Error).message}`);
+    throw new SystemError(`reading ${path} in the container: ${errorMessage(err)}`);
   }
 }
 

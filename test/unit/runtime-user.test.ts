@@ -1,9 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveUser } from '../../src/runtime/user.js';
-import { resolveInRoot } from '../../src/runtime/rootfs-path.js';
+import { RootDir } from '../../src/util/in-root/root-dir.js';
 
 let tmp: string;
 let root: string;
@@ -86,12 +88,52 @@ test('relative symlinks cannot climb out of the rootfs', async () => {
   assert.deepEqual(await resolveUser(ok, 'web'), { uid: 33, gid: 33, additionalGids: [33] });
 });
 
-test('resolveInRoot handles .., loops and missing tails', async () => {
-  assert.equal(await resolveInRoot(root, '/../../etc/passwd'), join(root, 'etc/passwd'));
+async function resolvedPath(host: string, path: string): Promise<string> {
+  return RootDir.with(host, async (r) => {
+    const at = await r.resolve(path, { followLast: true });
+    await at.close();
+    return at.path;
+  });
+}
+
+test('lookups in a root handle .., loops and missing tails', async () => {
+  assert.equal(await resolvedPath(root, '/../../etc/passwd'), '/etc/passwd');
   const loop = join(tmp, 'loop');
   mkdirSync(loop);
   symlinkSync('/a', join(loop, 'b'));
   symlinkSync('/b', join(loop, 'a'));
-  await assert.rejects(resolveInRoot(loop, '/a/x'), /too many levels/);
-  assert.equal(await resolveInRoot(root, '/nope/deeper'), join(root, 'nope/deeper'));
+  await assert.rejects(resolvedPath(loop, '/a/x'), /too many levels/);
+  await assert.rejects(resolvedPath(root, '/nope/deeper'), /\/nope: no such file/);
+  assert.equal(await resolvedPath(root, '/etc/nope'), '/etc/nope');
+});
+
+// Review §4: the container owns /etc/passwd; it may be a FIFO, a device or huge.
+test('a FIFO as /etc/passwd is refused at once, and the daemon\'s threadpool stays free', async () => {
+  const r = join(tmp, 'fifo');
+  mkdirSync(join(r, 'etc'), { recursive: true });
+  execFileSync('mkfifo', [join(r, 'etc/passwd')]);
+  // more lookups than libuv has workers: each used to park one in open(2) forever
+  const results = await Promise.allSettled(Array.from({ length: 8 }, () => resolveUser(r, 'app')));
+  for (const res of results) {
+    assert.equal(res.status, 'rejected');
+    assert.match(String((res as PromiseRejectedResult).reason.message), /\/etc\/passwd is not a regular file/);
+  }
+  assert.ok((await stat('/etc/hostname')).isFile(), 'file operations still run');
+});
+
+test('a device node or a directory as /etc/group is refused, not opened', async () => {
+  const r = join(tmp, 'dev');
+  mkdirSync(join(r, 'etc/passwd'), { recursive: true });
+  execFileSync('mknod', [join(r, 'etc/group'), 'c', '1', '5']); // /dev/zero's numbers
+  await assert.rejects(resolveUser(r, 'app'), /is not a regular file/);
+});
+
+test('a 200 MB /etc/passwd is refused without reading it', async () => {
+  const r = join(tmp, 'big');
+  mkdirSync(join(r, 'etc'), { recursive: true });
+  writeFileSync(join(r, 'etc/passwd'), '');
+  truncateSync(join(r, 'etc/passwd'), 200 * 1024 * 1024); // sparse: no disk used
+  const before = process.memoryUsage().rss;
+  await assert.rejects(resolveUser(r, ''), /\/etc\/passwd is larger than 4194304 bytes/);
+  assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024);
 });
