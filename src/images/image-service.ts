@@ -199,12 +199,17 @@ export class ImageService implements ImageServiceApi {
     return records;
   }
 
-  async load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean }): Promise<ImageRecord[]> {
-    const loaded = await loadArchive(this.storage, tar, (img) => {
-      this.emit('load', img.id, img.id);
-      if (img.tags.length === 0) opts.progress({ stream: `Loaded image ID: ${img.id}\n` });
-      for (const t of img.tags) opts.progress({ stream: `Loaded image: ${familiar(t)}\n` });
-    });
+  async load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean; signal?: AbortSignal }): Promise<ImageRecord[]> {
+    const loaded = await loadArchive(
+      this.storage,
+      tar,
+      (img) => {
+        this.emit('load', img.id, img.id);
+        if (img.tags.length === 0) opts.progress({ stream: `Loaded image ID: ${img.id}\n` });
+        for (const t of img.tags) opts.progress({ stream: `Loaded image: ${familiar(t)}\n` });
+      },
+      opts.signal,
+    );
     return loaded.map((l) => this.store.get(l.id)!);
   }
 

@@ -72,8 +72,10 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post('/images/load', rawBodyRoute, async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
     const stream = openJsonStream(reply);
+    const ac = new AbortController();
+    reply.raw.once('close', () => ac.abort());
     try {
-      await images.load(rawBody(request), { quiet: boolParam(request.query.quiet, false), progress: (m) => stream.send(m) });
+      await images.load(rawBody(request), { quiet: boolParam(request.query.quiet, false), progress: (m) => stream.send(m), signal: ac.signal });
       stream.end();
     } catch (err) {
       stream.fail(err);
