@@ -54,9 +54,10 @@ export class Engine {
     db.pragma('synchronous = NORMAL');
     const runtimes = resolveRuntimes(config.runtimes);
     const images = new ImageService({ db, root: config.dataRoot, logger: logger.child({ layer: 'images' }) });
-    const snapshots = new Snapshotter({ root: config.dataRoot, images });
+    const snapshots = new Snapshotter({ root: config.dataRoot, images, logger: logger.child({ layer: 'images' }) });
     const backend = new ConmonBackend({ execRoot: config.execRoot, logger: logger.child({ layer: 'runtime' }) });
     const store = new ContainerStore(db);
+    await images.reconcileContainerLayers(store.all().map((c) => ({ id: c.id, imageId: c.imageId })));
     const events = new EventBus();
     const containers = new ContainerService({
       store,

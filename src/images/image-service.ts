@@ -228,10 +228,46 @@ export class ImageService implements ImageServiceApi {
     return this.store.get(id)!;
   }
 
+  /**
+   * Lower dirs of the image, topmost first. An image removed with --force while containers use
+   * it keeps its layers for them: its chain is then the one they hold (an image ID fixes it).
+   */
   layerDirs(imageId: string): string[] {
-    const chains = this.store.chainIdsOf(imageId);
+    let chains = this.store.chainIdsOf(imageId);
+    if (chains.length === 0) chains = this.store.chainIdsHeldForImage(imageId);
     if (chains.length === 0 && this.store.get(imageId) === undefined) throw new NotFoundError(`No such image: ${imageId}`);
     return chains.map((c) => this.storage.layers.path(c)).reverse();
+  }
+
+  /** The container's writable layer stands on the image's layers until releaseLayers (moby's RWLayer). */
+  retainLayers(containerId: string, imageId: string): void {
+    const held = this.store.transaction(() => this.store.retainForContainer(containerId, imageId));
+    if (!held && this.store.get(imageId) === undefined) throw new NotFoundError(`No such image: ${imageId}`);
+  }
+
+  /** The container is gone: its image's layers go too unless an image or another container uses them. */
+  async releaseLayers(containerId: string): Promise<void> {
+    const chains = this.store.transaction(() => this.store.releaseContainer(containerId));
+    if (chains.length > 0) await this.storage.collect(chains, []);
+  }
+
+  /**
+   * Startup, with every container the engine knows: holds for containers made before holds were
+   * recorded, and none for containers that are gone (a crash between the steps of a removal).
+   */
+  async reconcileContainerLayers(containers: { id: string; imageId: string }[]): Promise<void> {
+    const known = new Set(containers.map((c) => c.id));
+    for (const c of containers) {
+      try {
+        this.retainLayers(c.id, c.imageId);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        this.logger.warn({ container: c.id, image: c.imageId }, "container's image and its layers are gone: it cannot start again");
+      }
+    }
+    for (const id of this.store.containersHoldingLayers()) {
+      if (!known.has(id)) await this.releaseLayers(id);
+    }
   }
 }
 

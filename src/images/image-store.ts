@@ -1,6 +1,7 @@
 // The images layer's SQLite tables: images (config and what they are made of), references
-// (normalised name -> image ID) and unpacked layers (chainID -> size). Statements are
-// prepared once; callers group writes with transaction().
+// (normalised name -> image ID), unpacked layers (chainID -> size) and the layer chains
+// containers' writable layers stand on. Statements are prepared once; callers group writes
+// with transaction().
 import type { Database, Statement } from 'better-sqlite3';
 import { applyMigrations } from '../util/sqlite.js';
 import type { ImageConfigFile, ImageRecord } from './types.js';
@@ -37,6 +38,17 @@ const MIGRATIONS = [
      diff_id TEXT NOT NULL,
      size INTEGER NOT NULL
    );`,
+  // A container's writable layer holds its image's chain, as moby's RWLayer holds its parent:
+  // rmi -f of the image leaves the layers to the container until it is removed.
+  `CREATE TABLE container_layers (
+     container_id TEXT NOT NULL,
+     image_id TEXT NOT NULL,
+     idx INTEGER NOT NULL,
+     chain_id TEXT NOT NULL,
+     PRIMARY KEY (container_id, idx)
+   );
+   CREATE INDEX container_layers_chain ON container_layers(chain_id);
+   CREATE INDEX container_layers_image ON container_layers(image_id);`,
 ];
 
 export interface NewImage {
@@ -89,7 +101,19 @@ export class ImageStore {
       deleteImageBlobs: p('DELETE FROM image_blobs WHERE image_id = ?'),
       deleteImageRefs: p('DELETE FROM image_refs WHERE image_id = ?'),
       deleteImage: p('DELETE FROM images WHERE id = ?'),
-      chainUsers: p('SELECT COUNT(*) AS n FROM image_layers WHERE chain_id = ?'),
+      chainUsers: p(
+        'SELECT (SELECT COUNT(*) FROM image_layers WHERE chain_id = @c) + (SELECT COUNT(*) FROM container_layers WHERE chain_id = @c) AS n',
+      ),
+      retainForContainer: p(
+        'INSERT OR IGNORE INTO container_layers (container_id, image_id, idx, chain_id) SELECT ?, image_id, idx, chain_id FROM image_layers WHERE image_id = ?',
+      ),
+      containerHolds: p('SELECT COUNT(*) AS n FROM container_layers WHERE container_id = ?'),
+      containerChains: p('SELECT chain_id FROM container_layers WHERE container_id = ? ORDER BY idx'),
+      releaseContainer: p('DELETE FROM container_layers WHERE container_id = ?'),
+      containersHolding: p('SELECT DISTINCT container_id FROM container_layers'),
+      chainsHeldForImage: p(
+        'SELECT chain_id FROM container_layers WHERE container_id = (SELECT container_id FROM container_layers WHERE image_id = ? LIMIT 1) ORDER BY idx',
+      ),
       blobUsers: p('SELECT COUNT(*) AS n FROM image_blobs WHERE digest = ?'),
       layer: p('SELECT chain_id AS chainId, diff_id AS diffId, size FROM layers WHERE chain_id = ?'),
       allLayers: p('SELECT chain_id AS chainId FROM layers'),
@@ -189,7 +213,7 @@ export class ImageStore {
     this.st.deleteImageRefs.run(id);
     this.st.deleteImage.run(id);
     this.configCache.delete(id);
-    const orphanChains = [...new Set(chains)].filter((c) => (this.st.chainUsers.get(c) as { n: number }).n === 0);
+    const orphanChains = [...new Set(chains)].filter((c) => !this.chainInUse(c));
     for (const c of orphanChains) this.st.deleteLayer.run(c);
     const orphanBlobs = blobs.filter((b) => (this.st.blobUsers.get(b) as { n: number }).n === 0);
     return { orphanChains, orphanBlobs };
@@ -203,8 +227,35 @@ export class ImageStore {
     this.st.putLayer.run(l.chainId, l.diffId, l.size);
   }
 
+  /** Whether an image or a container's writable layer stands on the chain. */
   chainInUse(chainId: string): boolean {
-    return (this.st.chainUsers.get(chainId) as { n: number }).n > 0;
+    return (this.st.chainUsers.get({ c: chainId }) as { n: number }).n > 0;
+  }
+
+  /**
+   * Record that the container's writable layer stands on the image's chain (idempotent).
+   * False when the container holds nothing and the image has no layers recorded (it is gone).
+   */
+  retainForContainer(containerId: string, imageId: string): boolean {
+    if ((this.st.containerHolds.get(containerId) as { n: number }).n > 0) return true;
+    return this.st.retainForContainer.run(containerId, imageId).changes > 0;
+  }
+
+  /** Drop the container's hold; returns the chains it held (candidates for collection). */
+  releaseContainer(containerId: string): string[] {
+    const chains = (this.st.containerChains.all(containerId) as { chain_id: string }[]).map((r) => r.chain_id);
+    this.st.releaseContainer.run(containerId);
+    return chains;
+  }
+
+  /** Container IDs that hold layers, for the startup reconciliation. */
+  containersHoldingLayers(): string[] {
+    return (this.st.containersHolding.all() as { container_id: string }[]).map((r) => r.container_id);
+  }
+
+  /** The chain of an image removed while containers use it, as one of those containers holds it. */
+  chainIdsHeldForImage(imageId: string): string[] {
+    return (this.st.chainsHeldForImage.all(imageId) as { chain_id: string }[]).map((r) => r.chain_id);
   }
 
   blobInUse(digest: string): boolean {

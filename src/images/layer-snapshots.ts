@@ -1,9 +1,10 @@
 // Read-only layer dirs under <root>/snapshots/layers/<chainID hex>, each holding one layer's
 // diff (whiteouts in overlayfs form), used as overlay lower dirs. A layer is unpacked into a
 // '.tmp-' dir and renamed into place only when complete, so a dir with a chainID name is
-// always whole; tmp dirs are removed at startup.
+// always whole; tmp dirs are removed at startup, and so is anything that is not a real
+// directory where one belongs (startup must survive a damaged data-root).
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,23 +12,32 @@ import { SystemError } from '../errors.js';
 import { digestHex } from './content-store.js';
 import { applyLayer, type ApplyResult } from './unpack.js';
 import { chainIds } from './chain-id.js';
+import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
 
 const TMP_PREFIX = '.tmp-';
 
 export class LayerSnapshots {
   readonly dir: string;
+  private readonly root: string;
 
   constructor(root: string) {
+    this.root = root;
     this.dir = join(root, 'snapshots', 'layers');
   }
 
-  /** Startup: create the dir, drop half-unpacked tmp dirs; returns the chain IDs present. */
-  initSync(): string[] {
-    mkdirSync(this.dir, { recursive: true });
+  /**
+   * Startup: make the dirs (replacing non-directories in their way), drop half-unpacked tmp
+   * dirs and layer entries that are not directories; returns the chain IDs present.
+   */
+  initSync(log: DamageLog = () => undefined): string[] {
+    mkdirSync(this.root, { recursive: true });
+    ensureRealDirSync(join(this.root, 'snapshots'), log);
+    ensureRealDirSync(this.dir, log);
     const present: string[] = [];
     for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(TMP_PREFIX)) rmSync(join(this.dir, name), { recursive: true, force: true });
-      else if (/^[a-f0-9]{64}$/.test(name)) present.push(`sha256:${name}`);
+      const path = join(this.dir, name);
+      if (name.startsWith(TMP_PREFIX)) rmSync(path, { recursive: true, force: true });
+      else if (/^[a-f0-9]{64}$/.test(name) && !dropNonDirSync(path, log)) present.push(`sha256:${name}`);
     }
     return present;
   }
@@ -38,7 +48,7 @@ export class LayerSnapshots {
 
   async exists(chainId: string): Promise<boolean> {
     try {
-      return (await stat(this.path(chainId))).isDirectory();
+      return (await lstat(this.path(chainId))).isDirectory();
     } catch {
       return false;
     }

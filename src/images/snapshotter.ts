@@ -1,21 +1,33 @@
 // Per-container writable layers: <root>/snapshots/containers/<cid>/{upper,work,merged},
 // mounted as overlayfs over the image's layer dirs. `mount` runs in the snapshots dir with
 // relative paths, so the option string stays well under the one page the kernel accepts
-// even for images with many layers.
+// even for images with many layers. A container's snapshot holds its image's layers from
+// prepare to remove, so rmi -f of the image leaves them to it (moby's RWLayer).
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import type { Logger } from 'pino';
 import { SystemError } from '../errors.js';
 import type { ImageServiceApi, SnapshotterApi } from './types.js';
 import { dirSize } from './dir-size.js';
+import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
 
 const run = promisify(execFile);
 const PAGE = 4096;
 
+/** What the snapshotter needs of the images: lower dirs, and holds on them per container. */
+export interface SnapshotImages extends Pick<ImageServiceApi, 'layerDirs'> {
+  retainLayers(containerId: string, imageId: string): void;
+  releaseLayers(containerId: string): Promise<void>;
+}
+
 export interface SnapshotterOptions {
   root: string;
-  images: Pick<ImageServiceApi, 'layerDirs'>;
+  images: SnapshotImages;
+  /** Where start-up repairs of the snapshots dir are reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** Decode the octal escapes mountinfo uses for spaces and the like. */
@@ -43,6 +55,20 @@ export class Snapshotter implements SnapshotterApi {
     this.snapshotsDir = join(opts.root, 'snapshots');
     this.containersDir = join(this.snapshotsDir, 'containers');
     this.images = opts.images;
+    const logger = opts.logger;
+    this.repairSync(logger ? (fields, msg) => logger.warn(fields, msg) : () => undefined);
+  }
+
+  /** Startup: a non-directory where the containers' snapshot dirs belong is removed, not fatal. */
+  private repairSync(log: DamageLog): void {
+    ensureRealDirSync(this.snapshotsDir, log);
+    ensureRealDirSync(this.containersDir, log);
+    for (const name of readdirSync(this.containersDir)) dropNonDirSync(join(this.containersDir, name), log);
+  }
+
+  /** Errors go to clients: paths under the data-root are shown relative to the snapshots dir. */
+  private scrub(text: string): string {
+    return text.split(`${this.snapshotsDir}/`).join('');
   }
 
   private dirs(containerId: string) {
@@ -69,8 +95,9 @@ export class Snapshotter implements SnapshotterApi {
     return d;
   }
 
-  prepare(containerId: string, _imageId: string): Promise<void> {
+  prepare(containerId: string, imageId: string): Promise<void> {
     return this.serial(containerId, async () => {
+      this.images.retainLayers(containerId, imageId);
       await this.prepareDirs(containerId);
     });
   }
@@ -79,7 +106,14 @@ export class Snapshotter implements SnapshotterApi {
     return this.serial(containerId, async () => {
       const d = await this.prepareDirs(containerId);
       if (await isMountPoint(d.merged)) return d.merged;
-      const lowers = this.images.layerDirs(imageId).map((p) => relative(this.snapshotsDir, p));
+      const dirs = this.images.layerDirs(imageId);
+      for (const dir of dirs) {
+        const st = await lstat(dir).catch(() => null);
+        if (st === null || !st.isDirectory()) {
+          throw new SystemError(`layer sha256:${basename(dir)} of image ${imageId} is missing from the layer store: pull or load the image again, or remove it`);
+        }
+      }
+      const lowers = dirs.map((p) => relative(this.snapshotsDir, p));
       if (lowers.length === 0) throw new SystemError(`image ${imageId} has no layers to mount`);
       const options = `lowerdir=${lowers.join(':')},upperdir=${relative(this.snapshotsDir, d.upper)},workdir=${relative(this.snapshotsDir, d.work)}`;
       if (options.length >= PAGE) throw new SystemError(`too many layers to mount (${lowers.length}): overlay options exceed one page`);
@@ -87,7 +121,7 @@ export class Snapshotter implements SnapshotterApi {
         await run('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged], { cwd: this.snapshotsDir });
       } catch (err) {
         const stderr = (err as { stderr?: string }).stderr?.trim();
-        throw new SystemError(`error mounting the container's rootfs: ${stderr || (err as Error).message}`);
+        throw new SystemError(`error mounting the container's rootfs: ${this.scrub(stderr || (err as Error).message)}`);
       }
       return d.merged;
     });
@@ -102,7 +136,7 @@ export class Snapshotter implements SnapshotterApi {
       } catch (err) {
         const stderr = (err as { stderr?: string }).stderr ?? '';
         if (/not mounted|no mount point/i.test(stderr)) return;
-        throw new SystemError(`error unmounting the container's rootfs: ${stderr.trim() || (err as Error).message}`);
+        throw new SystemError(`error unmounting the container's rootfs: ${this.scrub(stderr.trim() || (err as Error).message)}`);
       }
     }
   }
@@ -115,8 +149,10 @@ export class Snapshotter implements SnapshotterApi {
     return this.serial(containerId, async () => {
       await this.unmountNow(containerId);
       const d = this.dirs(containerId);
-      if (await isMountPoint(d.merged)) throw new SystemError(`container rootfs ${d.merged} is still mounted`);
+      if (await isMountPoint(d.merged)) throw new SystemError(`container ${containerId}'s rootfs is still mounted`);
       await rm(d.base, { recursive: true, force: true });
+      // Only once the upper dir is gone: the image's layers may go with it (rmi -f before).
+      await this.images.releaseLayers(containerId);
     });
   }
 

@@ -24,19 +24,30 @@ export class Storage {
     this.layers = new LayerSnapshots(root);
   }
 
-  /** Startup: drop ingest files, tmp layer dirs, and layers/blobs no image row uses (left by a crash). */
+  /**
+   * Startup: drop ingest files, tmp layer dirs, and layers/blobs that neither an image row nor
+   * a container uses (left by a crash). A damaged snapshots dir is repaired, not fatal: what
+   * is lost is reported per image, whose next pull or load unpacks it again.
+   */
   initSync(): void {
     this.content.initSync();
-    const present = this.layers.initSync();
+    const present = this.layers.initSync((fields, msg) => this.logger.warn(fields, msg));
     for (const chain of present) {
       if (!this.store.chainInUse(chain)) {
         this.logger.info({ chain }, 'removing unused layer snapshot left by an interrupted operation');
-        void this.layers.remove(chain);
+        void this.layers.remove(chain).catch((err) => this.logger.error({ err, chain }, 'removing an unused layer snapshot failed'));
       }
     }
     // Rows whose dir vanished, or whose dir was just removed as unused.
+    const presentSet = new Set(present);
     for (const chain of this.store.allLayerChainIds()) {
-      if (!this.store.chainInUse(chain) || !present.includes(chain)) this.store.deleteLayerRow(chain);
+      if (!this.store.chainInUse(chain) || !presentSet.has(chain)) this.store.deleteLayerRow(chain);
+    }
+    for (const img of this.store.list()) {
+      const missing = this.store.chainIdsOf(img.id).filter((c) => !presentSet.has(c));
+      if (missing.length > 0) {
+        this.logger.warn({ image: img.id, tags: img.repoTags, missing }, 'image layers are missing from the data-root: pull or load the image again, or remove it');
+      }
     }
     for (const digest of this.content.listSync()) {
       if (!this.store.blobInUse(digest)) void this.content.delete(digest);
@@ -61,7 +72,7 @@ export class Storage {
     return new Ingest(this);
   }
 
-  /** Remove a layer dir and blob unless an image or an operation in flight uses it. */
+  /** Remove a layer dir and blob unless an image, a container or an operation in flight uses it. */
   async collect(chains: string[], blobs: string[]): Promise<void> {
     for (const c of chains) {
       if (!this.store.chainInUse(c) && !this.isHeld(c)) {
