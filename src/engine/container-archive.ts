@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { lstatAt } from '../util/in-root/dir-ops.js';
-import { InRootError, RootDir } from '../util/in-root/root-dir.js';
+import { InRootError, RootDir, type Resolved } from '../util/in-root/root-dir.js';
 import { extractInto } from './archive/extract-into.js';
 import { packPath } from './archive/pack-path.js';
 import { parseBind } from './binds.js';
@@ -60,7 +60,11 @@ export class ContainerArchive {
     const c = this.svc.get(ref);
     return withContainerRootfs(this.svc, c, async (rootfs) => {
       const at = this.locate(c, rootfs, path);
-      return RootDir.with(at.root, async (root) => (await this.statIn(c, root, at, path)).stat);
+      return RootDir.with(at.root, async (root) => {
+        const { stat, found } = await this.statIn(c, root, at, path);
+        await found.close();
+        return stat;
+      });
     });
   }
 
@@ -71,10 +75,11 @@ export class ContainerArchive {
       const at = this.locate(c, rootfs, path);
       const root = await RootDir.open(at.root);
       try {
-        const { stat } = await this.statIn(c, root, at, path);
+        const { stat, found } = await this.statIn(c, root, at, path);
         // `dir/.` asks for the directory's contents: entries named ./...
         const rebase = absolute(path).endsWith('/.') || stat.name === '/' ? '.' : stat.name;
-        const out = packPath(root, at.rest, rebase);
+        // the walk starts from the very directory the stat looked in
+        const out = packPath(found, rebase);
         const released = out.released.finally(() => root.close());
         return { stat, tar: out.tar, released };
       } catch (err) {
@@ -108,7 +113,8 @@ export class ContainerArchive {
     });
   }
 
-  private async statIn(c: ContainerRecord, root: RootDir, at: Located, path: string): Promise<{ stat: ContainerPathStat }> {
+  /** The stat of `path` and the lookup that found it (the caller closes it). */
+  private async statIn(c: ContainerRecord, root: RootDir, at: Located, path: string): Promise<{ stat: ContainerPathStat; found: Resolved }> {
     const notFound = () => new NotFoundError(`Could not find the file ${path} in container ${c.name.slice(1)}`);
     // moby's ResolvePath: the directory part is resolved in the container, the last element not
     const found = await root.resolve(at.rest, { followLast: false }).catch((err: unknown) => {
@@ -116,26 +122,27 @@ export class ContainerArchive {
       if (err instanceof InRootError) throw new InvalidParameterError(err.message);
       throw err;
     });
-    let st: Stats | null;
     try {
-      st = found.name === null ? await found.dir.fh.stat() : await lstatAt(found.dir.fh, found.name);
-    } finally {
+      const st = found.name === null ? await found.dir.fh.stat() : await lstatAt(found.dir.fh, found.name);
+      if (!st) throw notFound();
+      let linkTarget = '';
+      if (st.isSymbolicLink()) {
+        const target = await root.resolve(at.rest, { followLast: true }).catch((err: unknown) => {
+          if (err instanceof InRootError) throw new InvalidParameterError(err.message);
+          throw err;
+        });
+        await target.close();
+        linkTarget = at.prefix === '/' ? target.path : posix.join(at.prefix, target.path);
+      }
+      const abs = absolute(path);
+      return {
+        found,
+        stat: { name: posix.basename(abs) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget },
+      };
+    } catch (err) {
       await found.close();
+      throw err;
     }
-    if (!st) throw notFound();
-    let linkTarget = '';
-    if (st.isSymbolicLink()) {
-      const target = await root.resolve(at.rest, { followLast: true }).catch((err: unknown) => {
-        if (err instanceof InRootError) throw new InvalidParameterError(err.message);
-        throw err;
-      });
-      await target.close();
-      linkTarget = at.prefix === '/' ? target.path : posix.join(at.prefix, target.path);
-    }
-    const abs = absolute(path);
-    return {
-      stat: { name: posix.basename(abs) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget },
-    };
   }
 
   /** Which host tree serves `path`: the bind whose destination holds it, else the rootfs. */

@@ -1,9 +1,9 @@
 // POST /containers/prune (moby daemon/prune.go ContainersPrune): remove every container that is
 // not running, filtered by `until` and `label`/`label!`; report IDs and the bytes their
 // writable layers held.
-import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameterError, NotFoundError, errorMessage } from '../errors.js';
+import { dirSize } from '../images/dir-size.js';
 import type { ContainerRecord } from './container-model.js';
 import { isRunning, type ContainerService } from './containers.js';
 
@@ -37,23 +37,6 @@ export function matchesLabels(labels: Record<string, string>, want: string[], no
     return Object.hasOwn(labels, k) && labels[k] === expr.slice(eq + 1);
   };
   return want.every(has) && !notWant.some(has);
-}
-
-/** Bytes under `dir`, not following links; 0 when it is gone. */
-async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += await lstat(p).then((s) => s.size, () => 0);
-  }
-  return total;
 }
 
 export async function pruneContainers(svc: ContainerService, filters: Map<string, string[]>): Promise<PruneReport> {

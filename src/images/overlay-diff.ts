@@ -4,9 +4,11 @@
 // added, or modified when a lower layer has the same path.
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { RootDir } from '../util/in-root/root-dir.js';
+import { walkTree } from '../util/in-root/walk-tree.js';
 import { lstatOrNull } from '../util/lstat-or-null.js';
 
 const run = promisify(execFile);
@@ -18,20 +20,27 @@ export interface UpperEntry {
   /** Container path, absolute. */
   path: string;
   kind: ChangeKind;
-  /** Host path in the upper dir (for a deletion: the whiteout). */
-  host: string;
+  /** The open upper-dir directory holding the entry, and its name there (for a deletion: the whiteout). */
+  dir: FileHandle;
+  name: string;
   stat: Stats;
   /** A directory that hides everything the lower layers had below it. */
   opaque: boolean;
 }
 
-
-async function isOpaque(dir: string): Promise<boolean> {
+/** The opaque mark of the directory `name` in `dir`, read through the daemon's own fd of it. */
+async function isOpaque(dir: FileHandle, name: string): Promise<boolean> {
+  const sub = await RootDir.openChild(dir, name);
+  if (!sub) return false;
   try {
-    const { stdout } = await run('getfattr', ['-h', '--only-values', '-n', 'trusted.overlay.opaque', dir]);
+    // getfattr runs as another process: it reaches our fd through our pid, and follows that
+    // magic link to the very directory we hold (no -h: the link is the fd, not the tree's)
+    const { stdout } = await run('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', `/proc/${process.pid}/fd/${sub.fd}`]);
     return stdout.trim() === 'y';
   } catch {
     return false;
+  } finally {
+    await sub.close();
   }
 }
 
@@ -40,31 +49,29 @@ const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 /**
  * Every entry of `upper` in depth-first order, parents before children. `lowers` are the image's
  * layer dirs (topmost first); `skip(path)` leaves out paths berth itself put there (mountpoints).
+ * The container may still run: the walk holds each directory open (src/util/in-root).
  */
 export async function* walkUpper(upper: string, lowers: string[], skip: (path: string) => boolean): AsyncGenerator<UpperEntry> {
-  async function* walk(rel: string): AsyncGenerator<UpperEntry> {
-    const names = (await readdir(join(upper, rel)).catch(() => [] as string[])).sort();
-    for (const name of names) {
-      const path = `${rel}/${name}`;
-      if (skip(path)) continue;
-      const host = join(upper, path);
-      const st = await lstatOrNull(host);
-      if (!st) continue;
-      if (isWhiteout(st)) {
-        yield { path, kind: ChangeKind.Deleted, host, stat: st, opaque: false };
+  const root = await RootDir.open(upper).catch(() => null);
+  if (!root) return; // no upper dir: nothing changed
+  try {
+    for await (const e of walkTree(root.fh, { skip })) {
+      if (isWhiteout(e.stat)) {
+        yield { path: e.path, kind: ChangeKind.Deleted, dir: e.dir, name: e.name, stat: e.stat, opaque: false };
         continue;
       }
-      const opaque = st.isDirectory() && (await isOpaque(host));
       let inLower = false;
       for (const lower of lowers) {
-        if (await lstatOrNull(join(lower, path))) {
+        if (await lstatOrNull(join(lower, e.path))) {
           inLower = true;
           break;
         }
       }
-      yield { path, kind: inLower ? ChangeKind.Modified : ChangeKind.Added, host, stat: st, opaque };
-      if (st.isDirectory()) yield* walk(path);
+      // only a directory the image had can hide anything: no xattr read (a process) for new ones
+      const opaque = inLower && e.stat.isDirectory() && (await isOpaque(e.dir, e.name));
+      yield { path: e.path, kind: inLower ? ChangeKind.Modified : ChangeKind.Added, dir: e.dir, name: e.name, stat: e.stat, opaque };
     }
+  } finally {
+    await root.close();
   }
-  yield* walk('');
 }

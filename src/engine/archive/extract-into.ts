@@ -72,7 +72,9 @@ export async function extractInto(root: RootDir, dir: string, src: Readable, opt
     src.destroy();
     const fed = await feeding.then(() => undefined, (e: unknown) => e);
     // tar-stream's own words for a cut-off or garbled archive are the client's problem: a 400
-    const cause = fed instanceof Error && !(err instanceof InvalidParameterError) ? fed : err;
+    // (a premature close is only our own stop: the first error is the one to tell)
+    const fedOwn = fed instanceof Error && (fed as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE';
+    const cause = fedOwn && !(err instanceof InvalidParameterError) ? fed : err;
     if (cause instanceof InvalidParameterError) throw cause;
     if (cause instanceof InRootError) throw new InvalidParameterError(`cannot extract into the container: ${cause.message}`);
     const message = cause instanceof Error ? cause.message : String(cause);

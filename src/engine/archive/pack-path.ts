@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { fdPath } from '../../util/in-root/fd-path.js';
 import { lstatAt, namesIn, openDirAt, openRegularAt } from '../../util/in-root/dir-ops.js';
-import type { RootDir } from '../../util/in-root/root-dir.js';
+import { errnoOf, type Resolved, type RootDir } from '../../util/in-root/root-dir.js';
 
 const CHUNK = 256 * 1024;
 
@@ -25,10 +25,12 @@ export interface TarOut {
 
 class Aborted extends Error {}
 
-/** Tar of `path` in `root` (the directory itself when it names one), entries named from `rebaseName`. */
-export function packPath(root: RootDir, path: string, rebaseName: string): TarOut {
+/**
+ * Tar of what `at` names (a lookup the caller made and hands over: it is closed when the walk
+ * ends), entries named from `rebaseName`.
+ */
+export function packPath(at: Resolved, rebaseName: string): TarOut {
   return packWith(async (w) => {
-    const at = await root.resolve(path, { followLast: false });
     try {
       if (at.name === null) await w.directory(at.dir.fh, rebaseName, await at.dir.fh.stat());
       else await w.entry(at.dir.fh, at.name, rebaseName);
@@ -131,7 +133,12 @@ class TreeWriter {
     // Go's archive/tar (Docker's side) names directories with a trailing slash
     await this.add({ ...header(st, tarName.endsWith('/') ? tarName : `${tarName}/`), type: 'directory' });
     const prefix = tarName.replace(/\/+$/, '');
-    for (const child of (await namesIn(dir)).sort()) await this.entry(dir, child, `${prefix}/${child}`);
+    // a directory removed since we opened it lists nothing
+    const names = await namesIn(dir).catch((err: unknown) => {
+      if (errnoOf(err) === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    for (const child of names.sort()) await this.entry(dir, child, `${prefix}/${child}`);
   }
 
   private async file(fh: FileHandle, st: Stats, tarName: string): Promise<void> {

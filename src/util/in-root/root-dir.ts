@@ -5,7 +5,7 @@
 // likes while we work: the fds we hold keep naming the directories we checked, so no lookup ever
 // leaves the tree (moby gets the same from chrootarchive; runc from filepath-securejoin).
 import { mkdir, open, readlink, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { OPEN_DIR_NOFOLLOW, OPEN_PATH_NOFOLLOW, fdPath } from './fd-path.js';
 
 // Linux gives up after 40 links in one lookup (MAXSYMLINKS).
@@ -98,6 +98,17 @@ export class RootDir {
 
   async close(): Promise<void> {
     await this.fh.close();
+  }
+
+  /** The directory `name` in `dir` as an fd that can be read (O_RDONLY, not O_PATH); null if it is not one. */
+  static async openChild(dir: FileHandle, name: string): Promise<FileHandle | null> {
+    try {
+      return await open(fdPath(dir.fd, name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
+      throw err;
+    }
   }
 
   /**

@@ -1,0 +1,93 @@
+// A running container that swaps a directory for a symlink to a host path, in a loop, while
+// docker cp and docker export work on it (security review §2/§3, CVE-2018-15664 in Docker). The
+// host canary must come out untouched and never appear in what is copied out. Before the copies
+// went through fds held inside the container root, these runs reached the canary.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tar from 'tar-stream';
+import { daemonForFile, type Daemon } from './harness.js';
+
+const ROUNDS = 40;
+
+async function tarOf(entries: { header: Partial<tar.Header> & { name: string }; body?: string | Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+    pack.on('end', () => resolve());
+    pack.on('error', reject);
+  });
+  for (const e of entries) pack.entry(e.header, e.body ?? '');
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+describe('docker cp and export against a container swapping symlinks', () => {
+  const f = daemonForFile();
+  let d: Daemon;
+  let work: string;
+  let canary: string;
+  before(async () => {
+    d = f.daemon();
+    work = await mkdtemp(join(tmpdir(), 'berth-cp-race-'));
+    canary = join(work, 'canary');
+    await mkdir(canary, { mode: 0o700 });
+    await writeFile(join(canary, 'secret'), 'HOST-SECRET\n', { mode: 0o600 });
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** A container flipping /w/d between a real directory and a link to the host canary. */
+  async function swapper(name: string): Promise<void> {
+    const script = `mkdir -p /w; while :; do rm -rf /w/d; mkdir /w/d; echo decoy > /w/d/secret; dd if=/dev/zero of=/w/d/big bs=64k count=4 2>/dev/null; rm -rf /w/d; ln -s ${canary} /w/d; done`;
+    await d.dockerOk(['run', '-d', '--name', f.name(name), 'busybox', 'sh', '-c', script]);
+  }
+
+  async function canaryUntouched(): Promise<void> {
+    assert.deepEqual((await readdir(canary)).sort(), ['secret']);
+    const st = await stat(join(canary, 'secret'));
+    assert.equal(st.mode & 0o7777, 0o600);
+    assert.equal(st.uid, 0);
+    assert.equal(await readFile(join(canary, 'secret'), 'utf8'), 'HOST-SECRET\n');
+    assert.equal((await stat(canary)).mode & 0o7777, 0o700);
+  }
+
+  test('cp into the container never writes, chmods or chowns through the swapped link', async () => {
+    await swapper('race-in');
+    const body = await tarOf([
+      { header: { name: 'd/', type: 'directory', mode: 0o777 } },
+      { header: { name: 'd/secret', mode: 0o4777, uid: 1234, gid: 1234 }, body: 'from the client\n' },
+      { header: { name: 'd/new', mode: 0o4777, uid: 1234, gid: 1234 }, body: Buffer.alloc(256 * 1024, 0x41) },
+    ]);
+    let ok = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = await d.api('PUT', `/containers/race-in/archive?path=${encodeURIComponent('/w')}`, body, { headers: { 'content-type': 'application/x-tar' } });
+      // a copy may fail when the tree changes under it (409/400/500 are all fine); the host may not change
+      if (r.status === 200) ok++;
+      else assert.ok(!r.text.includes(work), `no host path in the error: ${r.text}`);
+    }
+    await canaryUntouched();
+    assert.ok(ok > 0, 'some copies went through');
+  });
+
+  test('cp out of the container and export never archive the host file behind the link', async () => {
+    await swapper('race-out');
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const path of ['/w/d', '/w/d/', '/w/d/.', '/w/d/secret']) {
+        const r = await d.api('GET', `/containers/race-out/archive?path=${encodeURIComponent(path)}`);
+        assert.ok(!r.text.includes('HOST-SECRET'), `GET ${path} archived the host file`);
+      }
+    }
+    for (let i = 0; i < 5; i++) {
+      const r = await d.api('GET', '/containers/race-out/export');
+      assert.equal(r.status, 200);
+      assert.ok(!r.text.includes('HOST-SECRET'), 'export archived the host file');
+    }
+    await canaryUntouched();
+  });
+});
