@@ -2,7 +2,7 @@
 // is not its digest and listing itself (the review's load-loop PoC) ends at once with a 400,
 // as does any blob whose name is not its digest; nested indexes are bounded; JSON files are
 // read up to their caps; the client leaving stops the load. ImageService over a real SQLite
-// file in a temp data-root.
+// file in a temp data-root, and the PoC once more through a daemon and the docker CLI.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { ImageService } from '../../src/images/image-service.js';
 import { InvalidParameterError } from '../../src/errors.js';
 import { imageParts, packToBuffer } from '../fixtures/image-archive.js';
 import { sha256 } from '../fixtures/hostile-registry.js';
+import { startDaemon, type Daemon } from './harness.js';
 
 const MiB = 1 << 20;
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
@@ -52,6 +53,14 @@ async function stored(): Promise<string[]> {
   return out;
 }
 
+/** The review's load-loop PoC: an index stored as blobs/sha256/<x> that lists sha256:<x>. */
+function selfListingIndex(): Promise<Buffer> {
+  const x = 'a'.repeat(64);
+  const self = { mediaType: INDEX_TYPE, digest: `sha256:${x}`, size: 1 };
+  const loop = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [self] });
+  return ociTar([[x, loop]], { schemaVersion: 2, manifests: [self] });
+}
+
 /** An OCI layout tarball of the given blobs (name -> content) and index.json. */
 function ociTar(blobs: [string, Buffer | string][], index: unknown): Promise<Buffer> {
   return packToBuffer((pack) => {
@@ -74,11 +83,7 @@ function invalid(message: string | RegExp) {
 
 describe('docker load of hostile archives', () => {
   test('an index stored as blobs/sha256/<x> that lists sha256:<x> ends at once with a 400', HANG, async () => {
-    const x = 'a'.repeat(64);
-    const self = { mediaType: INDEX_TYPE, digest: `sha256:${x}`, size: 1 };
-    const loop = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [self] });
-    const tar = await ociTar([[x, loop]], { schemaVersion: 2, manifests: [self] });
-    await assert.rejects(load(tar), invalid(`invalid archive: the content of blobs/sha256/${x} does not match its digest`));
+    await assert.rejects(load(await selfListingIndex()), invalid(`invalid archive: the content of blobs/sha256/${'a'.repeat(64)} does not match its digest`));
     assert.deepEqual(await stored(), []);
   });
 
@@ -167,5 +172,25 @@ describe('docker load of hostile archives', () => {
     const loaded = await load(tar);
     assert.equal(loaded[0].id, p.configDigest);
     assert.deepEqual(images.get('nested:v1').id, p.configDigest);
+  });
+});
+
+describe('docker load of the load-loop PoC through the daemon', () => {
+  let d: Daemon;
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+
+  test('the CLI gets the 400 at once and the daemon keeps answering', HANG, async () => {
+    const tar = await selfListingIndex();
+    const r = await d.docker(['load'], { input: tar });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`invalid archive: the content of blobs/sha256/${'a'.repeat(64)} does not match its digest`));
+    const api = await d.api('POST', '/images/load', tar, { headers: { 'content-type': 'application/x-tar' } });
+    assert.equal(api.status, 400, api.text);
+    assert.equal((await d.api('GET', '/_ping')).status, 200);
   });
 });
