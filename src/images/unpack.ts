@@ -13,7 +13,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
-import { SystemError } from '../errors.js';
+import { BerthError, SystemError } from '../errors.js';
 import { decompressed } from './compression.js';
 import { lstatOrNull } from '../util/lstat-or-null.js';
 
@@ -55,6 +55,16 @@ export function whiteoutTarget(base: string): string {
     throw new InvalidLayerError(`invalid whiteout name ${JSON.stringify(base)} in layer: a whiteout must name an entry inside its directory`);
   }
   return name;
+}
+
+/**
+ * A failure while applying an entry, told by the entry's name: Node's own messages carry the
+ * host path of the layer dir, which is no business of the client that pulled or loaded it.
+ */
+function entryError(err: unknown, name: string): Error {
+  if (err instanceof BerthError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new SystemError(`failed to unpack layer entry ${JSON.stringify(name)}: ${typeof code === 'string' ? code : 'unexpected error'}`);
 }
 
 /** A directory whose times are set once every entry is written. */
@@ -140,7 +150,9 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
   let size = 0;
   try {
     for await (const entry of extract) {
-      size += await applyEntry(dir, entry, dirTimes);
+      size += await applyEntry(dir, entry, dirTimes).catch((err: unknown) => {
+        throw entryError(err, entry.header.name);
+      });
     }
     await feeding;
   } catch (err) {

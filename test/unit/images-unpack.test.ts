@@ -312,3 +312,13 @@ test('a directory replaced by another keeps the times of its last entry', async 
   await applyLayer(Readable.from([t]), dir);
   assert.equal((await stat(join(dir, 'd'))).mtimeMs, last.getTime());
 });
+
+test('an entry the filesystem refuses fails the layer without naming host paths', async () => {
+  const dir = await freshLayer();
+  const t = await makeTar([{ name: `d/${'x'.repeat(300)}`, body: 'long' }]);
+  await assert.rejects(applyLayer(Readable.from([t]), dir), (err: Error) => {
+    assert.match(err.message, /failed to unpack layer entry "d\/x+": ENAMETOOLONG/);
+    assert.ok(!err.message.includes(base), err.message);
+    return true;
+  });
+});
