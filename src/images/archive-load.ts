@@ -60,7 +60,8 @@ function need(files: Map<string, string>, name: string): string {
 
 async function dockerArchiveImages(storage: Storage, files: Map<string, string>): Promise<ArchiveImage[]> {
   const manifest = await readJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(storage, files.get('manifest.json')!, LIMITS.tarManifest, 'manifest.json');
-  if (!Array.isArray(manifest) || !manifest.every((m) => typeof m?.Config === 'string' && Array.isArray(m.Layers))) {
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!Array.isArray(manifest) || !manifest.every((m) => typeof m?.Config === 'string' && strings(m.Layers) && (m.RepoTags == null || strings(m.RepoTags)))) {
     throw new InvalidParameterError('invalid archive: manifest.json is not a list of images with Config and Layers');
   }
   return manifest.map((m) => ({
