@@ -1,6 +1,7 @@
 // The `filters` query parameter, with the semantics of moby's api/types/filters.Args:
 // values OR'ed within a key, keys AND'ed; both the map-of-bool and the legacy map-of-list JSON forms.
 import { InvalidParameterError } from '../errors.js';
+import { linearRegExp } from '../util/linear-regexp.js';
 import { firstValue } from './query.js';
 
 function invalidFilter(key?: string, values?: string[]): InvalidParameterError {
@@ -115,17 +116,14 @@ export class Filters {
     return false;
   }
 
-  /** exactMatch, or `source` matches one of the values as a regular expression (the `name` filter). */
+  /**
+   * exactMatch, or `source` matches one of the values as a regular expression (the `name` filter),
+   * in linear time like Go's RE2; a value that does not compile is skipped, as moby's Args.Match does.
+   */
   match(key: string, source: string): boolean {
     if (this.exactMatch(key, source)) return true;
     for (const pattern of this.fields.get(key)?.keys() ?? []) {
-      let re: RegExp;
-      try {
-        re = new RegExp(pattern);
-      } catch {
-        continue;
-      }
-      if (re.test(source)) return true;
+      if (linearRegExp(pattern)?.test(source)) return true;
     }
     return false;
   }

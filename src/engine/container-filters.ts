@@ -1,5 +1,6 @@
 // GET /containers/json?filters=: which records pass (moby daemon/list.go).
 import { InvalidParameterError } from '../errors.js';
+import { linearRegExp } from '../util/linear-regexp.js';
 import type { ContainerRecord } from './container-model.js';
 
 /** Parsed filters: key -> accepted values (OR within a key, AND across keys). */
@@ -37,6 +38,7 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (!/^-?\d+$/.test(e)) throw new InvalidParameterError(`invalid filter 'exited=${e}'`);
     return Number(e);
   });
+  const nameMatchers = f('name').map(nameMatcher);
   const ancestors = f('ancestor').map((a) => o.imageId(a) ?? `unknown:${a}`);
   const before = f('before').map((r) => Date.parse(o.container(r).created));
   const since = f('since').map((r) => Date.parse(o.container(r).created));
@@ -48,7 +50,7 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     const created = Date.parse(c.created);
     if (!showAll && c.state.Status !== 'running' && c.state.Status !== 'paused' && c.state.Status !== 'restarting') continue;
     if (f('id').length && !f('id').some((v) => c.id.startsWith(v))) continue;
-    if (f('name').length && !f('name').some((v) => safeRegex(v).test(c.name) || c.name.slice(1).includes(v))) continue;
+    if (nameMatchers.length && !nameMatchers.some((m) => m(c.name))) continue;
     if (f('status').length && !f('status').includes(c.state.Status)) continue;
     if (f('label').length && !f('label').every((l) => labelMatches(c.config.Labels ?? {}, l))) continue;
     if (ancestors.length && !ancestors.includes(c.imageId)) continue;
@@ -62,10 +64,11 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
   return out;
 }
 
-function safeRegex(v: string): RegExp {
-  try {
-    return new RegExp(v);
-  } catch {
-    return new RegExp(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  }
+/**
+ * A `name` filter: a regular expression matched in linear time, as Go's RE2 does (a backtracking
+ * one froze the daemon); a pattern that is not one is a substring of the name without its '/'.
+ */
+function nameMatcher(v: string): (name: string) => boolean {
+  const re = linearRegExp(v);
+  return (name) => re?.test(name) || name.slice(1).includes(v);
 }

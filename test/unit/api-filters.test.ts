@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidParameterError } from '../../src/errors.js';
 import { Filters } from '../../src/api/filters.js';
+import { filterContainers } from '../../src/engine/container-filters.js';
 
 test('both JSON forms parse to the same filters', () => {
   const modern = Filters.parse('{"label":{"a=b":true,"c":true},"status":{"running":true}}');
@@ -86,4 +87,44 @@ test('boolOrDefault accepts 1/0/true/false and rejects the rest', () => {
     message: "invalid filter 'dangling=[maybe]'",
   });
   assert.throws(() => Filters.parse('{"dangling":["1","0"]}').boolOrDefault('dangling', false), InvalidParameterError);
+});
+
+// Review §8: `(a+)+b` against a 30-character name took 11.6 s with a backtracking RegExp. The
+// test's timeout, far above what a linear-time engine needs, is what fails a backtracking one;
+// afterTimers() lets it fire after a synchronous freeze (it would not otherwise).
+const afterTimers = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+test('name filters are regular expressions matched in linear time', { timeout: 5_000 }, async () => {
+  const f = Filters.of({ name: ['(a+)+b'] });
+  assert.equal(f.match('name', 'a'.repeat(30)), false);
+  assert.equal(f.match('name', `${'a'.repeat(30)}b`), true);
+  assert.ok(Filters.of({ name: ['^we?b-\\d+$'] }).match('name', 'web-12'));
+  await afterTimers();
+});
+
+test("RE2's leading flag group (?s) is understood", () => {
+  assert.ok(Filters.of({ name: ['(?s)^web.12'] }).match('name', 'web\n12'));
+});
+
+test('a name filter that is not an RE2 expression matches nothing but itself, as moby skips it', () => {
+  // Backreferences and lookaround: RE2 refuses them, so does the linear engine.
+  for (const pattern of ['(a)\\1', '(?=a)a', 'web(']) {
+    const f = Filters.of({ name: [pattern] });
+    assert.equal(f.match('name', 'aa'), false, pattern);
+    assert.equal(f.match('name', pattern), true, `${pattern} (exact)`);
+  }
+});
+
+test('container name filters are linear too, with the substring fallback for non-expressions', { timeout: 5_000 }, async () => {
+  const rec = (name: string, created: string) =>
+    ({ id: name.replace(/[^a-z0-9]/g, '0').padEnd(64, '0'), name, created, imageId: '', state: { Status: 'running' }, config: {} }) as never;
+  const all = [rec(`/${'a'.repeat(31)}`, '2026-01-01T00:00:00Z'), rec('/web(1)', '2026-01-02T00:00:00Z')];
+  const names = (pattern: string) =>
+    filterContainers(all, { all: true, limit: 0, filters: new Map([['name', [pattern]]]), imageId: () => undefined, container: () => all[0] }).map(
+      (c: { name: string }) => c.name,
+    );
+  assert.deepEqual(names('(a+)+b'), []);
+  assert.deepEqual(names('^/a+$'), [`/${'a'.repeat(31)}`]);
+  assert.deepEqual(names('web('), ['/web(1)']);
+  await afterTimers();
 });

@@ -7,6 +7,7 @@ import type { ImageRecord, RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
+import { Glob } from '../glob-match.js';
 import { openJsonStream } from '../json-stream.js';
 import { boolParam } from '../query.js';
 import { rawBody, rawBodyRoute } from '../body.js';
@@ -89,8 +90,9 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const createdOf = (ref: string) => Date.parse(images.get(ref).config.created ?? '');
     const before = filters.get('before').map(createdOf);
     const since = filters.get('since').map(createdOf);
-    const refMatch = (img: ImageRecord, pattern: string) =>
-      img.repoTags.some((t) => globMatch(pattern, familiar(t)) || globMatch(pattern, familiar(t).replace(/:[^:/]+$/, '')));
+    const refGlobs = filters.get('reference').map((p) => Glob.compile(p));
+    const refMatch = (img: ImageRecord, glob: Glob) =>
+      img.repoTags.some((t) => glob.matches(familiar(t)) || glob.matches(familiar(t).replace(/:[^:/]+$/, '')));
     const usedBy = new Map<string, number>();
     for (const c of containers.list()) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
     return all
@@ -98,7 +100,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const created = Date.parse(img.config.created ?? '');
         const dangling = img.repoTags.length === 0;
         if (filters.get('dangling').length && !filters.get('dangling').some((d) => boolParam(d, false) === dangling)) return false;
-        if (filters.get('reference').length && !filters.get('reference').some((p) => refMatch(img, p))) return false;
+        if (refGlobs.length && !refGlobs.some((g) => refMatch(img, g))) return false;
         if (filters.get('label').length && !filters.get('label').every((l) => labelMatches(img.config.config?.Labels ?? {}, l))) return false;
         if (before.length && !before.every((t) => created < t)) return false;
         if (since.length && !since.every((t) => created > t)) return false;
@@ -147,10 +149,4 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       inUse: (id) => containers.imageUser(id),
     });
   });
-}
-
-/** The `reference` filter's path.Match-style globs (`busy*`, `*:latest`). */
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  return re.test(value);
 }
