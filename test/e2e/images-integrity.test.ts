@@ -60,6 +60,8 @@ describe('image-layer integrity', () => {
     const exported = await d.docker(['export', c]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.ok(exported.stdout.includes('mine'));
+    const diff = await d.docker(['diff', c]);
+    assert.equal(diff.code, 0, diff.stderr);
     // A daemon restart's scan counts the container too.
     await d.restart();
     assert.deepEqual(await layerNames(), withCommit);
