@@ -1,9 +1,9 @@
-// GET /events: past events since `since`, then live ones until `until` (or the client leaves).
+// GET /events: past events since `since`, then live ones until `until` (or the client leaves); see event-stream.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { eventMatcher } from '../../engine/event-filter.js';
-import type { DockerEvent } from '../../engine/events.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
+import { streamEvents } from '../event-stream.js';
 import { Filters } from '../filters.js';
 
 type Q = Record<string, string | undefined>;
@@ -31,25 +31,14 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
-    const inRange = (ev: DockerEvent) => (since === undefined || ev.timeNano >= since) && (until === undefined || ev.timeNano <= until);
-    const send = (ev: DockerEvent) => {
-      if (match(ev) && inRange(ev)) res.write(`${JSON.stringify(ev)}\n`);
-    };
-    if (since !== undefined) for (const ev of ctx.engine.events.past()) send(ev);
-    const nowNs = Date.now() * 1e6;
-    if (until !== undefined && until <= nowNs) {
-      res.end();
-      return;
-    }
-    const unsubscribe = ctx.engine.events.subscribe(send);
-    const timer = until !== undefined ? setTimeout(() => res.end(), (until - nowNs) / 1e6) : undefined;
-    res.once('close', () => {
-      unsubscribe();
-      if (timer) clearTimeout(timer);
-    });
-    res.once('finish', () => {
-      unsubscribe();
-      if (timer) clearTimeout(timer);
+    let dropped = 0;
+    await streamEvents(res, ctx.engine.events, {
+      since,
+      until,
+      match,
+      onDrop: () => {
+        if (dropped++ === 0) request.log.warn('events client is not reading: dropping its events');
+      },
     });
   });
 }
