@@ -6,9 +6,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# g++, make and python3: node-gyp compiles the native addons at npm ci (better-sqlite3 and
+# berth's own native/seqpacket).
 PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
   busybox-static skopeo tini catatonit tmux iptables iproute2 attr util-linux ca-certificates
+  g++ make python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -40,12 +43,7 @@ fi
 # npm writes node_modules/.package-lock.json on every install: it dates the installed tree.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps.sh: npm ci"
-  if ! npm ci --no-audit --no-fund; then
-    # npm 11 refuses a lock that lacks optional per-platform packages (node-unix-socket's);
-    # install the same locked versions without rewriting the lock instead.
-    echo "install-deps.sh: npm ci failed; falling back to npm install --no-save" >&2
-    npm install --no-save --no-audit --no-fund
-  fi
+  npm ci --no-audit --no-fund
 fi
 
 npm run build --silent

@@ -35,8 +35,15 @@ interface Pending {
   sink: AttachSink;
 }
 
+/** A connected client: `stalled` while its output waits for the client to drain. */
+interface Session {
+  stalled: boolean;
+  end(): void;
+}
+
 export class AttachHub {
   private readonly pending = new Map<string, Set<Pending>>();
+  private readonly sessions = new Map<string, Set<Session>>();
 
   addPending(id: string, config: StdioConfig, opts: AttachOptions, sink: AttachSink): void {
     let set = this.pending.get(id);
@@ -55,7 +62,7 @@ export class AttachHub {
       [...set].map(async (p) => {
         if (p.opts.signal.aborted) return;
         try {
-          wire(await open(), { ...p.config, ...config }, p.opts, p.sink);
+          this.track(id, wire(await open(), { ...p.config, ...config }, p.opts, p.sink));
         } catch {
           p.sink.close();
         }
@@ -64,8 +71,26 @@ export class AttachHub {
   }
 
   async connectNow(id: string, open: () => Promise<TaskAttach>, config: StdioConfig, opts: AttachOptions, sink: AttachSink): Promise<void> {
-    void id;
-    wire(await open(), config, opts, sink);
+    this.track(id, wire(await open(), config, opts, sink));
+  }
+
+  /**
+   * The container is being killed: end the sessions whose client stopped reading. conmon
+   * blocks on a client that does not read (that is the backpressure), and a blocked conmon
+   * never reports the exit; moby likewise closes the attach streams of an exited container.
+   */
+  releaseStalled(id: string): void {
+    for (const s of this.sessions.get(id) ?? []) if (s.stalled) s.end();
+  }
+
+  private track(id: string, session: Session & { ended: Promise<void> }): void {
+    let set = this.sessions.get(id);
+    if (!set) this.sessions.set(id, (set = new Set()));
+    set.add(session);
+    void session.ended.then(() => {
+      set!.delete(session);
+      if (set!.size === 0 && this.sessions.get(id) === set) this.sessions.delete(id);
+    });
   }
 
   /** The container will not start (start failed, or it was removed): end the waiting clients. */
@@ -76,22 +101,28 @@ export class AttachHub {
   }
 }
 
-function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: AttachSink): void {
+function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: AttachSink): Session & { ended: Promise<void> } {
   let open = 2;
   let closed = false;
+  let ended!: () => void;
+  const session = { stalled: false, end: () => finish(), ended: new Promise<void>((r) => (ended = r)) };
   const finish = () => {
     if (closed) return;
     closed = true;
     task.close();
     sink.close();
+    ended();
   };
   const pump = (from: Readable, name: 'stdout' | 'stderr', wanted: boolean) => {
     from.on('data', (chunk: Buffer) => {
       if (!wanted || closed) return;
-      if (!sink.write(name, chunk)) {
+      // A slow client: stop taking output (conmon then waits, and so does the container).
+      if (!sink.write(name, chunk) && !session.stalled) {
+        session.stalled = true;
         task.stdout.pause();
         task.stderr.pause();
         sink.onceDrain(() => {
+          session.stalled = false;
           task.stdout.resume();
           task.stderr.resume();
         });
@@ -138,4 +169,5 @@ function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: 
       else finish();
     });
   }
+  return session;
 }

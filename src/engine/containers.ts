@@ -345,6 +345,8 @@ export class ContainerService {
 
   private async signal(c: ContainerRecord, signal: number): Promise<void> {
     this.emit(c, 'kill', { signal: String(signal) });
+    // A client that stopped reading holds conmon, which could then never report this exit.
+    if (signal === 9) this.attach.releaseStalled(c.id);
     await this.d.backend.kill(c.id, signal);
     // moby: a paused container gets the signal once thawed.
     if (c.state.Status === 'paused') await resumeAfterSignal(this, c);

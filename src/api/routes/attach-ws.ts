@@ -14,28 +14,44 @@ import { Duplex } from 'node:stream';
 import type { AttachSink } from '../../engine/attach-hub.js';
 import type { ApiContext } from '../context.js';
 import { detachKeys } from '../detach-keys.js';
+import { drained } from '../drain.js';
 import { boolParam } from '../query.js';
 
 type Q = Record<string, string | undefined>;
+
+/**
+ * The largest message taken from the client (ws' default is 100 MiB, buffered whole before it
+ * is delivered). Messages are stdin keystrokes and pastes; a larger one closes the socket (1009).
+ */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** What this route uses of a `ws` WebSocket. */
 interface WebSocketLike {
   send(data: Buffer, opts: { binary: boolean }, cb: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
+  /** Stop (and restart) reading the socket: backpressure for inbound messages. */
+  pause(): void;
+  resume(): void;
   on(event: 'message', cb: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): void;
   on(event: 'close' | 'error', cb: () => void): void;
 }
 
-/** The socket as a Duplex: messages in, binary messages out (acknowledged: backpressure). */
+/**
+ * The socket as a Duplex: messages in, binary messages out. Both ways wait for the other side:
+ * a write completes once ws handed the frame to the socket, and the socket is not read while
+ * the container's stdin has not taken the messages already in.
+ */
 function messageStream(ws: WebSocketLike): Duplex {
   const d = new Duplex({
-    read() {},
+    read() {
+      ws.resume();
+    },
     write(chunk: Buffer, _enc, cb) {
       ws.send(chunk, { binary: true }, (err) => cb(err ?? null));
     },
   });
   ws.on('message', (data) => {
-    d.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
+    if (!d.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data))) ws.pause();
   });
   ws.on('close', () => {
     d.push(null);
@@ -53,7 +69,7 @@ export async function attachWsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
   });
 
   await app.register(async (scope) => {
-    await scope.register(websocket, { options: { server: wsUpgrades as never } });
+    await scope.register(websocket, { options: { server: wsUpgrades as never, maxPayload: MAX_MESSAGE_BYTES } });
     type Req = FastifyRequest<{ Params: { id: string }; Querystring: Q }>;
     // moby looks the container and the keys up before the upgrade: errors are plain HTTP answers
     const preValidation = async (request: Req) => {
@@ -95,7 +111,10 @@ export async function attachWsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       const stderr = boolParam(q.stderr, false);
       if (boolParam(q.logs, false)) {
         const { entries } = containers.logs(c.id, { stdout, stderr, follow: false, tail: -1, signal: ac.signal });
-        for await (const e of entries) sink.write(e.stream, e.data);
+        for await (const e of entries) {
+          if (!sink.write(e.stream, e.data)) await drained(stream);
+          if (ac.signal.aborted) break;
+        }
       }
       if (!boolParam(q.stream, false)) {
         sink.close();

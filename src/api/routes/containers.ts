@@ -13,6 +13,7 @@ import type { HijackRequest } from '../hijack.js';
 import { boolParam, intParam } from '../query.js';
 import { apiVersionAtLeast, compareVersions } from '../versioning.js';
 import { detachKeys } from '../detach-keys.js';
+import { drained } from '../drain.js';
 import { frame, StdStream } from '../stdcopy.js';
 import { logsStream } from './logs-stream.js';
 
@@ -84,14 +85,17 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/containers/:id/wait', async (request: IdReq, reply: FastifyReply) => {
     // Before 1.30 the condition parameter did not exist.
     const condition = apiVersionAtLeast(request, '1.30') ? (request.query.condition ?? '') : '';
-    const wait = containers.waiter(request.params.id, condition);
+    // A client that leaves (docker-py polls wait with short timeouts) takes its listeners with it.
+    const gone = new AbortController();
+    const wait = containers.waiter(request.params.id, condition, gone.signal);
     // docker run sends start only after these headers arrive: flush them before blocking.
     reply.hijack();
     const res = reply.raw;
+    res.once('close', () => gone.abort());
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
     const result = await wait().catch((err: Error) => ({ StatusCode: -1, Error: { Message: err.message } }));
-    res.end(`${JSON.stringify(result)}\n`);
+    if (!res.destroyed && !res.writableEnded) res.end(`${JSON.stringify(result)}\n`);
   });
 
   app.post('/containers/:id/resize', async (request: IdReq, reply) => {
@@ -146,7 +150,10 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     };
     if (logs) {
       const { entries } = containers.logs(c.id, { stdout, stderr, follow: false, tail: -1, signal: ac.signal });
-      for await (const e of entries) sink.write(e.stream, e.data);
+      for await (const e of entries) {
+        if (!sink.write(e.stream, e.data)) await drained(socket);
+        if (ac.signal.aborted) break;
+      }
     }
     if (!stream) {
       sink.close();

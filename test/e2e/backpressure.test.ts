@@ -1,0 +1,199 @@
+// A client that stops reading must not make the daemon buffer the container's output (security
+// review §5): attach, exec and the logs=1 replay keep the daemon's memory bounded, the daemon
+// keeps answering meanwhile, and the client gets an intact stream once it reads again.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { daemonForFile, type Daemon } from './harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MiB = 1024 * 1024;
+/** What the container writes: far more than the daemon may hold for one client. */
+const OUTPUT_BYTES = 256 * MiB;
+/** The most the daemon's RSS may grow while a client does not read. */
+const RSS_GROWTH_LIMIT = 64 * MiB;
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** Samples the daemon's RSS for a few seconds while nothing reads; returns the largest growth. */
+async function growthWhileStalled(d: Daemon, baseline: number): Promise<number> {
+  let max = 0;
+  for (let i = 0; i < 16; i++) {
+    await sleep(250);
+    max = Math.max(max, (await rssBytes(d.pid!)) - baseline);
+  }
+  return max;
+}
+
+/**
+ * A hijacked request whose output the test reads only when told to: the socket is paused as
+ * soon as the response head is in, so the daemon sees a client that stopped reading.
+ */
+class StalledHijack {
+  head = '';
+  private rest: Buffer = Buffer.alloc(0);
+  private constructor(readonly socket: Socket) {}
+
+  static async open(socketPath: string, method: string, path: string, body = ''): Promise<StalledHijack> {
+    const socket = connect(socketPath);
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const h = new StalledHijack(socket);
+    const headers = [`${method} /v1.50${path} HTTP/1.1`, 'Host: berth', 'Connection: Upgrade', 'Upgrade: tcp', `Content-Length: ${Buffer.byteLength(body)}`];
+    if (body) headers.push('Content-Type: application/json');
+    socket.write(`${headers.join('\r\n')}\r\n\r\n${body}`);
+    await new Promise<void>((resolve, reject) => {
+      let buf = Buffer.alloc(0);
+      const onData = (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        const i = buf.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        socket.off('data', onData);
+        socket.pause();
+        h.head = buf.subarray(0, i).toString();
+        h.rest = buf.subarray(i + 4);
+        resolve();
+      };
+      socket.on('data', onData);
+      socket.once('close', () => reject(new Error(`connection closed before the response head: ${buf.toString()}`)));
+    });
+    return h;
+  }
+
+  /** Reads the rest of the stream as stdcopy frames; checks every payload byte with `check`. */
+  async readFrames(check: (stream: number, payload: Buffer) => void): Promise<void> {
+    let pending: Buffer = this.rest;
+    const take = () => {
+      while (pending.length >= 8) {
+        const len = pending.readUInt32BE(4);
+        if (pending.length < 8 + len) break;
+        check(pending[0]!, pending.subarray(8, 8 + len));
+        pending = pending.subarray(8 + len);
+      }
+    };
+    take();
+    for await (const chunk of this.socket) {
+      pending = pending.length > 0 ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+      take();
+    }
+    assert.equal(pending.length, 0, 'the stream ends on a frame boundary');
+  }
+}
+
+/** Checks a run of `yes`-style output: `line` repeated, split anywhere. */
+function repeatedLine(line: string) {
+  const unit = Buffer.from(line);
+  // `line` repeated past any payload length (conmon packets are 8 KiB), to compare whole slices
+  const reference = Buffer.from(line.repeat(Math.ceil((256 * 1024) / unit.length) + 1));
+  let total = 0;
+  return {
+    feed(stream: number, payload: Buffer) {
+      assert.equal(stream, 1, 'stdout frames only');
+      for (let off = 0; off < payload.length; ) {
+        const pos = (total + off) % unit.length;
+        const len = Math.min(payload.length - off, reference.length - unit.length);
+        if (!payload.subarray(off, off + len).equals(reference.subarray(pos, pos + len))) {
+          throw new Error(`near byte ${total + off}: output is not ${JSON.stringify(line.slice(0, 20))}... repeated`);
+        }
+        off += len;
+      }
+      total += payload.length;
+    },
+    get total() {
+      return total;
+    },
+  };
+}
+
+async function assertAnswers(d: Daemon): Promise<void> {
+  const ping = await d.api('GET', '/_ping', undefined, { timeoutMs: 5_000 });
+  assert.equal(ping.status, 200);
+}
+
+describe('backpressure: a client that stops reading', () => {
+  const f = daemonForFile();
+  const d = () => f.daemon();
+
+  test('attach: the daemon holds little of a fast container output, the client gets all of it later', async () => {
+    const name = f.name('bp-attach');
+    const created = await d().api('POST', `/containers/create?name=${name}`, {
+      Image: 'busybox',
+      Cmd: ['sh', '-c', `yes | head -c ${OUTPUT_BYTES}`],
+      HostConfig: { LogConfig: { Type: 'none', Config: {} } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const baseline = await rssBytes(d().pid!);
+    const a = await StalledHijack.open(d().socket, 'POST', `/containers/${name}/attach?stream=1&stdout=1&stderr=1`);
+    assert.match(a.head, /^HTTP\/1\.1 101/);
+    assert.equal((await d().api('POST', `/containers/${name}/start`)).status, 204);
+    const growth = await growthWhileStalled(d(), baseline);
+    await assertAnswers(d());
+    assert.ok(growth < RSS_GROWTH_LIMIT, `daemon RSS grew by ${Math.round(growth / MiB)} MiB while the client did not read`);
+    const out = repeatedLine('y\n');
+    await a.readFrames((s, p) => out.feed(s, p));
+    assert.equal(out.total, OUTPUT_BYTES);
+    await d().waitInspect(name, (c) => c.State.Status === 'exited' && c.State.ExitCode === 0, 30_000);
+  });
+
+  test('exec: the same for an exec stream', async () => {
+    const name = f.name('bp-exec');
+    await d().dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '1000']);
+    const exec = await d().api('POST', `/containers/${name}/exec`, {
+      Cmd: ['sh', '-c', `yes | head -c ${OUTPUT_BYTES}`],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    assert.equal(exec.status, 201, exec.text);
+    const baseline = await rssBytes(d().pid!);
+    const e = await StalledHijack.open(d().socket, 'POST', `/exec/${exec.json.Id}/start`, JSON.stringify({ Detach: false, Tty: false }));
+    assert.match(e.head, /^HTTP\/1\.1 101/);
+    const growth = await growthWhileStalled(d(), baseline);
+    await assertAnswers(d());
+    assert.ok(growth < RSS_GROWTH_LIMIT, `daemon RSS grew by ${Math.round(growth / MiB)} MiB while the client did not read`);
+    const out = repeatedLine('y\n');
+    await e.readFrames((s, p) => out.feed(s, p));
+    assert.equal(out.total, OUTPUT_BYTES);
+    const inspect = await d().api('GET', `/exec/${exec.json.Id}/json`);
+    assert.equal(inspect.json.ExitCode, 0);
+  });
+
+  test('attach logs=1: the log replay waits for the client', async () => {
+    const name = f.name('bp-logs');
+    const line = `${'0123456789abcdef'.repeat(250)}\n`; // 4001 bytes: a log of few, long lines
+    const bytes = 128 * MiB - ((128 * MiB) % line.length);
+    await d().dockerOk(['run', '--name', name, '--log-driver', 'json-file', 'busybox', 'sh', '-c', `yes ${line.trim()} | head -c ${bytes}`], {
+      timeoutMs: 120_000,
+    });
+    const baseline = await rssBytes(d().pid!);
+    const a = await StalledHijack.open(d().socket, 'POST', `/containers/${name}/attach?logs=1&stdout=1&stderr=1`);
+    assert.match(a.head, /^HTTP\/1\.1 101/);
+    const growth = await growthWhileStalled(d(), baseline);
+    await assertAnswers(d());
+    assert.ok(growth < RSS_GROWTH_LIMIT, `daemon RSS grew by ${Math.round(growth / MiB)} MiB while the client did not read`);
+    const out = repeatedLine(line);
+    await a.readFrames((s, p) => out.feed(s, p));
+    assert.equal(out.total, bytes);
+  });
+
+  test('docker stop ends a container whose attach client stopped reading', async () => {
+    const name = f.name('bp-stop');
+    await d().dockerOk(['run', '-d', '--name', name, '--log-driver', 'none', 'busybox', 'yes']);
+    const a = await StalledHijack.open(d().socket, 'POST', `/containers/${name}/attach?stream=1&stdout=1&stderr=1`);
+    assert.match(a.head, /^HTTP\/1\.1 101/);
+    await sleep(1000); // the socket buffers between the container and the client fill
+    await d().dockerOk(['stop', '-t', '1', name], { timeoutMs: 30_000 });
+    const c = await f.inspect(name);
+    assert.equal(c.State.Status, 'exited');
+    // the stalled client's stream ends, in whole stdout frames
+    await a.readFrames((s) => assert.equal(s, 1));
+  });
+});
