@@ -354,8 +354,12 @@ export class ContainerService {
 
   // ---- wait ----
 
-  /** Validates now (throws before the caller flushes headers), returns the promise of the result. */
-  waiter(ref: string, condition: string): () => Promise<WaitResult> {
+  /**
+   * Validates now (throws before the caller flushes headers), returns the promise of the result.
+   * `cancel` is the client going away: its listeners go with it (moby ends the wait with the
+   * request's context), and the promise rejects.
+   */
+  waiter(ref: string, condition: string, cancel?: AbortSignal): () => Promise<WaitResult> {
     if (!['not-running', 'next-exit', 'removed', ''].includes(condition)) {
       throw new InvalidParameterError(`invalid condition: "${condition}"`);
     }
@@ -363,10 +367,27 @@ export class ContainerService {
     const cond = (condition || 'not-running') as WaitCondition;
     const result = (): WaitResult => ({ StatusCode: c.state.ExitCode });
     if (cond === 'not-running' && !isRunning(c)) return async () => result();
-    const removed = new Promise<void>((resolve) => this.signals.once(`removed:${c.id}`, resolve));
-    if (cond === 'removed') return () => removed.then(result);
-    const exit = new Promise<void>((resolve) => this.signals.once(`exit:${c.id}`, resolve));
-    return () => Promise.race([exit, removed]).then(result);
+    const names = cond === 'removed' ? [`removed:${c.id}`] : [`exit:${c.id}`, `removed:${c.id}`];
+    const happened = new Promise<void>((resolve, reject) => {
+      const forget = () => {
+        for (const name of names) this.signals.off(name, done);
+        cancel?.removeEventListener('abort', aborted);
+      };
+      const done = () => {
+        forget();
+        resolve();
+      };
+      const aborted = () => {
+        forget();
+        reject(new Error('wait cancelled: the client went away'));
+      };
+      if (cancel?.aborted) return aborted();
+      for (const name of names) this.signals.on(name, done);
+      cancel?.addEventListener('abort', aborted);
+    });
+    // Nobody may be awaiting yet when the client leaves.
+    happened.catch(() => undefined);
+    return () => happened.then(result);
   }
 
   private nextExit(id: string): Promise<void> {

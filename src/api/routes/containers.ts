@@ -85,14 +85,17 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/containers/:id/wait', async (request: IdReq, reply: FastifyReply) => {
     // Before 1.30 the condition parameter did not exist.
     const condition = apiVersionAtLeast(request, '1.30') ? (request.query.condition ?? '') : '';
-    const wait = containers.waiter(request.params.id, condition);
+    // A client that leaves (docker-py polls wait with short timeouts) takes its listeners with it.
+    const gone = new AbortController();
+    const wait = containers.waiter(request.params.id, condition, gone.signal);
     // docker run sends start only after these headers arrive: flush them before blocking.
     reply.hijack();
     const res = reply.raw;
+    res.once('close', () => gone.abort());
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
     const result = await wait().catch((err: Error) => ({ StatusCode: -1, Error: { Message: err.message } }));
-    res.end(`${JSON.stringify(result)}\n`);
+    if (!res.destroyed && !res.writableEnded) res.end(`${JSON.stringify(result)}\n`);
   });
 
   app.post('/containers/:id/resize', async (request: IdReq, reply) => {
