@@ -1,6 +1,6 @@
 // docker exec: moby's daemon/exec.go over TaskBackend.exec(). Exec instances live in memory, as
-// in dockerd: they are inspectable until their container is removed, and a daemon restart
-// forgets them.
+// in dockerd: an exited one stays inspectable for a few minutes (ExecStore), all go with their
+// container, and a daemon restart forgets them.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +16,10 @@ import type { EventBus } from './events.js';
 import { execEnvironment } from './exec-env.js';
 import type { ExecCreateOptions, ExecStartOptions } from './exec-request.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyMatcher } from './exec-detach.js';
+import { ExecStore } from './exec-store.js';
+
+/** How long an exited exec stays inspectable (moby: between one and two 5-minute GC ticks). */
+const RETAIN_EXITED_MS = 5 * 60_000;
 
 /** What ExecService needs from the container side. */
 export interface ExecContainers {
@@ -29,6 +33,8 @@ export interface ExecServiceDeps {
   backend: TaskBackend;
   events: EventBus;
   logger: Logger;
+  /** Overrides RETAIN_EXITED_MS. */
+  retainExitedMs?: number;
 }
 
 interface ExecRecord {
@@ -79,17 +85,24 @@ function startFailureCode(message: string): number {
 }
 
 export class ExecService {
-  private readonly execs = new Map<string, ExecRecord>();
+  private readonly execs: ExecStore<ExecRecord>;
 
   constructor(private readonly d: ExecServiceDeps) {
-    // moby drops exec instances together with their container.
+    this.execs = new ExecStore(d.retainExitedMs ?? RETAIN_EXITED_MS);
     d.events.subscribe((ev) => {
-      if (ev.Type === 'container' && ev.Action === 'destroy') this.forgetContainer(ev.Actor.ID);
+      if (ev.Type !== 'container') return;
+      // moby drops exec instances together with their container, and a stopped container's
+      // execs that never ran (they cannot run any more).
+      if (ev.Action === 'destroy') for (const e of this.execs.ofContainer(ev.Actor.ID)) this.execs.delete(e.id);
+      else if (ev.Action === 'die') for (const e of this.execs.ofContainer(ev.Actor.ID)) if (!e.started) this.execs.delete(e.id);
     });
+    const sweep = setInterval(() => this.execs.sweep(performance.now()), Math.min(60_000, this.execs.retainMs));
+    sweep.unref();
   }
 
-  private forgetContainer(containerId: string): void {
-    for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id);
+  /** Drops an exec's record now (health probes: nobody inspects them). */
+  forget(id: string): void {
+    this.execs.delete(id);
   }
 
   /** moby getActiveContainer: running, not paused, not restarting. */
@@ -162,7 +175,7 @@ export class ExecService {
       env: execEnvironment(c.config, opts.Tty, opts.Env),
       pid: 0,
     };
-    this.execs.set(e.id, e);
+    this.execs.add(e);
     this.emit(c, `exec_create: ${[e.entrypoint, ...e.args].join(' ')}`, { execID: e.id });
     return { Id: e.id };
   }
@@ -199,6 +212,7 @@ export class ExecService {
     } catch (err) {
       e.running = false;
       e.exitCode ??= startFailureCode(errorMessage(err));
+      this.execs.markExited(e.id, performance.now());
       this.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
       throw err;
     }
@@ -208,6 +222,7 @@ export class ExecService {
       e.running = false;
       e.exitCode = code;
       e.pid = proc.pid;
+      this.execs.markExited(e.id, performance.now());
       this.emit(c, 'exec_die', { execID: e.id, exitCode: String(code) });
     });
     if (!io) return;
@@ -271,6 +286,9 @@ export class ExecService {
           resolve();
         });
       };
+      // Set while output waits for a slow client: the task's streams are paused, and conmon
+      // (so the process' output) waits with them.
+      let stalled = false;
       const onAbort = () => {
         // moby kills the exec process when its client goes away.
         if (e.running && e.pid) {
@@ -286,10 +304,12 @@ export class ExecService {
       const pumpOut = (from: Readable, name: 'stdout' | 'stderr', wanted: boolean) => {
         from.on('data', (chunk: Buffer) => {
           if (!wanted || done) return;
-          if (!io.sink.write(name, chunk)) {
+          if (!io.sink.write(name, chunk) && !stalled) {
+            stalled = true;
             task.stdout.pause();
             task.stderr.pause();
             io.sink.onceDrain(() => {
+              stalled = false;
               task.stdout.resume();
               task.stderr.resume();
             });
@@ -391,7 +411,7 @@ export class ExecService {
 
   /** Container inspect's ExecIDs: execs not yet exited (moby's container.ExecCommands), or null. */
   idsFor(containerId: string): string[] | null {
-    const ids = [...this.execs.values()].filter((e) => e.containerId === containerId && e.exitCode === null).map((e) => e.id);
+    const ids = this.execs.liveIds(containerId);
     return ids.length > 0 ? ids : null;
   }
 

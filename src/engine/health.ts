@@ -131,11 +131,13 @@ export class HealthMonitor {
     let exitCode: number;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
+    let execId: string | undefined;
     try {
       const { Id } = await this.execs.create(c.id, {
         User: '', Privileged: false, Tty: false, ConsoleSize: null, AttachStdin: false, AttachStdout: true, AttachStderr: true,
         DetachKeys: '', Env: [], WorkingDir: '', Cmd: cmd,
       }, []);
+      execId = Id;
       await this.execs.start(Id, { Detach: false, Tty: false } as Parameters<ExecService['start']>[1], {
         stdin: null,
         signal: ac.signal,
@@ -154,6 +156,8 @@ export class HealthMonitor {
       output = ac.signal.aborted ? `Health check exceeded timeout (${Math.round(timeoutMs / 1000)}s)` : (err as Error).message;
     } finally {
       clearTimeout(timer);
+      // One probe per interval for the container's life: its record goes as soon as it is read.
+      if (execId) this.execs.forget(execId);
     }
     if (!this.timers.has(c.id) || c.state.Status !== 'running' || !c.state.Health) return;
     const before = c.state.Health.Status;
