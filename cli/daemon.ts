@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
+import { hideHostPaths } from '../src/api/errors.js';
 import { buildServer, listen } from '../src/api/server.js';
 import { ConfigError, parseDaemonArgs } from '../src/engine/daemon-config.js';
 import { Engine } from '../src/engine/engine.js';
@@ -18,6 +19,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  hideHostPaths(config);
   // A promise some request path forgot to handle is a bug to log, not a reason to drop every
   // other client (containers would survive under conmon, but the API would be gone).
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (a bug): the daemon carries on'));

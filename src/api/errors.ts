@@ -1,8 +1,10 @@
 // The one place where typed errors become HTTP statuses and Docker-shaped bodies.
 // The Go client only decodes an error body when Content-Type is exactly `application/json`.
 import type { ServerResponse } from 'node:http';
+import { getSystemErrorMap } from 'node:util';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  BerthError,
   ConflictError,
   ForbiddenError,
   InvalidParameterError,
@@ -52,8 +54,43 @@ export function messageOf(err: unknown, request?: { headers: Record<string, stri
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'request body size did not match Content-Length';
     default:
-      return errorMessage(err);
+      return withoutHostPaths(err, errorMessage(err));
   }
+}
+
+/** The daemon's own directories, which error answers name by role (`<data-root>/...`), never by host path. */
+const hostRoots: Array<{ path: string; name: string }> = [];
+
+export function hideHostPaths(roots: { dataRoot?: string; execRoot?: string }): void {
+  hostRoots.length = 0;
+  for (const [name, path] of [['<data-root>', roots.dataRoot], ['<exec-root>', roots.execRoot]] as const) {
+    const trimmed = path?.replace(/\/+$/, '');
+    if (trimmed) hostRoots.push({ path: trimmed, name });
+  }
+  // The longer first, for an exec-root inside the data-root.
+  hostRoots.sort((a, b) => b.path.length - a.path.length);
+}
+
+/**
+ * The last line of defence for what reaches a client: Node's own errors (an fs call's ENOENT, an
+ * argument it refused) quote the host path or value they failed on, so they are reworded to the
+ * operation and its reason (the full error is logged as a 500); any message naming the data-root
+ * or exec-root gets the role instead of the path.
+ */
+function withoutHostPaths(err: unknown, message: string): string {
+  let text = message;
+  const e = err as Partial<NodeJS.ErrnoException> | undefined;
+  if (!(err instanceof BerthError) && typeof e?.code === 'string') {
+    if (typeof e.syscall === 'string' && typeof e.errno === 'number') {
+      const reason = getSystemErrorMap().get(e.errno)?.[1] ?? e.code;
+      text = `${e.syscall}: ${reason}`;
+    } else if (e.code.startsWith('ERR_')) {
+      // "The argument 'path' must be ... without null bytes. Received '/var/lib/berth/...'"
+      text = text.replace(/\.?\s*Received[\s\S]*$/, '');
+    }
+  }
+  for (const { path, name } of hostRoots) text = text.split(path).join(name);
+  return text;
 }
 
 export function errorBody(message: string): string {

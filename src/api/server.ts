@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { installBodyParsers } from './body.js';
 import type { ApiContext } from './context.js';
 import { JSON_CONTENT_TYPE, sendError, sendPageNotFound } from './errors.js';
+import { refuseNulBytes } from './nul-bytes.js';
 import { HijackRegistry } from './hijack.js';
 import { containerRoutes } from './routes/containers.js';
 import { attachWsRoutes } from './routes/attach-ws.js';
@@ -92,6 +93,14 @@ export function createApiServer(opts: { engine: Engine; logger: Logger }): { app
   });
 
   installBodyParsers(app, BODY_LIMIT);
+  app.addHook('preHandler', (request, _reply, done) => {
+    try {
+      refuseNulBytes(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => sendPageNotFound(request, reply));
   app.options('*', (_request, reply) => {
