@@ -39,6 +39,9 @@ import { parseSignal } from './signals.js';
 import { resourceLimits } from './lifecycle-resources.js';
 import { resumeAfterSignal } from './lifecycle-pause.js';
 
+
+/** How long the daemon's start waits for the containers it restarts before it serves the API. */
+const RESTORE_START_WAIT_MS = 15_000;
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface WaitResult {
@@ -566,6 +569,9 @@ export class ContainerService {
     }
     // dockerd's restore: containers whose policy brings them back with the daemon. Those that
     // died during the downtime were handled by handleExit above (with their real exit codes).
+    // They start side by side, and the daemon waits for them only so long: a start that hangs
+    // (a container's files are hostile) must never keep the API from listening.
+    const starts: Promise<void>[] = [];
     for (const c of this.d.store.all()) {
       if (this.restartTimers.has(c.id)) continue;
       // A back-off the previous daemon was waiting out when it died.
@@ -575,8 +581,15 @@ export class ContainerService {
       }
       if (c.state.Status !== 'exited' || c.state.StartedAt === ZERO_TIME || c.hostConfig.AutoRemove) continue;
       if (!restartsWithDaemon(c.hostConfig.RestartPolicy, c.state.ExitCode, c.manuallyStopped === true)) continue;
-      await this.lock.run(c.id, () => this.startLocked(c)).catch((err) => this.d.logger.warn({ err, id: c.id }, 'restart with the daemon failed'));
+      starts.push(this.lock.run(c.id, () => this.startLocked(c)).catch((err) => this.d.logger.warn({ err, id: c.id }, 'restart with the daemon failed')));
     }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      Promise.allSettled(starts).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RESTORE_START_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) this.d.logger.warn({ waitMs: RESTORE_START_WAIT_MS }, 'containers restarting with the daemon are still starting; serving the API meanwhile');
     // Snapshots of containers that no longer have rows (a crash between steps of create/remove).
     const known = new Set(this.d.store.all().map((c) => c.id));
     for (const id of await this.d.snapshots.list()) {

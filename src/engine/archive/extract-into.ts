@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../../errors.js';
+import { InvalidParameterError, SystemError } from '../../errors.js';
 import { CREATE_EXCL_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
 import { lstatAt, openDirAt, removeAt } from '../../util/in-root/dir-ops.js';
 import { InRootError, errnoOf, type Resolved, type RootDir } from '../../util/in-root/root-dir.js';
@@ -66,7 +66,14 @@ export async function extractInto(root: RootDir, dir: string, src: Readable, opt
   const dirTimes: { path: string; mtime: Date }[] = [];
   const parents = new ParentCache(root);
   try {
-    for await (const entry of extract) await extractEntry(root, parents, dir, entry, opts, dirTimes);
+    for await (const entry of extract) {
+      await extractEntry(root, parents, dir, entry, opts, dirTimes).catch((err: unknown) => {
+        // errno failures name our /proc/self/fd paths: say which entry failed instead
+        const code = errnoOf(err);
+        if (!code) throw err;
+        throw new SystemError(`cannot extract "${entry.header.name}" into the container: ${code}${code === 'ENOENT' || code === 'EEXIST' ? ' (the container changed the directory meanwhile)' : ''}`);
+      });
+    }
     await feeding;
   } catch (err) {
     src.destroy();
