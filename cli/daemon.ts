@@ -1,6 +1,6 @@
 // `berth daemon`: serve the Docker Engine API until SIGTERM/SIGINT, leaving containers running.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
 import { hideHostPaths } from '../src/api/errors.js';
 import { buildServer, listen } from '../src/api/server.js';
@@ -34,8 +34,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const app = await buildServer({ engine, logger });
   for (const host of config.hosts) {
     const path = host.slice('unix://'.length);
-    mkdirSync(dirname(path), { recursive: true });
-    await listen(app, path, config.group);
+    const dir = dirname(path);
+    const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A directory the daemon owns (made here, or its exec-root) opens to the socket's group.
+    await listen(app, path, config.group, { shareDir: created !== undefined || resolvePath(dir) === resolvePath(config.execRoot) });
     logger.info({ socket: path }, `API listen on ${path}`);
   }
   logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berth daemon started');
@@ -53,6 +55,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   forced.unref();
   app.server.closeAllConnections?.();
   await app.close().catch(() => undefined);
+  // The socket was bound under another name (see listen): closing unlinked that one, not this.
+  for (const host of config.hosts) rmSync(host.slice('unix://'.length), { force: true });
   await engine.close();
   return 0;
 }

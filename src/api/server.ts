@@ -1,6 +1,7 @@
 // Assembles the HTTP server: versioned routing, API headers, body parsing, Docker-shaped errors,
 // hijacked streams, then the route modules.
-import { chmod, chown, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
@@ -124,14 +125,32 @@ function isAutoHeadRoute(route: RouteOptions): boolean {
 
 /**
  * Listens on a unix socket, replacing a stale socket file; mode 0660, group `group` when it exists
- * (else root), like dockerd's `-G docker`.
+ * (else root), like dockerd's `-G docker`. The socket is bound in a private (0700) directory beside
+ * its path, given its mode and owner there, and only then renamed into place: it is never
+ * connectable with the process umask's mode (moby sets umask 0777 around its listen; a umask is
+ * process-wide, and the daemon's other work would create files under it meanwhile).
+ * `shareDir`: the socket's directory is the daemon's own (the exec-root by default, 0700): make it
+ * 0710 with the socket's group, so the group can reach the socket without listing the directory.
  */
-export async function listen(app: FastifyInstance, socketPath: string, group = 'docker'): Promise<void> {
-  await rm(socketPath, { force: true });
-  await app.listen({ path: socketPath });
-  await chmod(socketPath, 0o660);
-  const gid = await groupId(group);
-  await chown(socketPath, process.getuid?.() ?? 0, gid ?? 0);
+export async function listen(app: FastifyInstance, socketPath: string, group = 'docker', opts: { shareDir?: boolean } = {}): Promise<void> {
+  const uid = process.getuid?.() ?? 0;
+  const gid = (await groupId(group)) ?? 0;
+  const dir = dirname(socketPath);
+  const staging = await mkdtemp(join(dir, '.berth-listen-'));
+  try {
+    const bound = join(staging, 'api.sock');
+    await app.listen({ path: bound });
+    await chmod(bound, 0o660);
+    await chown(bound, uid, gid);
+    await rm(socketPath, { force: true });
+    await rename(bound, socketPath);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  if (opts.shareDir) {
+    await chown(dir, uid, gid);
+    await chmod(dir, 0o710);
+  }
 }
 
 async function groupId(group: string): Promise<number | undefined> {

@@ -1,7 +1,7 @@
 // The engine: everything dockerd does below its HTTP layer, assembled from the stores and services.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ImageService } from '../images/image-service.js';
@@ -46,6 +46,9 @@ export class Engine {
 
   static async open(config: DaemonConfig, logger: Logger): Promise<Engine> {
     mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });
+    // Image layers (setuid binaries included) sit under it with their own modes: the data-root's
+    // mode is what keeps other users out, so it is enforced on an existing dir too (CVE-2021-41091).
+    chmodSync(config.dataRoot, 0o710);
     mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
     mkdirSync(join(config.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
     const lock = DataRootLock.acquire(config.dataRoot);
