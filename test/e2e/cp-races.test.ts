@@ -7,24 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar-stream';
+import { tarOf } from '../fixtures/tar-of.js';
 import { daemonForFile, type Daemon } from './harness.js';
 
 const ROUNDS = 40;
-
-async function tarOf(entries: { header: Partial<tar.Header> & { name: string }; body?: string | Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const e of entries) pack.entry(e.header, e.body ?? '');
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 describe('docker cp and export against a container swapping symlinks', () => {
   const f = daemonForFile();

@@ -9,24 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar-stream';
+import { tarOf } from '../fixtures/tar-of.js';
 import { DOCKER_BIN, daemonForFile, type Daemon } from './harness.js';
-
-/** A tar built in memory from header + content pairs. */
-async function tarOf(entries: { header: Partial<tar.Header> & { name: string }; body?: string | Buffer }[], opts: { truncateTo?: number } = {}): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const e of entries) pack.entry(e.header, e.body ?? '');
-  pack.finalize();
-  await done;
-  const all = Buffer.concat(chunks);
-  return opts.truncateTo ? all.subarray(0, opts.truncateTo) : all;
-}
 
 describe('docker cp', () => {
   const f = daemonForFile();

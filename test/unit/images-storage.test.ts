@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import * as tar from 'tar-stream';
+import { tarOf } from '../fixtures/tar-of.js';
 import { LayerSnapshots } from '../../src/images/layer-snapshots.js';
 import { ImageService } from '../../src/images/image-service.js';
 import { Snapshotter } from '../../src/images/snapshotter.js';
@@ -44,18 +44,8 @@ function capturingLogger(): { logger: pino.Logger; lines: () => any[] } {
   return { logger: pino({ level: 'info' }, sink), lines: () => lines };
 }
 
-async function rootfsTar(files: Record<string, string>): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve) => {
-    pack.on('data', (c) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-  for (const [name, body] of Object.entries(files)) pack.entry({ name, mtime: new Date(0) }, body);
-  pack.finalize();
-  return done;
+function rootfsTar(files: Record<string, string>): Promise<Buffer> {
+  return tarOf(Object.entries(files).map(([name, body]) => ({ header: { name, mtime: new Date(0) }, body })));
 }
 
 async function openImages(root: string, db: Database.Database, logger = pino({ level: 'silent' })): Promise<ImageService> {

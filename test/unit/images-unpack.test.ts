@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { tarOf } from '../fixtures/tar-of.js';
 import { applyLayer, confinePath } from '../../src/images/unpack.js';
 import { LayerSnapshots } from '../../src/images/layer-snapshots.js';
 
@@ -18,18 +19,8 @@ type Entry = Partial<tar.Header> & { name: string; body?: string };
 let base: string;
 let outside: string;
 
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve) => {
-    pack.on('data', (c) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-  for (const { body, ...h } of entries) pack.entry({ mtime: new Date(0), ...h }, body ?? '');
-  pack.finalize();
-  return done;
+function makeTar(entries: Entry[]): Promise<Buffer> {
+  return tarOf(entries.map(({ body, ...h }) => ({ header: { mtime: new Date(0), ...h }, body })));
 }
 
 async function freshLayer(): Promise<string> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { RootDir } from '../../src/util/in-root/root-dir.js';
+import { tarOf } from '../fixtures/tar-of.js';
 import { extractInto } from '../../src/engine/archive/extract-into.js';
 import { packPath, packTree } from '../../src/engine/archive/pack-path.js';
 
@@ -23,19 +24,7 @@ async function scratch(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-function makeTar(entries: [Partial<tar.Header> & { name: string }, string | Buffer][]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const pack = tar.pack();
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
-    (async () => {
-      for (const [h, body] of entries) await new Promise<void>((r, j) => pack.entry(h, body, (e) => (e ? j(e) : r())));
-      pack.finalize();
-    })().catch(reject);
-  });
-}
+const makeTar = (entries: [Partial<tar.Header> & { name: string }, string | Buffer][]) => tarOf(entries.map(([header, body]) => ({ header, body })));
 
 async function resolved(root: string, path: string, opts: { followLast?: boolean; create?: boolean } = {}): Promise<string> {
   return RootDir.with(root, async (r) => {

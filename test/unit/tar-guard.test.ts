@@ -7,18 +7,9 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { TarHeaderGuard, paxSize } from '../../src/engine/archive/tar-guard.js';
+import { tarOf } from '../fixtures/tar-of.js';
 
-function packed(entries: [Partial<tar.Header> & { name: string }, Buffer][]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const pack = tar.pack();
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
-    for (const [h, body] of entries) pack.entry(h, body);
-    pack.finalize();
-  });
-}
+const packed = (entries: [Partial<tar.Header> & { name: string }, Buffer][]) => tarOf(entries.map(([header, body]) => ({ header, body })));
 
 /** Zero the ustar size field of the header at `offset` (as Go leaves it when PAX carries the size). */
 function zeroUstarSize(buf: Buffer, offset: number): void {
