@@ -44,6 +44,18 @@ import { resumeAfterSignal } from './lifecycle-pause.js';
 const RESTORE_START_WAIT_MS = 15_000;
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
+/**
+ * moby's Container.StopSignal: the config's StopSignal, SIGTERM when unset or unparsable. Only the
+ * client's is checked at create; an image's is not, and must not make every `docker stop` a 400.
+ */
+function configuredStopSignal(name: string | undefined): number {
+  try {
+    return parseSignal(name || 'SIGTERM');
+  } catch {
+    return parseSignal('SIGTERM');
+  }
+}
+
 export interface WaitResult {
   StatusCode: number;
   Error?: { Message: string };
@@ -320,7 +332,7 @@ export class ContainerService {
     if (!isRunning(c)) throw new NotModifiedError('container already stopped');
     c.manuallyStopped = true;
     this.d.store.save(c);
-    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    const signal = opts.signal ? parseSignal(opts.signal) : configuredStopSignal(c.config.StopSignal);
     const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     const exited = this.nextExit(c.id);
     await this.signal(c, signal).catch((err) => this.d.logger.warn({ err, id: c.id }, 'stop signal failed'));

@@ -185,6 +185,8 @@ export class ConmonBackend implements TaskBackend {
       stderr.on('data', (d: Buffer) => (errText += d.toString()));
       stderr.on('error', () => {});
       sync.on('error', () => {});
+      // A conmon that died before reading it: EPIPE here; the sync pipe's end reports the failure.
+      start.on('error', () => {});
       sync.on('data', (d: Buffer) => {
         syncText += d.toString();
         const nl = syncText.indexOf('\n');
