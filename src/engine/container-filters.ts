@@ -66,9 +66,10 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
 
 /**
  * A `name` filter: a regular expression matched in linear time, as Go's RE2 does (a backtracking
- * one froze the daemon); a pattern that is not one is a substring of the name without its '/'.
+ * one froze the daemon), against the name with and without its '/' as moby does; a pattern that
+ * is not one is a substring of the name.
  */
 function nameMatcher(v: string): (name: string) => boolean {
   const re = linearRegExp(v);
-  return (name) => re?.test(name) || name.slice(1).includes(v);
+  return (name) => (re !== undefined && (re.test(name) || re.test(name.slice(1)))) || name.slice(1).includes(v);
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { labelMatches } from '../../engine/container-filters.js';
 import { imageInspectView, imageListView } from '../../engine/image-view.js';
 import { familiar } from '../../images/reference.js';
-import type { ImageRecord, RegistryAuth } from '../../images/types.js';
+import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
@@ -91,8 +91,8 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const before = filters.get('before').map(createdOf);
     const since = filters.get('since').map(createdOf);
     const refGlobs = filters.get('reference').map((p) => Glob.compile(p));
-    const refMatch = (img: ImageRecord, glob: Glob) =>
-      img.repoTags.some((t) => glob.matches(familiar(t)) || glob.matches(familiar(t).replace(/:[^:/]+$/, '')));
+    // distribution's FamiliarMatch: the familiar `name:tag`, then the name alone.
+    const tagMatches = (tag: string) => refGlobs.some((g) => g.matches(familiar(tag)) || g.matches(familiar(tag).replace(/:[^:/]+$/, '')));
     const usedBy = new Map<string, number>();
     for (const c of containers.list()) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
     return all
@@ -100,14 +100,15 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const created = Date.parse(img.config.created ?? '');
         const dangling = img.repoTags.length === 0;
         if (filters.get('dangling').length && !filters.get('dangling').some((d) => boolParam(d, false) === dangling)) return false;
-        if (refGlobs.length && !refGlobs.some((g) => refMatch(img, g))) return false;
+        if (refGlobs.length && !img.repoTags.some(tagMatches)) return false;
         if (filters.get('label').length && !filters.get('label').every((l) => labelMatches(img.config.config?.Labels ?? {}, l))) return false;
         if (before.length && !before.every((t) => created < t)) return false;
         if (since.length && !since.every((t) => created > t)) return false;
         return true;
       })
       .sort((a, b) => Date.parse(b.storedAt) - Date.parse(a.storedAt))
-      .map((img) => imageListView(img, usedBy.get(img.id) ?? 0));
+      // moby lists only the tags that matched the reference filter.
+      .map((img) => imageListView(refGlobs.length ? { ...img, repoTags: img.repoTags.filter(tagMatches) } : img, usedBy.get(img.id) ?? 0));
   });
 
   // Image names contain '/' and ':', so these routes take the rest of the path and split the
