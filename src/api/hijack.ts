@@ -7,9 +7,9 @@ import { parse as parseQuery } from 'node:querystring';
 import { Duplex, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Logger } from 'pino';
-import { NotFoundError, errorMessage } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { hasBody, readBuffer } from './body.js';
-import { rawErrorResponse, statusOf } from './errors.js';
+import { messageOf, rawErrorResponse, statusOf } from './errors.js';
 import { readUpgradeBody } from './upgrade-body.js';
 import { apiHeaderLines, apiVersionOf, stripVersionPrefix, versionError } from './versioning.js';
 
@@ -192,7 +192,7 @@ export class HijackRegistry {
       conn.end(rawErrorResponse(err));
       return;
     }
-    conn.end(`${errorMessage(err)}\r\n`);
+    conn.end(`${messageOf(err)}\r\n`);
   }
 }
 

@@ -4,8 +4,7 @@
 // headers at once, because clients block on them before doing anything else.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { errorMessage } from '../errors.js';
-import { JSON_CONTENT_TYPE, statusOf, writeErrorResponse } from './errors.js';
+import { JSON_CONTENT_TYPE, messageOf, statusOf, writeErrorResponse } from './errors.js';
 import { trackStream, untrackStream } from './open-streams.js';
 
 interface ResponseStream {
@@ -41,7 +40,7 @@ export interface RawStream extends ResponseStream {
 
 /** The in-band error message of JSON streams; both fields, as CLI, docker-py and compose each read one. */
 export function errorMessageLine(err: unknown): string {
-  const message = errorMessage(err);
+  const message = messageOf(err);
   return JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n';
 }
 

@@ -9,6 +9,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import { SystemError } from '../../src/errors.js';
 import { rawBody, rawBodyRoute, readText } from '../../src/api/body.js';
 import { hideHostPaths, messageOf } from '../../src/api/errors.js';
+import { errorMessageLine } from '../../src/api/json-stream.js';
 import { nulByteAt } from '../../src/api/nul-bytes.js';
 import { createApiServer } from '../../src/api/server.js';
 
@@ -81,6 +82,13 @@ test('no error answer carries a host path under the data-root or exec-root', asy
     assert.ok(!res.body.includes(dataRoot) && !res.body.includes(execRoot), res.body);
   }
   await app.close();
+});
+
+test('in-band stream errors (pull, load) are scrubbed the same way', (t) => {
+  const { dataRoot } = server(t);
+  const line = errorMessageLine(new SystemError(`unpack ${dataRoot}/snapshots/layers/.tmp-1/x: no space left on device`));
+  assert.ok(!line.includes(dataRoot), line);
+  assert.equal(JSON.parse(line).error, 'unpack <data-root>/snapshots/layers/.tmp-1/x: no space left on device');
 });
 
 test('messageOf rewords Node errno errors to their operation and reason', () => {
