@@ -89,6 +89,91 @@ class StalledHijack {
   }
 }
 
+/** A WebSocket attach (attach/ws) that, like StalledHijack, reads nothing until told to. */
+class StalledWs {
+  private rest: Buffer = Buffer.alloc(0);
+  closeCode: number | undefined;
+  private constructor(readonly socket: Socket) {}
+
+  static async open(socketPath: string, path: string): Promise<StalledWs> {
+    const socket = connect(socketPath);
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const w = new StalledWs(socket);
+    const key = Buffer.from('berth-test-key-2').toString('base64');
+    socket.write(`GET /v1.50${path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`);
+    await new Promise<void>((resolve, reject) => {
+      let buf = Buffer.alloc(0);
+      const onData = (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        const i = buf.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        socket.off('data', onData);
+        socket.pause();
+        if (!/^HTTP\/1\.1 101/.test(buf.toString())) reject(new Error(`no upgrade: ${buf.toString()}`));
+        w.rest = buf.subarray(i + 4);
+        resolve();
+      };
+      socket.on('data', onData);
+      socket.once('close', () => reject(new Error(`connection closed before the upgrade: ${buf.toString()}`)));
+    });
+    return w;
+  }
+
+  /** One masked binary message of `length` bytes. */
+  sendBinary(length: number): void {
+    const head = Buffer.alloc(14);
+    head[0] = 0x82;
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(length), 2);
+    // mask 0: the payload goes out as is
+    this.socket.write(head);
+    this.socket.write(Buffer.alloc(length, 0x61));
+  }
+
+  /** Reads messages until the server closes, or `onMessage` (given binary payloads) says stop. */
+  async readMessages(onMessage: (payload: Buffer) => boolean | void): Promise<void> {
+    let pending: Buffer = this.rest;
+    const take = (): boolean => {
+      for (;;) {
+        if (pending.length < 2) return false;
+        const op = pending[0]! & 0x0f;
+        let len = pending[1]! & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (pending.length < 4) return false;
+          len = pending.readUInt16BE(2);
+          off = 4;
+        } else if (len === 127) {
+          if (pending.length < 10) return false;
+          len = Number(pending.readBigUInt64BE(2));
+          off = 10;
+        }
+        if (pending.length < off + len) return false;
+        const payload = pending.subarray(off, off + len);
+        pending = pending.subarray(off + len);
+        if (op === 0x8) {
+          this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+          return true;
+        }
+        if ((op === 0x2 || op === 0x0) && onMessage(payload) === true) return true;
+      }
+    };
+    if (take()) return this.finish();
+    for await (const chunk of this.socket) {
+      pending = pending.length > 0 ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+      if (take()) return this.finish();
+    }
+  }
+
+  private finish(): void {
+    this.socket.destroy();
+  }
+}
+
 /** Checks a run of `yes`-style output: `line` repeated, split anywhere. */
 function repeatedLine(line: string) {
   const unit = Buffer.from(line);
@@ -182,6 +267,41 @@ describe('backpressure: a client that stops reading', () => {
     const out = repeatedLine(line);
     await a.readFrames((s, p) => out.feed(s, p));
     assert.equal(out.total, bytes);
+
+    // the same replay over a WebSocket
+    const wsBaseline = await rssBytes(d().pid!);
+    const ws = await StalledWs.open(d().socket, `/containers/${name}/attach/ws?logs=1&stdout=1&stderr=1`);
+    const wsGrowth = await growthWhileStalled(d(), wsBaseline);
+    await assertAnswers(d());
+    assert.ok(wsGrowth < RSS_GROWTH_LIMIT, `daemon RSS grew by ${Math.round(wsGrowth / MiB)} MiB while the WebSocket client did not read`);
+    const wsOut = repeatedLine(line);
+    await ws.readMessages((p) => wsOut.feed(1, p));
+    assert.equal(wsOut.total, bytes);
+    assert.equal(ws.closeCode, 1000);
+  });
+
+  test('attach/ws: a message over 1 MiB closes the socket (1009) instead of being buffered', async () => {
+    const name = f.name('bp-ws-in');
+    await d().dockerOk(['run', '-d', '-i', '--name', name, '--log-driver', 'none', 'busybox', 'cat']);
+    const ws = await StalledWs.open(d().socket, `/containers/${name}/attach/ws?stream=1&stdin=1&stdout=1`);
+    ws.sendBinary(2 * MiB);
+    // taken whole, the message would come back from cat
+    let echoed = 0;
+    await ws.readMessages((p) => (echoed += p.length) >= 2 * MiB);
+    assert.equal(ws.closeCode, 1009, `no close; ${echoed} bytes echoed`);
+  });
+
+  test('attach/ws: stdin messages wait while the container does not read them', async () => {
+    const name = f.name('bp-ws-stdin');
+    await d().dockerOk(['run', '-d', '-i', '--name', name, '--log-driver', 'none', 'busybox', 'sleep', '1000']);
+    const baseline = await rssBytes(d().pid!);
+    const ws = await StalledWs.open(d().socket, `/containers/${name}/attach/ws?stream=1&stdin=1&stdout=1`);
+    // 128 messages just under the cap: what the daemon does not take waits in this process
+    for (let i = 0; i < 128; i++) ws.sendBinary(MiB - 1024);
+    const growth = await growthWhileStalled(d(), baseline);
+    await assertAnswers(d());
+    assert.ok(growth < RSS_GROWTH_LIMIT, `daemon RSS grew by ${Math.round(growth / MiB)} MiB holding stdin the container did not read`);
+    ws.socket.destroy();
   });
 
   test('docker stop ends a container whose attach client stopped reading', async () => {
