@@ -43,39 +43,28 @@ export function goFileMode(st: Stats): number {
   return mode >>> 0;
 }
 
-interface Located {
-  /** Host directory standing for `/` of this part of the container's tree. */
-  root: string;
-  /** Where that directory is in the container ('/' for the rootfs, a bind's destination). */
-  prefix: string;
-  /** The path below that root. */
-  rest: string;
-  readonly: boolean;
-}
 
 export class ContainerArchive {
   constructor(private readonly svc: ContainerService) {}
 
   async stat(ref: string, path: string): Promise<ContainerPathStat> {
     const c = this.svc.get(ref);
-    return withContainerRootfs(this.svc, c, async (rootfs) => {
-      const at = this.locate(c, rootfs, path);
-      return RootDir.with(at.root, async (root) => {
-        const { stat, found } = await this.statIn(c, root, at, path);
+    return withContainerRootfs(this.svc, c, (rootfs) =>
+      this.withRoot(c, rootfs, async (root) => {
+        const { stat, found } = await this.statIn(c, root, path);
         await found.close();
         return stat;
-      });
-    });
+      }),
+    );
   }
 
   /** The stat and a tar of `path`; the container stays locked until the tar has been read or dropped. */
   async get(ref: string, path: string): Promise<{ stat: ContainerPathStat; tar: Readable; released: Promise<void> }> {
     const c = this.svc.get(ref);
     return streamFromRootfs(this.svc, c, async (rootfs) => {
-      const at = this.locate(c, rootfs, path);
-      const root = await RootDir.open(at.root);
+      const root = await RootDir.open(rootfs, this.mounts(c));
       try {
-        const { stat, found } = await this.statIn(c, root, at, path);
+        const { stat, found } = await this.statIn(c, root, path);
         // `dir/.` asks for the directory's contents: entries named ./...
         const rebase = absolute(path).endsWith('/.') || stat.name === '/' ? '.' : stat.name;
         // the walk starts from the very directory the stat looked in
@@ -91,10 +80,9 @@ export class ContainerArchive {
 
   async put(ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
     const c = this.svc.get(ref);
-    await withContainerRootfs(this.svc, c, async (rootfs) => {
-      const at = this.locate(c, rootfs, path);
-      await RootDir.with(at.root, async (root) => {
-        const dir = await root.openDir(at.rest).catch((err: unknown) => {
+    await withContainerRootfs(this.svc, c, (rootfs) =>
+      this.withRoot(c, rootfs, async (root) => {
+        const dir = await root.openDir(checkedPath(path)).catch((err: unknown) => {
           if (err instanceof InRootError && err.code === 'ENOENT') throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
           if (err instanceof InRootError && err.code === 'ENOTDIR') throw new InvalidParameterError('extraction point is not a directory');
           if (err instanceof InRootError) throw new InvalidParameterError(err.message);
@@ -102,22 +90,49 @@ export class ContainerArchive {
         });
         const dirPath = dir.path;
         await dir.close();
-        if (at.readonly) throw new ForbiddenError('container rootfs is marked read-only');
+        // where the extraction point really is decides (a link into a read-only bind included)
+        if (this.readonlyAt(c, dirPath)) throw new ForbiddenError('container rootfs is marked read-only');
         // moby's tarCopyOptions: with copyUIDGID, files belong to the container's user (if it has one)
         const chown = opts.copyUIDGID && c.config.User ? await resolveUser(rootfs, c.config.User) : undefined;
         await extractInto(root, dirPath, body, {
           noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
           chown: chown ? { uid: chown.uid, gid: chown.gid } : undefined,
         });
-      });
-    });
+      }),
+    );
+  }
+
+  /** The rootfs with the container's binds mounted where the container sees them. */
+  private withRoot<T>(c: ContainerRecord, rootfs: string, fn: (root: RootDir) => Promise<T>): Promise<T> {
+    return RootDir.with(rootfs, fn, this.mounts(c));
+  }
+
+  private mounts(c: ContainerRecord): Map<string, string> {
+    return new Map(this.binds(c).map((b) => [b.destination, b.source]));
+  }
+
+  private binds(c: ContainerRecord): { destination: string; source: string; readonly: boolean }[] {
+    return (c.hostConfig.Binds ?? []).map(parseBind).map((b) => ({
+      source: b.source,
+      readonly: b.readonly,
+      // `/data/` and `/data` are one mountpoint
+      destination: posix.normalize(b.destination).replace(/(.)\/+$/, '$1'),
+    }));
+  }
+
+  /** Whether container path `path` (resolved) lies on a read-only bind or a read-only rootfs. */
+  private readonlyAt(c: ContainerRecord, path: string): boolean {
+    const under = this.binds(c)
+      .filter((b) => path === b.destination || path.startsWith(`${b.destination}/`))
+      .sort((a, b) => b.destination.length - a.destination.length)[0];
+    return under ? under.readonly : c.hostConfig.ReadonlyRootfs;
   }
 
   /** The stat of `path` and the lookup that found it (the caller closes it). */
-  private async statIn(c: ContainerRecord, root: RootDir, at: Located, path: string): Promise<{ stat: ContainerPathStat; found: Resolved }> {
+  private async statIn(c: ContainerRecord, root: RootDir, path: string): Promise<{ stat: ContainerPathStat; found: Resolved }> {
     const notFound = () => new NotFoundError(`Could not find the file ${path} in container ${c.name.slice(1)}`);
     // moby's ResolvePath: the directory part is resolved in the container, the last element not
-    const found = await root.resolve(at.rest, { followLast: false }).catch((err: unknown) => {
+    const found = await root.resolve(checkedPath(path), { followLast: false }).catch((err: unknown) => {
       if (err instanceof InRootError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) throw notFound();
       if (err instanceof InRootError) throw new InvalidParameterError(err.message);
       throw err;
@@ -127,12 +142,12 @@ export class ContainerArchive {
       if (!st) throw notFound();
       let linkTarget = '';
       if (st.isSymbolicLink()) {
-        const target = await root.resolve(at.rest, { followLast: true }).catch((err: unknown) => {
+        const target = await root.resolve(checkedPath(path), { followLast: true }).catch((err: unknown) => {
           if (err instanceof InRootError) throw new InvalidParameterError(err.message);
           throw err;
         });
         await target.close();
-        linkTarget = at.prefix === '/' ? target.path : posix.join(at.prefix, target.path);
+        linkTarget = target.path;
       }
       const abs = absolute(path);
       return {
@@ -144,21 +159,11 @@ export class ContainerArchive {
       throw err;
     }
   }
+}
 
-  /** Which host tree serves `path`: the bind whose destination holds it, else the rootfs. */
-  private locate(c: ContainerRecord, rootfs: string, path: string): Located {
-    if (!path) throw new InvalidParameterError('path is required');
-    const abs = posix.normalize(absolute(path));
-    const binds = (c.hostConfig.Binds ?? [])
-      .map(parseBind)
-      .map((b) => ({ ...b, destination: posix.normalize(b.destination).replace(/(.)\/+$/, '$1') }))
-      .sort((a, b) => b.destination.length - a.destination.length);
-    for (const b of binds) {
-      const dest = b.destination;
-      if (abs === dest || abs.startsWith(`${dest}/`)) return { root: b.source, prefix: dest, rest: abs.slice(dest.length) || '/', readonly: b.readonly };
-    }
-    return { root: rootfs, prefix: '/', rest: abs, readonly: c.hostConfig.ReadonlyRootfs };
-  }
+function checkedPath(path: string): string {
+  if (!path) throw new InvalidParameterError('path is required');
+  return absolute(path);
 }
 
 /** A client path as an absolute container path, keeping a trailing `/.` or `/` (moby PreserveTrailingDotOrSeparator). */

@@ -128,6 +128,29 @@ describe('docker cp', () => {
     assert.equal(await d.dockerOk(['exec', c, 'stat', '-c', '%u:%g', '/tmp/kept.txt']), '1234:4321');
   });
 
+  test('a symlink to a bind destination reaches the bind, and a read-only bind stays read-only through it (review §16)', async () => {
+    const rw = join(work, 'bind-rw');
+    const ro = join(work, 'bind-ro');
+    await mkdir(rw);
+    await mkdir(ro);
+    await writeFile(join(ro, 'inside.txt'), 'ro\n');
+    const c = name('cp-bind-link');
+    // a destination written with a trailing slash is the same mountpoint
+    await d.dockerOk(['run', '-d', '--name', c, '-v', `${rw}:/data/`, '-v', `${ro}:/ro:ro`, 'busybox', 'sh', '-c', 'ln -s /data /to-data; ln -s ../ro /to-ro; sleep 1000']);
+    await d.dockerOk(['exec', c, 'true']);
+    await writeFile(join(work, 'via.txt'), 'via link\n');
+    await d.dockerOk(['cp', join(work, 'via.txt'), `${c}:/to-data/`]);
+    // where the container sees it, and so on the host: not under the mountpoint in the rootfs
+    assert.equal(await readFile(join(rw, 'via.txt'), 'utf8'), 'via link\n');
+    assert.equal(await d.dockerOk(['exec', c, 'cat', '/data/via.txt']), 'via link');
+    assert.equal((await put(c, '/to-ro', await tarOf([{ header: { name: 'x' }, body: 'x' }]))).status, 403);
+    assert.deepEqual(await readdir(ro), ['inside.txt']);
+    // out through the link, and the stat of a link names its target in the container
+    assert.equal(await d.dockerOk(['cp', `${c}:/to-ro/inside.txt`, '-']).then((t) => t.includes('ro')), true);
+    const st = await statOf(c, '/to-data');
+    assert.equal(st.stat.linkTarget, '/data');
+  });
+
   test('read-only rootfs and noOverwriteDirNonDir', async () => {
     const ro = name('cp-ro');
     await d.dockerOk(['run', '-d', '--name', ro, '--read-only', 'busybox', 'sleep', '1000']);

@@ -6,7 +6,7 @@
 // leaves the tree (moby gets the same from chrootarchive; runc from filepath-securejoin).
 import { mkdir, open, readlink, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import { OPEN_DIR_NOFOLLOW, OPEN_PATH_NOFOLLOW, fdPath } from './fd-path.js';
+import { OPEN_DIR_NOFOLLOW, OPEN_PATH_NOFOLLOW, O_PATH, fdPath } from './fd-path.js';
 
 // Linux gives up after 40 links in one lookup (MAXSYMLINKS).
 const MAX_LINKS = 40;
@@ -79,16 +79,23 @@ export class RootDir {
     /** The host directory; only for logs, never for lookups. */
     readonly host: string,
     readonly fh: FileHandle,
+    /** Binds: a container directory -> the host directory mounted there. */
+    private readonly mounts: ReadonlyMap<string, string>,
   ) {}
 
-  /** Opens `host` (a path the daemon chose, so it is trusted) as the root of a lookup. */
-  static async open(host: string): Promise<RootDir> {
-    return new RootDir(host, await open(host, OPEN_DIR_NOFOLLOW));
+  /**
+   * Opens `host` (a path the daemon chose, so it is trusted) as the root of a lookup. A lookup
+   * that reaches a directory of `mounts` goes on in the host directory mounted there (a bind
+   * source, trusted as the user named it), as the container's own mount namespace would: `..`
+   * leads back out of it and absolute links restart at the root.
+   */
+  static async open(host: string, mounts: ReadonlyMap<string, string> = new Map()): Promise<RootDir> {
+    return new RootDir(host, await open(host, OPEN_DIR_NOFOLLOW), mounts);
   }
 
   /** Runs `fn` with `host` open as a root, and closes it after. */
-  static async with<T>(host: string, fn: (root: RootDir) => Promise<T>): Promise<T> {
-    const root = await RootDir.open(host);
+  static async with<T>(host: string, fn: (root: RootDir) => Promise<T>, mounts?: ReadonlyMap<string, string>): Promise<T> {
+    const root = await RootDir.open(host, mounts);
     try {
       return await fn(root);
     } finally {
@@ -163,6 +170,13 @@ export class RootDir {
         }
         const last = pending.length === 0;
         const childPath = join(top().path, part);
+        const mounted = this.mounts.get(childPath);
+        if (mounted !== undefined) {
+          stack.push({ fh: await open(mounted, O_PATH | constants.O_DIRECTORY), path: childPath });
+          // a mountpoint is a directory whatever `followLast` says: hand back the mounted root
+          if (last) return done(top(), null);
+          continue;
+        }
         const fh = await openPathAt(top().fh, part);
         if (fh === null) {
           if (opts.create) {
