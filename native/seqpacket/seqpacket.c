@@ -79,13 +79,18 @@ static void drop_callback(seqsock *s) {
   }
 }
 
-static void do_close(seqsock *s) {
+// From a finalizer (the JS side dropped an open socket) no N-API call is made: there is no
+// callback reference then (one is held only while watching, and it keeps the handle alive),
+// and the async context is left to the environment's teardown.
+static void do_close(seqsock *s, int from_finalizer) {
   if (s->closing) return;
   s->closing = 1;
-  drop_callback(s);
-  if (s->async) {
-    napi_async_destroy(s->env, s->async);
-    s->async = NULL;
+  if (!from_finalizer) {
+    drop_callback(s);
+    if (s->async) {
+      napi_async_destroy(s->env, s->async);
+      s->async = NULL;
+    }
   }
   if (s->poll_open) {
     s->poll_open = 0;
@@ -103,7 +108,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   seqsock *s = data;
-  do_close(s);
+  do_close(s, 1);
   s->finalized = 1;
   maybe_free(s);
 }
@@ -315,7 +320,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "seqpacket: not a socket handle");
     return NULL;
   }
-  do_close(data);
+  do_close(data, 0);
   return NULL;
 }
 
