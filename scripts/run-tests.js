@@ -58,9 +58,8 @@ async function main() {
   const rootsRecord = join(work, 'roots.list');
   await writeFile(rootsRecord, '');
 
-  const logDir = '/tmp/berth-e2e-logs';
-  await rm(logDir, { recursive: true, force: true });
-  await mkdir(logDir, { recursive: true });
+  // one per run: runs side by side (a developer's and CI's) must not remove each other's logs
+  const logDir = await mkdtemp(join(tmpdir(), 'berth-e2e-logs-'));
 
   const t0 = Date.now();
   const fx = await prepareFixtures(join(work, 'fixtures'));

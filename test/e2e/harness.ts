@@ -13,11 +13,12 @@
  * ROOTS_RECORD so that zz-leak-check can scan all of them after the suite without a daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { after, afterEach, before } from 'node:test';
 import { createWriteStream, existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
@@ -210,8 +211,10 @@ export class Daemon {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.running) throw new Error('daemon already running');
     this.starts += 1;
+    await mkdir(dirname(this.logFile), { recursive: true });
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    await new Promise((r) => log.once('open', r));
+    // once() rejects on 'error': a log that cannot be opened fails the start instead of hanging it
+    await once(log, 'open');
     log.write(`--- harness: start #${this.starts} at ${new Date().toISOString()}\n`);
     const child = spawn(process.execPath, this.daemonArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log, { end: false });
