@@ -4,6 +4,7 @@
 // headers at once, because clients block on them before doing anything else.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { drained } from './drain.js';
 import { JSON_CONTENT_TYPE, messageOf, statusOf, writeErrorResponse } from './errors.js';
 import { trackStream, untrackStream } from './open-streams.js';
 
@@ -52,17 +53,7 @@ function watchClient(res: ServerResponse): { signal: AbortSignal; drained(): Pro
   });
   return {
     signal: controller.signal,
-    drained: () =>
-      new Promise<void>((resolve) => {
-        if (!res.writableNeedDrain || res.destroyed) return resolve();
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.once('drain', done);
-        res.once('close', done);
-      }),
+    drained: () => drained(res),
   };
 }
 
