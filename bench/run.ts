@@ -21,6 +21,7 @@ import {
   readBody,
   runCommand,
   startDaemon,
+  type Daemon,
 } from '../test/e2e/harness.js';
 import { dockerFor, mustDocker, timing, type Docker, type Timing } from './docker-runner.js';
 import { ExecBench } from './exec.js';
@@ -35,6 +36,11 @@ const CONTAINERS = 50;
 const DOCKERD_BASE = '/tmp/bench-dockerd';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `node dist/bench/run.js [part...]` runs only the parts named (all when none is). */
+const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'memory'];
+const picked = process.argv.slice(2);
+const wants = (part: string): boolean => picked.length === 0 || picked.includes(part);
 
 /**
  * Wall time (ms) of `docker run --rm --network none busybox true` on each daemon. Runs alternate
@@ -127,7 +133,40 @@ const fmtMs = (x: number) => `${x.toFixed(1)} ms`;
 const fmtKiB = (x: number) => `${(x / 1024).toFixed(2)} MiB`;
 const pad = (s: string, n: number) => s.padEnd(n);
 
+/** berth's memory: the idle daemon, then with CONTAINERS running `sleep` containers. */
+async function memoryLines(berth: Daemon, bdocker: Docker, w: number[]): Promise<string[]> {
+  await sleep(1000);
+  const pid = berth.pid!;
+  const idle = await memoryOf(pid);
+  process.stderr.write(`bench: starting ${CONTAINERS} sleep containers on berth...\n`);
+  for (let i = 0; i < CONTAINERS; i++) await mustDocker(bdocker, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000']);
+  await sleep(1000);
+  const busy = await memoryOf(pid);
+  const conmons = await findProcesses([berth.execRoot], 'conmon');
+  let conmonRss = 0;
+  let conmonPss = 0;
+  for (const c of conmons) {
+    const m = await memoryOf(c.pid).catch(() => ({ rss: 0, pss: 0 }));
+    conmonRss += m.rss;
+    conmonPss += m.pss;
+  }
+  const ids = (await mustDocker(bdocker, ['ps', '-aq'])).split('\n').filter(Boolean);
+  if (ids.length > 0) await mustDocker(bdocker, ['rm', '-f', ...ids]);
+  return [
+    `${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`,
+    `${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`,
+    `${pad(`  daemon with ${CONTAINERS} running`, w[0])}${pad(fmtKiB(busy.rss), w[1])}${fmtKiB(busy.pss)}`,
+    `${pad(`  ${conmons.length} conmon processes, total`, w[0])}${pad(fmtKiB(conmonRss), w[1])}${fmtKiB(conmonPss)}`,
+    `${pad('  added per container (daemon growth + conmon)', w[0])}${pad(fmtKiB((busy.rss - idle.rss + conmonRss) / CONTAINERS), w[1])}${fmtKiB(
+      (busy.pss - idle.pss + conmonPss) / CONTAINERS,
+    )}`,
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
+  const unknown = picked.filter((p) => !PARTS.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown part ${unknown.join(', ')}; parts: ${PARTS.join(' ')}`);
   const fx = await prepareFixtures();
   const archive = await readFile(fx.archive);
   const cliVersion = (await runCommand(DOCKER_BIN, ['version', '--format', '{{.Client.Version}}'])).stdout.trim();
@@ -143,7 +182,7 @@ async function main(): Promise<void> {
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
-    let berthTime: Timing;
+    let berthTime: Timing | undefined;
     let dockerdTime: Timing | undefined;
     let dockerdNote = 'not installed (apt-get install docker.io to compare)';
     const dockerd = await startDockerd().catch((err: Error) => {
@@ -157,80 +196,60 @@ async function main(): Promise<void> {
         dockerdNote = `dockerd ${version}, --bridge=none --iptables=false`;
         await mustDocker(ddocker, ['load'], archive);
         process.stderr.write(`bench: timing berth and dockerd, alternating (${WARMUP} warm-up + ${RUNS} runs each)...\n`);
-        [berthTime, dockerdTime] = await timeRuns([bdocker, ddocker]);
-        await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
-        await execBench.measure('dockerd', ddocker);
-        await apiBench.measure(new Map([['berth', berth.socket], ['dockerd', dockerd.socket]]));
-        await parallelBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
-        await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
-        await attachBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
-        await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
-        await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
+        if (wants('run')) [berthTime, dockerdTime] = await timeRuns([bdocker, ddocker]);
+        if (wants('exec')) {
+          await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
+          await execBench.measure('dockerd', ddocker);
+        }
+        if (wants('api')) await apiBench.measure(new Map([['berth', berth.socket], ['dockerd', dockerd.socket]]));
+        if (wants('parallel')) await parallelBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
+        if (wants('attach')) {
+          await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+          await attachBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
+        }
+        if (wants('logs')) {
+          await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+          await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
+        }
       } finally {
         await dockerd.stop();
       }
     } else {
       process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
-      [berthTime] = await timeRuns([bdocker]);
-      await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
-      await apiBench.measure(new Map([['berth', berth.socket]]));
-      await parallelBench.measure(new Map([['berth', bdocker]]));
-      await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
-      await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+      if (wants('run')) [berthTime] = await timeRuns([bdocker]);
+      if (wants('exec')) await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
+      if (wants('api')) await apiBench.measure(new Map([['berth', berth.socket]]));
+      if (wants('parallel')) await parallelBench.measure(new Map([['berth', bdocker]]));
+      if (wants('attach')) await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+      if (wants('logs')) await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
     }
-
-    // memory: idle daemon, then 50 running containers
-    await sleep(1000);
-    const pid = berth.pid!;
-    const idle = await memoryOf(pid);
-    process.stderr.write(`bench: starting ${CONTAINERS} sleep containers on berth...\n`);
-    for (let i = 0; i < CONTAINERS; i++) await mustDocker(bdocker, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000']);
-    await sleep(1000);
-    const busy = await memoryOf(pid);
-    const conmons = await findProcesses([berth.execRoot], 'conmon');
-    let conmonRss = 0;
-    let conmonPss = 0;
-    for (const c of conmons) {
-      const m = await memoryOf(c.pid).catch(() => ({ rss: 0, pss: 0 }));
-      conmonRss += m.rss;
-      conmonPss += m.pss;
-    }
-    const ids = (await mustDocker(bdocker, ['ps', '-aq'])).split('\n').filter(Boolean);
-    if (ids.length > 0) await mustDocker(bdocker, ['rm', '-f', ...ids]);
 
     const w = [48, 14, 14, 10];
+    const memory = wants('memory') ? await memoryLines(berth, bdocker, w) : [];
     results.push('');
     results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides`);
-    results.push('');
-    results.push(`${pad('docker run --rm busybox true', w[0])}${pad('berth', w[1])}${pad('dockerd', w[2])}ratio`);
-    results.push(
-      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, w[0])}${pad(fmtMs(berthTime.median), w[1])}${pad(dockerdTime ? fmtMs(dockerdTime.median) : '-', w[2])}${
-        dockerdTime ? `${(berthTime.median / dockerdTime.median).toFixed(2)}x` : '-'
-      }`,
-    );
-    results.push(
-      `${pad('  min / max', w[0])}${pad(`${berthTime.min.toFixed(0)} / ${berthTime.max.toFixed(0)} ms`, w[1])}${pad(
-        dockerdTime ? `${dockerdTime.min.toFixed(0)} / ${dockerdTime.max.toFixed(0)} ms` : '-',
-        w[2],
-      )}`,
-    );
+    if (berthTime) {
+      results.push('');
+      results.push(`${pad('docker run --rm busybox true', w[0])}${pad('berth', w[1])}${pad('dockerd', w[2])}ratio`);
+      results.push(
+        `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, w[0])}${pad(fmtMs(berthTime.median), w[1])}${pad(dockerdTime ? fmtMs(dockerdTime.median) : '-', w[2])}${
+          dockerdTime ? `${(berthTime.median / dockerdTime.median).toFixed(2)}x` : '-'
+        }`,
+      );
+      results.push(
+        `${pad('  min / max', w[0])}${pad(`${berthTime.min.toFixed(0)} / ${berthTime.max.toFixed(0)} ms`, w[1])}${pad(
+          dockerdTime ? `${dockerdTime.min.toFixed(0)} / ${dockerdTime.max.toFixed(0)} ms` : '-',
+          w[2],
+        )}`,
+      );
+    }
     results.push(`  network: berth none (default until bridge lands), dockerd: ${dockerdNote}`);
     results.push('', ...execBench.lines(w));
     results.push('', ...apiBench.lines(w));
     results.push('', ...parallelBench.lines(w));
     results.push('', ...attachBench.lines(w));
     results.push('', ...logsBench.lines(w));
-    results.push('');
-    results.push(`${pad(`berth memory (${CONTAINERS} x sleep 1000)`, w[0])}${pad('RSS', w[1])}PSS`);
-    results.push(`${pad('  daemon idle', w[0])}${pad(fmtKiB(idle.rss), w[1])}${fmtKiB(idle.pss)}`);
-    results.push(`${pad(`  daemon with ${CONTAINERS} running`, w[0])}${pad(fmtKiB(busy.rss), w[1])}${fmtKiB(busy.pss)}`);
-    results.push(`${pad(`  ${conmons.length} conmon processes, total`, w[0])}${pad(fmtKiB(conmonRss), w[1])}${fmtKiB(conmonPss)}`);
-    results.push(
-      `${pad('  added per container (daemon growth + conmon)', w[0])}${pad(fmtKiB((busy.rss - idle.rss + conmonRss) / CONTAINERS), w[1])}${fmtKiB(
-        (busy.pss - idle.pss + conmonPss) / CONTAINERS,
-      )}`,
-    );
-    results.push('');
+    results.push('', ...memory);
   } finally {
     await berth.cleanup();
     const leaks = await leakCheck(berth.dataRoot, berth.execRoot);
