@@ -49,51 +49,77 @@ export class FrameEncoder extends Transform {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+/** The first buffer a batch gets; it doubles as needed. */
+const INITIAL_BATCH = 16 * 1024;
+
 /**
- * Collects many small writes into few large ones: consecutive payloads of one stream share a
- * frame (a frame boundary carries no meaning for Docker's clients, which copy payloads out), and
- * take() returns everything as one buffer. `raw` (a TTY stream) keeps no framing at all.
+ * Packs many messages into one buffer, for one write: each message its own frame, as moby's
+ * StdWriter frames every Write and the logs route writes once per log message (docker-py's
+ * `logs(stream=True)` yields frame by frame, so merged messages would reach it as one), but not
+ * one write per frame. `raw` (a TTY stream) keeps no framing at all: the bytes, one after the
+ * other. Headers and payloads are copied into the buffer in place: no allocation per message.
  */
 export class FrameBatcher {
-  private readonly out: Buffer[] = [];
-  private run: Buffer[] = [];
-  private runStream: StdStream | undefined;
-  private runLength = 0;
-  private total = 0;
+  private buf: Buffer = EMPTY;
+  private used = 0;
+  /** Size of the last batch taken: the next one starts as large. */
+  private lastTaken = 0;
 
   constructor(private readonly raw: boolean) {}
 
+  /** Bytes waiting, framing included. */
   get size(): number {
-    return this.total;
+    return this.used;
   }
 
-  push(stream: StdStream, data: Buffer): void {
-    if (this.raw) {
-      this.out.push(data);
-    } else {
-      if (stream !== this.runStream || this.runLength + data.length > MAX_FRAME) this.endRun();
-      this.runStream = stream;
-      this.run.push(data);
-      this.runLength += data.length;
+  /** One message; `prefix` (ASCII, such as a timestamp) goes at the start of its payload. */
+  push(stream: StdStream, data: Buffer, prefix = ''): void {
+    const length = prefix.length + data.length;
+    if (!this.raw && length > MAX_FRAME) {
+      // Never a log message (conmon cuts lines at 8 KiB); kept correct all the same.
+      this.append(frame(stream, prefix === '' ? data : Buffer.concat([Buffer.from(prefix, 'latin1'), data])));
+      return;
     }
-    this.total += data.length;
+    this.reserve((this.raw ? 0 : FRAME_HEADER_SIZE) + length);
+    const buf = this.buf;
+    let at = this.used;
+    if (!this.raw) {
+      buf[at] = stream;
+      buf[at + 1] = 0;
+      buf[at + 2] = 0;
+      buf[at + 3] = 0;
+      buf.writeUInt32BE(length, at + 4);
+      at += FRAME_HEADER_SIZE;
+    }
+    if (prefix !== '') at += buf.write(prefix, at, 'latin1');
+    buf.set(data, at);
+    this.used = at + data.length;
   }
 
-  /** Everything pushed since the last take, framed; undefined when nothing was. */
+  /** Everything pushed since the last take, as one buffer; undefined when nothing was. */
   take(): Buffer | undefined {
-    this.endRun();
-    if (this.out.length === 0) return undefined;
-    const buf = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
-    this.out.length = 0;
-    this.total = 0;
-    return buf;
+    if (this.used === 0) return undefined;
+    // A view of the buffer, which is never written again: a new one starts the next batch.
+    const out = this.buf.subarray(0, this.used);
+    this.lastTaken = this.used;
+    this.buf = EMPTY;
+    this.used = 0;
+    return out;
   }
 
-  private endRun(): void {
-    if (this.runStream !== undefined && this.runLength > 0) this.out.push(frameHeader(this.runStream, this.runLength), ...this.run);
-    this.run = [];
-    this.runLength = 0;
-    this.runStream = undefined;
+  private append(bytes: Buffer): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  private reserve(n: number): void {
+    const need = this.used + n;
+    if (need <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, this.lastTaken, INITIAL_BATCH));
+    if (this.used > 0) this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
   }
 }
 

@@ -1,5 +1,5 @@
 // Log driver options as Docker checks them, the rotation they ask for, the file shift berth does
-// on rotation, and the frame batching of the logs stream.
+// on rotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logRotation, parseLogSize, validateLogConfig } from '../../src/engine/log-config.js';
 import { shiftLogFiles } from '../../src/engine/log-rotation.js';
-import { FrameBatcher, FrameDecoder, StdStream } from '../../src/api/stdcopy.js';
 
 test('sizes use decimal multiples like docker/go-units FromHumanSize', () => {
   assert.equal(parseLogSize('512'), 512);
@@ -56,19 +55,4 @@ test('shiftLogFiles keeps max-file - 1 old files, newest as .1', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
-
-test('FrameBatcher: runs of one stream share a frame, order kept; raw mode has no headers', () => {
-  const b = new FrameBatcher(false);
-  b.push(StdStream.Stdout, Buffer.from('a\n'));
-  b.push(StdStream.Stdout, Buffer.from('b\n'));
-  b.push(StdStream.Stderr, Buffer.from('E\n'));
-  b.push(StdStream.Stdout, Buffer.from('c\n'));
-  const frames = new FrameDecoder().push(b.take()!);
-  assert.deepEqual(frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'a\nb\n'], [2, 'E\n'], [1, 'c\n']]);
-  assert.equal(b.take(), undefined);
-  const raw = new FrameBatcher(true);
-  raw.push(StdStream.Stdout, Buffer.from('x'));
-  raw.push(StdStream.Stderr, Buffer.from('y'));
-  assert.equal(raw.take()!.toString(), 'xy');
 });

@@ -13,7 +13,7 @@ import type { HijackRequest } from '../hijack.js';
 import { boolParam, intParam } from '../query.js';
 import { apiVersionAtLeast, compareVersions } from '../versioning.js';
 import { detachKeys } from '../detach-keys.js';
-import { drained } from '../drain.js';
+import { writeLogMessages } from '../log-messages.js';
 import { frame, StdStream } from '../stdcopy.js';
 import { logsStream } from './logs-stream.js';
 
@@ -149,11 +149,9 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     };
     if (logs) {
+      // one frame per message as moby's replay writes them, many to a write
       const { entries } = containers.logs(c.id, { stdout, stderr, follow: false, tail: -1, signal: ac.signal });
-      for await (const e of entries) {
-        if (!sink.write(e.stream, e.data)) await drained(socket);
-        if (ac.signal.aborted) break;
-      }
+      await writeLogMessages(entries, socket, { tty });
     }
     if (!stream) {
       sink.close();

@@ -4,12 +4,11 @@ import { parseLogTime } from '../../engine/logs/index.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { boolParam } from '../query.js';
-import { frame, FrameBatcher, StdStream } from '../stdcopy.js';
+import { writeLogMessages } from '../log-messages.js';
+import { frame, StdStream } from '../stdcopy.js';
 import { apiVersionAtLeast } from '../versioning.js';
 
 type Q = Record<string, string | undefined>;
-
-const BATCH_BYTES = 256 * 1024;
 
 export async function logsStream(
   request: FastifyRequest<{ Params: { id: string }; Querystring: Q }>,
@@ -41,33 +40,10 @@ export async function logsStream(
   res.writeHead(200, { 'Content-Type': multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream' });
   res.flushHeaders();
   res.once('close', () => ac.abort());
-  // Lines are batched: one write (and, without a TTY, one frame per run of a stream) per read of
-  // the log file, not per line; the batch goes out as soon as the reader waits for more.
-  const batch = new FrameBatcher(tty);
-  let pending: NodeJS.Immediate | undefined;
-  const flush = (): void => {
-    pending = undefined;
-    const buf = batch.take();
-    if (buf && !res.destroyed) res.write(buf);
-  };
   try {
-    for await (const e of entries) {
-      batch.push(e.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data);
-      if (batch.size < BATCH_BYTES) {
-        pending ??= setImmediate(flush);
-        continue;
-      }
-      clearImmediate(pending);
-      flush();
-      if (res.writableNeedDrain && !res.destroyed) await new Promise((r) => res.once('drain', r).once('close', r));
-      if (res.destroyed) break;
-    }
+    await writeLogMessages(entries, res, { tty, timestamps });
   } catch (err) {
-    clearImmediate(pending);
-    flush();
-    if (!ac.signal.aborted && !tty) res.write(frame(StdStream.SystemErr, Buffer.from(`Error grabbing logs: ${(err as Error).message}\n`)));
+    if (!ac.signal.aborted && !tty && !res.destroyed) res.write(frame(StdStream.SystemErr, Buffer.from(`Error grabbing logs: ${(err as Error).message}\n`)));
   }
-  clearImmediate(pending);
-  flush();
   res.end();
 }
