@@ -1,5 +1,7 @@
 // Yields the complete lines of a log file from an offset, and with `follow` keeps yielding as
 // the file grows, across replacement of the file (rotation: a new inode at the same path).
+// Lines come in batches, one per read: a 200 MB log is two million lines, and a generator's
+// yield per line would cost more than everything else done with them.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ChangeWaiter } from './change-waiter.js';
 
@@ -23,15 +25,16 @@ export async function openIfExists(path: string): Promise<FileHandle | undefined
 }
 
 /**
- * Lines from `file` (already open; undefined when the path did not exist) starting at `offset`.
- * Each yielded Buffer is one line including its newline. The generator owns `file` and closes it.
+ * Lines from `file` (already open; undefined when the path did not exist) starting at `offset`,
+ * in file order, as batches: each Buffer is one line including its newline; a batch is never
+ * empty. The generator owns `file` and closes it.
  */
 export async function* followLines(
   path: string,
   file: FileHandle | undefined,
   offset: number,
   opts: FollowOptions,
-): AsyncGenerator<Buffer> {
+): AsyncGenerator<Buffer[]> {
   const { follow, signal } = opts;
   const waiter = follow ? new ChangeWaiter(path) : undefined;
   let stoppedSeen = false;
@@ -66,15 +69,16 @@ export async function* followLines(
       const { bytesRead } = await file.read(chunk, 0, READ_SIZE, position);
       if (bytesRead > 0) {
         position += bytesRead;
+        const lines: Buffer[] = [];
         let start = 0;
         let nl = chunk.indexOf(NEWLINE, 0);
         while (nl >= 0 && nl < bytesRead) {
           const piece = chunk.subarray(start, nl + 1);
           if (carry) {
-            yield Buffer.concat([carry, piece]);
+            lines.push(Buffer.concat([carry, piece]));
             carry = undefined;
           } else {
-            yield piece;
+            lines.push(piece);
           }
           start = nl + 1;
           nl = chunk.indexOf(NEWLINE, start);
@@ -83,6 +87,7 @@ export async function* followLines(
           const rest = chunk.subarray(start, bytesRead);
           carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
         }
+        if (lines.length > 0) yield lines;
         continue;
       }
       // At the end of what is written so far.

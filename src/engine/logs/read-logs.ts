@@ -62,17 +62,19 @@ export async function* readLogs(path: string, opts: ReadLogsOptions): AsyncGener
         signal: opts.signal,
       });
       sources[i] = { path: src.path, file: undefined };
-      for await (const line of lines) {
-        const lineOffset = offset;
-        offset += line.length;
-        const entry = parseK8sLine(line);
-        if (!entry) continue;
-        const tail = src.tail;
-        if (tail && lineOffset < tail.defaultStart && lineOffset < (tail.streamStart.get(entry.stream) ?? tail.defaultStart)) continue;
-        if (opts.until !== undefined && entry.timeNs > opts.until) return;
-        if (opts.since !== undefined && entry.timeNs < opts.since) continue;
-        if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-        yield entry;
+      const tail = src.tail;
+      for await (const batch of lines) {
+        for (const line of batch) {
+          const lineOffset = offset;
+          offset += line.length;
+          const entry = parseK8sLine(line);
+          if (!entry) continue;
+          if (tail && lineOffset < tail.defaultStart && lineOffset < (tail.streamStart.get(entry.stream) ?? tail.defaultStart)) continue;
+          if (opts.until !== undefined && entry.timeNs > opts.until) return;
+          if (opts.since !== undefined && entry.timeNs < opts.since) continue;
+          if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
+          yield entry;
+        }
       }
     }
   } finally {
