@@ -1,10 +1,12 @@
 // `docker commit` (moby daemon/commit.go): the container's changes become one more layer on its
 // image; the new image's config is the request's config with the --change instructions applied,
 // filled in from the container's own config (moby's merge). A running container is frozen while
-// its upper dir is read (pause=true, the default), so the layer is one consistent state.
+// its upper dir is read (pause=true, the default), so the layer is one consistent state; one
+// that exits before the freeze is committed as it stopped.
 import { applyChanges } from '../images/changes.js';
 import type { ImageContainerConfig } from '../images/types.js';
 import { upperLayerTar } from '../images/upper-layer-tar.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import type { ContainerConfig } from './container-model.js';
 import type { ContainerService } from './containers.js';
 import { mountpointFilter } from './rootfs-access.js';
@@ -48,14 +50,28 @@ export function mergeCommitConfig(user: ImageContainerConfig, container: ImageCo
   return merged;
 }
 
+/**
+ * moby's commit pauses a running container and goes on whatever the pause answers: a container
+ * that exits meanwhile needs no pause (its upper dir no longer changes), and the commit must not
+ * fail for it. True when the container is frozen and needs a resume.
+ */
+async function freeze(svc: ContainerService, id: string): Promise<boolean> {
+  try {
+    await svc.deps.backend.pause(id);
+    return true;
+  } catch (err) {
+    if (!(err instanceof TaskNotRunningError)) svc.deps.logger.warn({ err, id }, 'cannot pause container for commit; committing it running');
+    return false;
+  }
+}
+
 export async function commitContainer(svc: ContainerService, req: CommitRequest): Promise<{ Id: string }> {
   const c = svc.get(req.container);
   // Bad --change lines fail before anything is frozen or written.
   const userConfig = applyChanges(imageConfigOf(req.config), req.changes);
   const { backend, snapshots, images } = svc.deps;
   const id = await svc.lock.run(c.id, async () => {
-    const freeze = req.pause && c.state.Status === 'running';
-    if (freeze) await backend.pause(c.id);
+    const frozen = req.pause && c.state.Status === 'running' && (await freeze(svc, c.id));
     try {
       const layer = upperLayerTar(snapshots.upperDir(c.id), images.layerDirs(c.imageId), mountpointFilter(c));
       const img = await images.commit(c.imageId, layer, {
@@ -68,7 +84,7 @@ export async function commitContainer(svc: ContainerService, req: CommitRequest)
       });
       return img.id;
     } finally {
-      if (freeze) await backend.resume(c.id);
+      if (frozen) await backend.resume(c.id).catch((err) => svc.deps.logger.warn({ err, id: c.id }, 'cannot unpause container after commit'));
     }
   });
   svc.emit(c, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: req.repo ? `${req.repo}:${req.tag || 'latest'}` : '' });

@@ -17,6 +17,7 @@ import {
 import type { ImageServiceApi, SnapshotterApi } from '../images/types.js';
 import { buildSpec, cgroupsPathFor } from '../runtime/oci-spec.js';
 import type { RuntimeHandler, TaskBackend, TaskExit } from '../runtime/task-backend.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { explainCapabilityFailure } from '../runtime/capabilities.js';
 import { hostSpecOptions, parseExtraHost, validateHostOptions } from './create-options.js';
@@ -353,7 +354,12 @@ export class ContainerService {
     c.manuallyStopped = true;
     this.d.store.save(c);
     const exited = signal === 9 ? this.nextExit(c.id) : undefined;
-    await this.signal(c, signal);
+    await this.signal(c, signal).catch((err: unknown) => {
+      // Exited meanwhile: moby's kill of a process already gone succeeds, and once the exit is
+      // recorded the container is not running.
+      if (!(err instanceof TaskNotRunningError)) throw err;
+      if (!isRunning(c)) throw new ConflictError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
+    });
     // moby waits for a SIGKILLed container to be gone before answering.
     if (exited) await raceTimeout(exited, 10_000);
   }
@@ -443,7 +449,7 @@ export class ContainerService {
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.get(ref);
     // moby's errNotRunning, also when the task ends under us (conmon gone: its ctl FIFO has no reader)
-    const notRunning = () => new ConflictError(`Container ${c.id} is not running`);
+    const notRunning = () => new TaskNotRunningError(c.id);
     if (!isRunning(c)) throw notRunning();
     await this.d.backend.resize(c.id, height, width).catch((err: unknown) => {
       throw err instanceof ConflictError ? notRunning() : err;

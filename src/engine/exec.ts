@@ -10,6 +10,7 @@ import { ConflictError, InvalidParameterError, NotFoundError, SystemError, error
 import { allCapabilities, explainCapabilityFailure } from '../runtime/capabilities.js';
 import type { OciProcess, OciSpec } from '../runtime/oci-spec-types.js';
 import type { ExecProcess, TaskBackend } from '../runtime/task-backend.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ContainerRecord } from './container-model.js';
 import type { EventBus } from './events.js';
@@ -76,13 +77,22 @@ export interface ExecStartIo {
   signal: AbortSignal;
 }
 
-/** 126 when the exec could not start, 127 when the command is not there (moby setExitCodeFromError). */
-function startFailureCode(message: string): number {
+/**
+ * The exit code of an exec the runtime could not start, as moby 28's setExitCodeFromError reads
+ * the runtime's error: 126 cannot be invoked, 127 not found, 128 anything else. An exec that
+ * fails before the runtime is asked (its container stopped, its user unknown) gets 126, moby's
+ * default (moby before 28.0 gave 126 to every failed start: it overwrote the runtime's code).
+ */
+export function runtimeStartFailureCode(message: string): number {
   const m = message.toLowerCase();
   if (m.includes('permission denied') || m.includes('is a directory')) return 126;
-  if (/executable file not found|no such file or directory|not a directory/.test(m)) return 127;
-  return 126;
+  if (m.includes('not a directory')) return 127;
+  if (/executable file not found|no such file or directory|system cannot find the file specified|failed to run runc create\/exec call/.test(m)) return 127;
+  return 128;
 }
+
+/** Exit code of an exec whose process could not be started before the runtime ran it. */
+const EXIT_CANNOT_INVOKE = 126;
 
 export class ExecService {
   private readonly execs: ExecStore<ExecRecord>;
@@ -113,6 +123,20 @@ export class ExecService {
     if (status === 'restarting') throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
     if (status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
     return c;
+  }
+
+  /**
+   * Runs `fn` against a container that was active; when it fails, a container that stopped (its
+   * rootfs unmounted, its bundle gone) meanwhile gets moby's answer for the state it reached
+   * rather than whatever reading its files failed with.
+   */
+  private async whileActive<T>(ref: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof TaskNotRunningError)) this.activeContainer(ref);
+      throw err;
+    }
   }
 
   /** moby getExecConfig: the exec, and its container must be running. */
@@ -155,7 +179,11 @@ export class ExecService {
     if (opts.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
     const c = this.activeContainer(ref);
     // Look the user up now for an early error, as moby does.
-    if (opts.User) await this.resolveExecUser(c, await this.containerSpec(c), opts.User);
+    if (opts.User) {
+      await this.whileActive(ref, async () => this.resolveExecUser(c, await this.containerSpec(c), opts.User));
+      // An exit during the lookup has already dropped the container's execs: none may follow it.
+      this.activeContainer(ref);
+    }
     const e: ExecRecord = {
       id: randomBytes(32).toString('hex'),
       containerId: c.id,
@@ -211,7 +239,7 @@ export class ExecService {
       proc = await starting;
     } catch (err) {
       e.running = false;
-      e.exitCode ??= startFailureCode(errorMessage(err));
+      e.exitCode ??= EXIT_CANNOT_INVOKE;
       this.execs.markExited(e.id, performance.now());
       this.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
       throw err;
@@ -234,6 +262,10 @@ export class ExecService {
   }
 
   private async spawn(e: ExecRecord, c: ContainerRecord, opts: ExecStartOptions, attach: boolean): Promise<ExecProcess> {
+    return this.whileActive(c.id, () => this.spawnIn(e, c, opts, attach));
+  }
+
+  private async spawnIn(e: ExecRecord, c: ContainerRecord, opts: ExecStartOptions, attach: boolean): Promise<ExecProcess> {
     const spec = await this.containerSpec(c);
     const base = spec.process;
     // moby: the start body's size wins over create's; no console without a TTY.
@@ -255,12 +287,13 @@ export class ExecService {
     try {
       return await this.d.backend.exec(c.id, { execId: e.id, process, stdin: attach && e.openStdin, terminal: e.tty, attach });
     } catch (err) {
+      // the container exited meanwhile: moby's 409, and the default exit code
+      if (err instanceof TaskNotRunningError) throw err;
       const msg = errorMessage(err);
       const text = explainCapabilityFailure(msg.endsWith(': unknown') ? msg : `${msg}: unknown`, e.privileged);
+      e.exitCode = runtimeStartFailureCode(msg);
       // moby: 126/127 are invalid-configuration errors (400), the rest unknown (500).
-      throw /permission denied|is a directory|executable file not found|no such file or directory|not a directory/i.test(msg)
-        ? new InvalidParameterError(text)
-        : new SystemError(text);
+      throw e.exitCode === 128 ? new SystemError(text) : new InvalidParameterError(text);
     }
   }
 

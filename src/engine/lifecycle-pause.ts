@@ -1,5 +1,7 @@
 // pause / unpause (moby daemon/pause.go, unpause.go): the cgroup freezer through the backend.
+// A container that exits during the call gets the answer for the state it reached.
 import { ConflictError, SystemError, errorMessage } from '../errors.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import type { ContainerRecord } from './container-model.js';
 import type { ContainerService } from './containers.js';
 
@@ -8,11 +10,12 @@ export async function pauseContainer(svc: ContainerService, ref: string): Promis
   await svc.lock.run(c.id, async () => {
     if (c.state.Status === 'paused') throw new ConflictError(`Container ${c.id} is already paused`);
     if (c.state.Status === 'restarting') throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
-    if (c.state.Status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    if (c.state.Status !== 'running') throw new TaskNotRunningError(c.id);
     try {
       await svc.deps.backend.pause(c.id);
     } catch (err) {
-      throw new SystemError(`Cannot pause container ${c.id}: ${errorMessage(err)}`);
+      if (err instanceof TaskNotRunningError) throw err;
+      throw new SystemError(`cannot pause container ${c.id}: ${errorMessage(err)}`);
     }
     c.state = { ...c.state, Status: 'paused' };
     svc.deps.store.save(c);
@@ -28,6 +31,8 @@ export async function unpauseContainer(svc: ContainerService, ref: string): Prom
     try {
       await svc.deps.backend.resume(c.id);
     } catch (err) {
+      // exited (killed while frozen): moby's state is no longer paused once the exit is in
+      if (err instanceof TaskNotRunningError) throw new ConflictError(`Container ${c.id} is not paused`);
       throw new SystemError(`Cannot unpause container ${c.id}: ${errorMessage(err)}`);
     }
     c.state = { ...c.state, Status: 'running' };
@@ -44,7 +49,7 @@ export async function resumeAfterSignal(svc: ContainerService, c: ContainerRecor
   try {
     await svc.deps.backend.resume(c.id);
   } catch (err) {
-    svc.deps.logger.warn({ err, id: c.id }, 'cannot unpause container after signal');
+    if (!(err instanceof TaskNotRunningError)) svc.deps.logger.warn({ err, id: c.id }, 'cannot unpause container after signal');
     return;
   }
   if (c.state.Status === 'paused') {

@@ -1,7 +1,8 @@
 // update (moby daemon/update.go): validate, merge into HostConfig, persist, event `update`, and
 // apply the new limits to a running (or paused) container's cgroup; a failed apply restores the
-// old HostConfig.
+// old HostConfig. A container that exits meanwhile keeps the update, as a stopped one does.
 import { SystemError, errorMessage } from '../errors.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import type { ContainerService } from './containers.js';
 import { mergeResourceUpdate, parseResourceUpdate, updateLimits, validateResourceUpdate } from './lifecycle-resources.js';
 
@@ -21,6 +22,8 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
         await svc.deps.backend.update(c.id, updateLimits(u, c.hostConfig));
       }
     } catch (err) {
+      // moby: a container that is not running is updated by storing the HostConfig alone
+      if (err instanceof TaskNotRunningError) return;
       c.hostConfig = before;
       if (svc.deps.store.get(c.id)) svc.deps.store.save(c);
       throw new SystemError(`Cannot update container ${c.id}: ${errorMessage(err)}`);

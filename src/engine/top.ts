@@ -2,6 +2,7 @@
 // rows whose PID is in the container's cgroup.
 import { execFile } from 'node:child_process';
 import { ConflictError, InvalidParameterError, SystemError } from '../errors.js';
+import { TaskNotRunningError } from '../runtime/task-errors.js';
 import type { ContainerService } from './containers.js';
 
 export interface TopResult {
@@ -59,7 +60,8 @@ export async function topContainer(svc: ContainerService, ref: string, psArgsRaw
   validatePsArgs(psArgs);
   const c = svc.get(ref);
   if (c.state.Status === 'restarting') throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
-  if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw new ConflictError(`Container ${c.id} is not running`);
+  if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw new TaskNotRunningError(c.id);
+  // a container that exits from here on is a TaskNotRunningError from the backend: the same 409
   const pids = await svc.deps.backend.pids(c.id);
   const args = psArgs.split(' ').filter(Boolean);
   // `-q <pids>` makes ps read only the container's processes; some options (f) refuse it.

@@ -14,6 +14,7 @@ import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
 import type { ResourceLimits } from './oci-spec.js';
 import { Runc, runtimeErrorText } from './runc.js';
+import { TaskNotRunningError } from './task-errors.js';
 import type {
   CreateTaskOptions,
   ExecOptions,
@@ -220,14 +221,38 @@ export class ConmonBackend implements TaskBackend {
   }
 
   async kill(id: string, signal: string | number): Promise<void> {
-    const task = await this.record(id);
+    await this.onRunningTask(id, (runc) => runc.kill(id, typeof signal === 'string' ? signal.replace(/^SIG/i, '') : signal));
+  }
+
+  /**
+   * A verb that needs the task running. The task may exit at any moment before or during the
+   * runtime call, and the engine learns of it only once the exit file is read: a failure of a
+   * task that is no longer running, or whose state is already gone, is a TaskNotRunningError.
+   */
+  private async onRunningTask<T>(id: string, op: (runc: Runc, task: TaskRecord) => Promise<T>): Promise<T> {
+    let task: TaskRecord;
     try {
-      await this.runtimeFor(task.runtime).kill(id, typeof signal === 'string' ? signal.replace(/^SIG/i, '') : signal);
+      task = await this.record(id);
     } catch (err) {
-      if (/not running|process already finished/i.test(errorMessage(err))) {
-        throw new ConflictError(`container ${id} is not running`);
-      }
+      throw err instanceof NotFoundError ? new TaskNotRunningError(id) : err;
+    }
+    try {
+      return await op(this.runtimeFor(task.runtime), task);
+    } catch (err) {
+      if (err instanceof TaskNotRunningError) throw err;
+      // runc's own view decides (a zombie init is already stopped to it), not its error's wording
+      if (!(await this.isLive(id))) throw new TaskNotRunningError(id);
       throw err;
+    }
+  }
+
+  /** Whether the task still runs (or is paused); true when that cannot be told, so the caller keeps its error. */
+  private async isLive(id: string): Promise<boolean> {
+    try {
+      const { status } = await this.status(id);
+      return status === 'running' || status === 'paused' || status === 'created';
+    } catch {
+      return true;
     }
   }
 
@@ -269,8 +294,7 @@ export class ConmonBackend implements TaskBackend {
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
-    const task = await this.record(id);
-    await sendConmonCtl(task.bundle, 1, height, width, `resize container ${id}`);
+    await this.onRunningTask(id, (_runc, task) => sendConmonCtl(task.bundle, 1, height, width, `resize container ${id}`));
   }
 
   async reopenLog(id: string): Promise<void> {
@@ -279,16 +303,16 @@ export class ConmonBackend implements TaskBackend {
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
-    const task = await this.record(id);
-    const runc = this.runtimeFor(task.runtime);
-    return startConmonExec({
-      ...opts,
-      conmonPath: this.conmonPath,
-      runtime: task.runtime,
-      runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
-      containerId: id,
-      dir: this.execDir(opts.execId),
-    });
+    return this.onRunningTask(id, (runc, task) =>
+      startConmonExec({
+        ...opts,
+        conmonPath: this.conmonPath,
+        runtime: task.runtime,
+        runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
+        containerId: id,
+        dir: this.execDir(opts.execId),
+      }),
+    );
   }
 
   async resizeExec(_id: string, execId: string, height: number, width: number): Promise<void> {
@@ -301,23 +325,19 @@ export class ConmonBackend implements TaskBackend {
   }
 
   async pause(id: string): Promise<void> {
-    const task = await this.record(id);
-    await this.runtimeFor(task.runtime).pause(id);
+    await this.onRunningTask(id, (runc) => runc.pause(id));
   }
 
   async resume(id: string): Promise<void> {
-    const task = await this.record(id);
-    await this.runtimeFor(task.runtime).resume(id);
+    await this.onRunningTask(id, (runc) => runc.resume(id));
   }
 
   async update(id: string, resources: ResourceLimits): Promise<void> {
-    const task = await this.record(id);
-    await this.runtimeFor(task.runtime).update(id, ociResourcesUpdate(resources));
+    await this.onRunningTask(id, (runc) => runc.update(id, ociResourcesUpdate(resources)));
   }
 
   async pids(id: string): Promise<number[]> {
-    const task = await this.record(id);
-    return this.runtimeFor(task.runtime).ps(id);
+    return this.onRunningTask(id, (runc) => runc.ps(id));
   }
 
   onExit(listener: (exit: TaskExit) => void): void {
