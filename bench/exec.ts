@@ -40,7 +40,7 @@ export class ExecBench {
     }
   }
 
-  /** Result lines in run.ts' table layout; the ratio is berth / dockerd (goal: at most 0.5x). */
+  /** Result lines in run.ts' table layout; the ratio is berth / dockerd (goal: at most 0.75x, issue 8). */
   lines(widths: number[]): string[] {
     const b = this.timings.get('berth');
     const d = this.timings.get('dockerd');
@@ -48,7 +48,7 @@ export class ExecBench {
     const pad = (s: string, n: number) => s.padEnd(n);
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     return [
-      `${pad('docker exec c true', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.5x)`,
+      `${pad('docker exec c true', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.75x)`,
       `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${
         d ? `${(b.median / d.median).toFixed(2)}x` : '-'
       }`,

@@ -29,6 +29,7 @@ import { AttachBench } from './attach.js';
 import { ApiPathBench } from './api-path.js';
 import { ParallelBench } from './parallel.js';
 import { LogsBench } from './logs.js';
+import { BulkBench } from './bulk.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -38,7 +39,7 @@ const DOCKERD_BASE = '/tmp/bench-dockerd';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `node dist/bench/run.js [part...]` runs only the parts named (all when none is). */
-const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'memory'];
+const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', 'memory'];
 const picked = process.argv.slice(2);
 const wants = (part: string): boolean => picked.length === 0 || picked.includes(part);
 
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
   const apiBench = new ApiPathBench();
   const parallelBench = new ParallelBench();
   const logsBench = new LogsBench();
+  const bulkBench = new BulkBench();
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
@@ -211,6 +213,7 @@ async function main(): Promise<void> {
           await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
           await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
         }
+        if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
       } finally {
         await dockerd.stop();
       }
@@ -222,6 +225,7 @@ async function main(): Promise<void> {
       if (wants('parallel')) await parallelBench.measure(new Map([['berth', bdocker]]));
       if (wants('attach')) await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
       if (wants('logs')) await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
+      if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker]]));
     }
 
     const w = [48, 14, 14, 10];
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
     results.push('', ...parallelBench.lines(w));
     results.push('', ...attachBench.lines(w));
     results.push('', ...logsBench.lines(w));
+    results.push('', ...bulkBench.lines(w));
     results.push('', ...memory);
   } finally {
     await berth.cleanup();

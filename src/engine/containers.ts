@@ -190,8 +190,7 @@ export class ContainerService {
     // reserved until the row exists, so that concurrent creates never pick the same name
     this.namesInFlight.add(fullName);
     try {
-      await mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 });
-      await this.d.snapshots.prepare(id, image.id);
+      await Promise.all([mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 }), this.d.snapshots.prepare(id, image.id)]);
       this.d.store.insert(rec);
     } catch (err) {
       await this.d.snapshots.remove(id).catch(() => undefined);
@@ -204,10 +203,8 @@ export class ContainerService {
       this.namesInFlight.delete(fullName);
     }
     this.emit(rec, 'create');
-    // `docker run` sends attach and wait before start: mount the rootfs meanwhile, off the reply's
-    // path. start() mounts again idempotently (the snapshotter serialises per container), and
-    // reports the error itself if this attempt failed.
-    void this.d.snapshots.mount(id, image.id).catch((err) => this.d.logger.debug({ err, id }, 'early rootfs mount failed'));
+    // No mount here: the rootfs is mounted at start and unmounted at exit, as Docker does, so
+    // containers that never run hold no mount (each one makes the host's mount table longer).
     return { Id: id, Warnings: [] };
   }
 

@@ -5,7 +5,7 @@
 // prepare to remove, so rmi -f of the image leaves them to it (moby's RWLayer).
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -42,6 +42,16 @@ export async function isMountPoint(path: string): Promise<boolean> {
     if (mp !== undefined && unescapeMountPath(mp) === path) return true;
   }
   return false;
+}
+
+/**
+ * Whether the container's merged dir has a mount on it: an overlay (any mount but a bind of the
+ * same filesystem, which berth never puts there) has a device of its own. Two stats instead of
+ * reading the whole mount table, which grows with every mount on the host.
+ */
+async function hasMountOn(merged: string, base: string): Promise<boolean> {
+  const [m, b] = await Promise.all([stat(merged).catch(() => null), stat(base).catch(() => null)]);
+  return m !== null && b !== null && m.dev !== b.dev;
 }
 
 export class Snapshotter implements SnapshotterApi {
@@ -89,9 +99,12 @@ export class Snapshotter implements SnapshotterApi {
 
   private async prepareDirs(containerId: string): Promise<ReturnType<Snapshotter['dirs']>> {
     const d = this.dirs(containerId);
-    await mkdir(d.upper, { recursive: true, mode: 0o755 });
-    await mkdir(d.work, { recursive: true, mode: 0o700 });
-    await mkdir(d.merged, { recursive: true, mode: 0o755 });
+    await mkdir(d.base, { recursive: true, mode: 0o755 });
+    await Promise.all([
+      mkdir(d.upper, { recursive: true, mode: 0o755 }),
+      mkdir(d.work, { recursive: true, mode: 0o700 }),
+      mkdir(d.merged, { recursive: true, mode: 0o755 }),
+    ]);
     return d;
   }
 
@@ -105,7 +118,7 @@ export class Snapshotter implements SnapshotterApi {
   mount(containerId: string, imageId: string): Promise<string> {
     return this.serial(containerId, async () => {
       const d = await this.prepareDirs(containerId);
-      if (await isMountPoint(d.merged)) return d.merged;
+      if (await hasMountOn(d.merged, d.base)) return d.merged;
       const dirs = this.images.layerDirs(imageId);
       for (const dir of dirs) {
         const st = await lstat(dir).catch(() => null);
@@ -130,7 +143,7 @@ export class Snapshotter implements SnapshotterApi {
   private async unmountNow(containerId: string): Promise<void> {
     const d = this.dirs(containerId);
     // Stacked mounts (rare) are peeled one by one.
-    for (let i = 0; i < 8 && (await isMountPoint(d.merged)); i++) {
+    for (let i = 0; i < 8 && (await hasMountOn(d.merged, d.base)); i++) {
       try {
         await run('umount', [d.merged]);
       } catch (err) {
@@ -149,7 +162,7 @@ export class Snapshotter implements SnapshotterApi {
     return this.serial(containerId, async () => {
       await this.unmountNow(containerId);
       const d = this.dirs(containerId);
-      if (await isMountPoint(d.merged)) throw new SystemError(`container ${containerId}'s rootfs is still mounted`);
+      if (await hasMountOn(d.merged, d.base)) throw new SystemError(`container ${containerId}'s rootfs is still mounted`);
       await rm(d.base, { recursive: true, force: true });
       // Only once the upper dir is gone: the image's layers may go with it (rmi -f before).
       await this.images.releaseLayers(containerId);
