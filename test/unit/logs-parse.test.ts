@@ -57,3 +57,20 @@ test('lines that are not log lines are rejected', () => {
   assert.equal(parseK8sLine(Buffer.from('notatime stdout F x\n')), undefined);
   assert.equal(parseK8sLine(Buffer.from('2026-11-28T14:48:05.2+00:00 stdout X x\n')), undefined);
 });
+
+test('an entry prints its time as docker logs -t does, whatever zone and digits the stamp has', () => {
+  const at = (stamp: string) => parseK8sLine(Buffer.from(`${stamp} stdout F x\n`))!;
+  assert.equal(at('2026-11-28T14:48:05.200086653+00:00').time, '2026-11-28T14:48:05.200086653Z');
+  assert.equal(at('2026-11-28T15:48:05.200086653+01:00').time, '2026-11-28T14:48:05.200086653Z');
+  assert.equal(at('2026-11-28T09:18:05.000000001-05:30').time, '2026-11-28T14:48:05.000000001Z');
+  assert.equal(at('2026-11-28T14:48:05.2+00:00').time, '2026-11-28T14:48:05.200000000Z');
+  assert.equal(at('2026-11-28T14:48:05Z').time, '2026-11-28T14:48:05.000000000Z');
+  // the UTC shortcut agrees with the full parse over many instants
+  for (let i = 0; i < 2000; i++) {
+    const ns = BigInt(Math.floor(Math.random() * 4e9)) * 1_000_000_000n + BigInt(Math.floor(Math.random() * 1e9));
+    const utc = formatRfc3339NanoFixed(ns);
+    const e = at(`${utc.slice(0, -1)}+00:00`);
+    assert.equal(e.time, utc);
+    assert.equal(e.timeNs, ns);
+  }
+});

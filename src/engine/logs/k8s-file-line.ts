@@ -78,8 +78,27 @@ export class K8sLogEntry implements K8sLogLine {
 
   /** RFC3339Nano UTC with 9 fractional digits, as `docker logs -t` prints it. */
   get time(): string {
+    // A stamp conmon wrote in UTC is that already but for its zone: `docker logs -t` of a big
+    // log spends most of its time in the full parse and format otherwise.
+    if (this.stampEnd === UTC_STAMP.length && isUtcStamp(this.line)) return `${this.line.toString('latin1', 0, UTC_FRACTION_END)}Z`;
     return formatRfc3339NanoFixed(this.timeNs);
   }
+}
+
+// conmon's stamp in UTC: 9 fractional digits (it always writes 9) and the zone +00:00.
+const UTC_STAMP = '0000-00-00T00:00:00.000000000+00:00';
+const UTC_FRACTION_END = UTC_STAMP.indexOf('+');
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** Whether `line` starts with a stamp of UTC_STAMP's shape: digits where it has zeros, the rest as is. */
+function isUtcStamp(line: Buffer): boolean {
+  for (let i = 0; i < UTC_STAMP.length; i++) {
+    const want = UTC_STAMP.charCodeAt(i);
+    const got = line[i]!;
+    if (want === ZERO && i < UTC_FRACTION_END ? got < ZERO || got > NINE : got !== want) return false;
+  }
+  return true;
 }
 
 /** Parses one complete line, which must end with its newline; undefined for lines that are not log lines. */
