@@ -5,6 +5,7 @@
 import { InvalidParameterError } from '../errors.js';
 import type { BindMount, DeviceRule, OciDevice, SpecInput, Ulimit } from '../runtime/oci-spec.js';
 import { parseSecurityOpt } from '../runtime/oci-spec.js';
+import { normalizeCapability } from '../runtime/capabilities.js';
 import type { HostConfig } from './container-model.js';
 import { parseResourceUpdate, validateResourceUpdate } from './lifecycle-resources.js';
 
@@ -58,7 +59,7 @@ export function parseExtraHost(entry: string): ExtraHost {
   const name = sep > 0 ? entry.slice(0, sep) : '';
   let ip = sep > 0 ? entry.slice(sep + 1) : '';
   if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
-  if (!name || !ip) throw new InvalidParameterError(`invalid add-host: "${entry}"`);
+  if (!name) throw new InvalidParameterError(`bad format for add-host: "${entry}"`);
   if (ip !== 'host-gateway' && !isIp(ip)) throw new InvalidParameterError(`invalid IP address in add-host: "${ip}"`);
   return { name, ip };
 }
@@ -103,8 +104,18 @@ function ulimits(hc: HostConfig): Ulimit[] {
 /** Bad options are refused at create, before anything is made, with moby's (or runc's) words. */
 export function validateHostOptions(hc: HostConfig, config: { Hostname: string }): void {
   parseSecurityOpt(hc.SecurityOpt ?? []);
+  // moby validateCapabilities: the names a start would refuse, refused now
+  for (const [field, names] of [['CapAdd', hc.CapAdd], ['CapDrop', hc.CapDrop]] as const) {
+    for (const cap of names ?? []) {
+      try {
+        normalizeCapability(cap);
+      } catch (err) {
+        throw new InvalidParameterError(`invalid ${field}: ${(err as Error).message}`);
+      }
+    }
+  }
   // the resource fields are the update body's, with the same limits (moby verifyPlatformContainerResources)
-  validateResourceUpdate(parseResourceUpdate(hc));
+  validateResourceUpdate(parseResourceUpdate(hc), undefined, { MemorySwappiness: typeof hc.MemorySwappiness === 'number' ? hc.MemorySwappiness : null });
   for (const dest of Object.keys(record(hc.Tmpfs))) {
     if (!dest.startsWith('/')) throw new InvalidParameterError(`invalid mount path: '${dest}' mount path must be absolute`);
     if (dest === '/') throw new InvalidParameterError(`invalid specification: destination can't be '/'`);
@@ -128,6 +139,10 @@ export function validateHostOptions(hc: HostConfig, config: { Hostname: string }
   const uts = namespaceMode(hc.UTSMode);
   if (uts.kind !== 'host' && uts.value !== '') throw new InvalidParameterError(`invalid UTS mode: ${str(hc.UTSMode)}`);
   if (uts.kind === 'host' && config.Hostname) throw new InvalidParameterError('conflicting options: hostname and the UTS mode');
+  const oomScoreAdj = num(hc.OomScoreAdj);
+  if (oomScoreAdj < -1000 || oomScoreAdj > 1000) throw new InvalidParameterError(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  const cgroupns = str(hc.CgroupnsMode);
+  if (!['', 'host', 'private'].includes(cgroupns)) throw new InvalidParameterError(`invalid cgroup namespace mode: ${cgroupns}`);
   for (const [key] of Object.entries(record(hc.Sysctls))) validateSysctl(key, hc);
   for (const h of list<string>(hc.ExtraHosts)) {
     // Docker maps host-gateway to its default bridge's gateway; berth has no bridge yet.

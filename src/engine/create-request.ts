@@ -1,8 +1,10 @@
 // Turns a POST /containers/create body into a validated Config and HostConfig, as moby's
 // decoder and daemon/create.go would, with Docker's messages for bad input.
+import { posix } from 'node:path';
 import { InvalidParameterError } from '../errors.js';
 import type { ImageContainerConfig } from '../images/types.js';
 import type { ContainerConfig, HostConfig, RestartPolicy } from './container-model.js';
+import { validateRestartPolicy } from './lifecycle-resources.js';
 import { validateLogConfig } from './log-config.js';
 
 type Json = Record<string, unknown>;
@@ -69,22 +71,36 @@ function object(v: unknown, field: string, want: string): Json {
   return v as Json;
 }
 
-const RESTART_NAMES = new Set(['', 'no', 'always', 'on-failure', 'unless-stopped']);
-
 function restartPolicy(hc: Json): RestartPolicy {
   const rp = object(hc.RestartPolicy, 'HostConfig.RestartPolicy', 'container.RestartPolicy');
-  const name = str(rp, 'Name', 'RestartPolicy.Name');
+  const name = str(rp, 'Name', 'RestartPolicy.Name') as RestartPolicy['Name'];
   const max = int(rp, 'MaximumRetryCount', 'RestartPolicy.MaximumRetryCount') ?? 0;
-  if (!RESTART_NAMES.has(name)) {
-    throw new InvalidParameterError(
-      `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
-    );
+  // moby's create makes an empty name `no` before it validates
+  validateRestartPolicy({ Name: name || 'no', MaximumRetryCount: max });
+  return { Name: name, MaximumRetryCount: max };
+}
+
+/** moby translateWorkingDir: absolute, and stored as filepath.Clean makes it. */
+function workingDir(dir: string): string {
+  if (!dir) return dir;
+  if (!dir.startsWith('/')) throw new InvalidParameterError(`the working directory '${dir}' is invalid, it needs to be an absolute path`);
+  const clean = posix.normalize(dir);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
+}
+
+/** moby validateHealthCheck: durations (ns) of 0 or at least containertypes.MinimumDuration (1ms). */
+function validateHealthcheck(hc: Json | undefined): void {
+  if (!hc) return;
+  const ns = (key: string) => int(hc, key, `HealthConfig.${key}`) ?? 0;
+  for (const key of ['Interval', 'Timeout']) {
+    const v = ns(key);
+    if (v !== 0 && v < 1_000_000) throw new InvalidParameterError(`${key} in Healthcheck cannot be less than 1ms`);
   }
-  if (max < 0) throw new InvalidParameterError('invalid restart policy: maximum retry count cannot be negative');
-  if (max > 0 && name !== 'on-failure') {
-    throw new InvalidParameterError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  if (ns('Retries') < 0) throw new InvalidParameterError('Retries in Healthcheck cannot be negative');
+  for (const key of ['StartPeriod', 'StartInterval']) {
+    const v = ns(key);
+    if (v !== 0 && v < 1_000_000) throw new InvalidParameterError(`${key} in Healthcheck cannot be less than 1ms`);
   }
-  return { Name: name as RestartPolicy['Name'], MaximumRetryCount: max };
 }
 
 export interface CreateRequest {
@@ -121,9 +137,11 @@ export function parseCreateRequest(body: unknown): CreateRequest {
     ArgsEscaped: bool(b, 'ArgsEscaped', 'Config.ArgsEscaped') || undefined,
     Shell: strSlice(b, 'Shell', 'Config.Shell') ?? undefined,
   };
+  config.WorkingDir = workingDir(config.WorkingDir);
   for (const e of config.Env) {
     if (e.startsWith('=') || e === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
   }
+  validateHealthcheck(healthcheck);
   const logConfig = object(hc.LogConfig, 'HostConfig.LogConfig', 'container.LogConfig');
   const consoleSize = hc.ConsoleSize;
   if (consoleSize !== undefined && consoleSize !== null && !(Array.isArray(consoleSize) && consoleSize.length === 2 && consoleSize.every((n) => Number.isInteger(n) && n >= 0))) {

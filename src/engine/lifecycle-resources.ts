@@ -97,20 +97,32 @@ function parseCpuList(list: string): number[] | null {
   return out;
 }
 
-/** moby's verifyPlatformContainerResources (update = true); errors are 400s. */
-export function validateResourceUpdate(u: ResourceUpdate, ncpu = cpus().length): void {
+/** What a create checks beyond an update's fields (moby's verifyPlatformContainerResources with update = false). */
+export interface CreateResources {
+  /** -1 or absent: the kernel's default. */
+  MemorySwappiness?: number | null;
+}
+
+/** moby 28's verifyPlatformContainerResources, in its order and words; errors are 400s. */
+export function validateResourceUpdate(u: ResourceUpdate, ncpu = cpus().length, create?: CreateResources): void {
   const bad = (msg: string) => new InvalidParameterError(msg);
   if (u.Memory !== 0 && u.Memory < MIN_MEMORY) throw bad('Minimum memory limit allowed is 6MB');
   if (u.Memory > 0 && u.MemorySwap > 0 && u.MemorySwap < u.Memory) {
     throw bad('Minimum memoryswap limit should be larger than memory limit, see usage');
   }
+  if (create && u.Memory === 0 && u.MemorySwap > 0) throw bad('You should always set the Memory limit when using Memoryswap limit, see usage');
+  const swappiness = create?.MemorySwappiness;
+  if (typeof swappiness === 'number' && swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw bad(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  if (u.MemoryReservation > 0 && u.MemoryReservation < MIN_MEMORY) throw bad('Minimum memory reservation allowed is 6MB');
   if (u.Memory > 0 && u.MemoryReservation > 0 && u.Memory < u.MemoryReservation) {
     throw bad('Minimum memory limit can not be less than memory reservation limit, see usage');
   }
   if (u.NanoCpus > 0 && u.CpuPeriod > 0) throw bad('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (u.NanoCpus > 0 && u.CpuQuota > 0) throw bad('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (u.NanoCpus < 0 || u.NanoCpus > ncpu * 1e9) {
-    throw bad(`Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
+    throw bad(`range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
   }
   if (u.CpuPeriod !== 0 && (u.CpuPeriod < 1000 || u.CpuPeriod > 1000000)) {
     throw bad('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
@@ -118,25 +130,29 @@ export function validateResourceUpdate(u: ResourceUpdate, ncpu = cpus().length):
   if (u.CpuQuota > 0 && u.CpuQuota < 1000) throw bad('CPU cfs quota can not be less than 1ms (i.e. 1000)');
   if (u.CpusetCpus) {
     const list = parseCpuList(u.CpusetCpus);
-    if (!list) throw bad(`Invalid value ${u.CpusetCpus} for cpuset cpus`);
+    if (!list) throw bad(`Invalid value ${u.CpusetCpus} for cpuset cpus: invalid format: ${u.CpusetCpus}`);
     if (list.some((c) => c >= ncpu)) {
       throw bad(`Requested CPUs are not available - requested ${u.CpusetCpus}, available: ${ncpu > 1 ? `0-${ncpu - 1}` : '0'}`);
     }
   }
-  if (u.CpusetMems && !parseCpuList(u.CpusetMems)) throw bad(`Invalid value ${u.CpusetMems} for cpuset mems`);
+  if (u.CpusetMems && !parseCpuList(u.CpusetMems)) throw bad(`Invalid value ${u.CpusetMems} for cpuset mems: invalid format: ${u.CpusetMems}`);
   if (u.BlkioWeight > 0 && (u.BlkioWeight < 10 || u.BlkioWeight > 1000)) throw bad('Range of blkio weight is from 10 to 1000');
   validateRestartPolicy(u.RestartPolicy);
 }
 
-/** moby's container.ValidateRestartPolicy. */
+/** moby 28's container.ValidateRestartPolicy (a create has turned an empty name into `no`). */
 export function validateRestartPolicy(p: RestartPolicy): void {
   const bad = (msg: string) => new InvalidParameterError(`invalid restart policy: ${msg}`);
   switch (p.Name) {
     case '':
+      // an update that leaves the policy alone; any count, as moby allows for old clients
+      return;
     case 'no':
     case 'always':
     case 'unless-stopped':
-      if (p.MaximumRetryCount !== 0) throw bad("maximum retry count can only be used with 'on-failure'");
+      if (p.MaximumRetryCount !== 0) {
+        throw bad(`maximum retry count can only be used with 'on-failure'${p.MaximumRetryCount < 0 ? ' and cannot be negative' : ''}`);
+      }
       return;
     case 'on-failure':
       if (p.MaximumRetryCount < 0) throw bad('maximum retry count cannot be negative');

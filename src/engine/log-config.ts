@@ -1,6 +1,6 @@
-// HostConfig.LogConfig as Docker validates it (moby daemon/logger/jsonfilelog ValidateLogOpt,
-// local.ValidateLogOpt): which drivers exist here, which options each takes, and the rotation
-// berth performs for them. Logs are stored in conmon's k8s-file format whatever the driver says;
+// HostConfig.LogConfig as Docker validates it (moby 28 daemon/logger/factory.go ValidateLogOpts,
+// jsonfilelog and local ValidateLogOpt): which drivers exist here, which options each takes, and
+// the rotation berth performs for them. Logs are stored in conmon's k8s-file format whatever the driver says;
 // json-file and local are two names for "kept, readable, rotated by berth"; none keeps nothing.
 import { InvalidParameterError } from '../errors.js';
 
@@ -14,6 +14,9 @@ export interface LogRotation {
 }
 
 const DRIVERS = new Set<string>(['json-file', 'local', 'none', 'k8s-file']);
+// Options every driver takes (moby's builtInLogOpts, the log cache's included); berth accepts and
+// checks them, and has no use for them: conmon writes the log file itself.
+const BUILTIN_OPTS = new Set(['mode', 'max-buffer-size', 'cache-disabled', 'cache-max-file', 'cache-max-size', 'cache-compress']);
 const JSON_FILE_OPTS = new Set(['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
 const LOCAL_OPTS = new Set(['max-file', 'max-size', 'compress']);
 // The local driver rotates by default (moby daemon/logger/local/config.go).
@@ -27,23 +30,57 @@ export function parseLogSize(value: string): number {
   return Math.floor(Number(m[1]) * 1000 ** power);
 }
 
-/** The driver (json-file when empty) after checking it and its options. */
+/** docker/go-units RAMInBytes: like parseLogSize, in binary multiples (`64k` is 65536). */
+export function parseRamSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$/i.exec(value);
+  if (!m) throw new InvalidParameterError(`invalid size: '${value}'`);
+  const power = ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' ');
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+/** Go's strconv.ParseBool; undefined for what it refuses. */
+function goBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/**
+ * The driver (json-file when empty) after checking it and its options, in moby 28's order and
+ * words: `none` takes anything; the logging mode and the built-in options; the driver; then the
+ * driver's own options.
+ */
 export function validateLogConfig(lc: { Type: string; Config: Record<string, string> }): LogDriver {
   const type = lc.Type || 'json-file';
-  if (!DRIVERS.has(type)) throw new InvalidParameterError(`failed to create logger: logger: no log driver named '${type}' is registered`);
+  if (type === 'none') return 'none';
+  const cfg = lc.Config;
+  const mode = cfg.mode ?? '';
+  if (mode !== '' && mode !== 'blocking' && mode !== 'non-blocking') throw new InvalidParameterError(`logger: logging mode not supported: ${mode}`);
+  const bufferSize = cfg['max-buffer-size'];
+  if (bufferSize !== undefined) {
+    if (mode !== 'non-blocking') throw new InvalidParameterError("logger: max-buffer-size option is only supported with 'mode=non-blocking'");
+    try {
+      parseRamSize(bufferSize);
+    } catch (err) {
+      throw new InvalidParameterError(`error parsing option max-buffer-size: ${(err as Error).message}`);
+    }
+  }
+  const cacheDisabled = cfg['cache-disabled'];
+  if (cacheDisabled && goBool(cacheDisabled) === undefined) throw new InvalidParameterError(`invalid value for option cache-disabled: ${cacheDisabled}`);
+  if (!DRIVERS.has(type)) throw new InvalidParameterError(`logger: no log driver named '${type}' is registered`);
   const driver: LogDriver = type === 'k8s-file' ? 'json-file' : (type as LogDriver);
-  const allowed = driver === 'json-file' ? JSON_FILE_OPTS : driver === 'local' ? LOCAL_OPTS : new Set<string>();
-  for (const key of Object.keys(lc.Config)) {
-    if (!allowed.has(key)) throw new InvalidParameterError(`unknown log opt '${key}' for ${driver} log driver`);
+  for (const key of Object.keys(cfg)) {
+    if (BUILTIN_OPTS.has(key)) continue;
+    if (driver === 'json-file' && !JSON_FILE_OPTS.has(key)) throw new InvalidParameterError(`unknown log opt '${key}' for json-file log driver`);
+    if (driver === 'local' && !LOCAL_OPTS.has(key)) throw new InvalidParameterError(`unknown log opt '${key}' for log driver local`);
   }
   const rotation = logRotation(lc);
-  const compress = lc.Config.compress;
+  const compress = cfg.compress;
   if (compress !== undefined) {
-    if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(compress)) {
-      throw new InvalidParameterError(`strconv.ParseBool: parsing "${compress}": invalid syntax`);
-    }
+    const on = goBool(compress);
+    if (on === undefined) throw new InvalidParameterError(`strconv.ParseBool: parsing "${compress}": invalid syntax`);
     // berth keeps rotated files uncompressed; the option is checked as Docker does and kept
-    if (['true', '1', 't', 'TRUE', 'True'].includes(compress) && driver === 'json-file' && (!rotation || rotation.maxFile < 2)) {
+    if (on && driver === 'json-file' && (!rotation || rotation.maxFile < 2)) {
       throw new InvalidParameterError('compress cannot be true when max-file is less than 2 or max-size is not set');
     }
   }

@@ -11,6 +11,8 @@ import {
   type StartFacts,
 } from '../../src/engine/create-options.js';
 import { customResolvConf } from '../../src/engine/etc-files.js';
+import { InvalidParameterError } from '../../src/errors.js';
+import { cpus } from 'node:os';
 import { buildSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
 
 const hc = (extra: Record<string, unknown> = {}): HostConfig =>
@@ -98,7 +100,8 @@ test('add-host entries: name:ip, name=ip, IPv6, host-gateway; bad addresses refu
   assert.deepEqual(parseExtraHost('foo:fe80::1'), { name: 'foo', ip: 'fe80::1' });
   assert.deepEqual(parseExtraHost('foo=[::1]'), { name: 'foo', ip: '::1' });
   assert.throws(() => parseExtraHost('foo:999.1.1.1'), /invalid IP address in add-host/);
-  assert.throws(() => parseExtraHost('noaddress'), /invalid add-host/);
+  assert.throws(() => parseExtraHost('noaddress'), /^InvalidParameterError: bad format for add-host: "noaddress"$|bad format for add-host: "noaddress"/);
+  assert.throws(() => parseExtraHost('foo:'), (e: Error) => e.message === 'invalid IP address in add-host: ""');
   assert.throws(() => validateHostOptions(hc({ ExtraHosts: ['h:host-gateway'] }), { Hostname: '' }), /host-gateway/);
 });
 
@@ -117,6 +120,26 @@ test('create-time checks: sysctls by namespace, modes, ulimits, tmpfs, memory', 
   assert.throws(() => ok({ Memory: 1024 }), /Minimum memory limit allowed is 6MB/);
   assert.throws(() => ok({ SecurityOpt: ['seccomp'] }), /Invalid --security-opt/);
   assert.throws(() => ok({ Dns: ['not-an-ip'] }), /is not an ip address/);
+});
+
+test("create-time texts are moby 28's, word for word", () => {
+  const fails = (extra: Record<string, unknown>, message: string) =>
+    assert.throws(() => validateHostOptions(hc(extra), { Hostname: '' }), (e: Error) => e instanceof InvalidParameterError && e.message === message);
+  // daemon/container.go validateCapabilities wraps caps.NormalizeLegacyCapabilities
+  fails({ CapAdd: ['NET_ADMIN', 'bogus'] }, 'invalid CapAdd: unknown capability: "CAP_BOGUS"');
+  fails({ CapDrop: ['cap_nope'] }, 'invalid CapDrop: unknown capability: "CAP_NOPE"');
+  // daemon/daemon_unix.go verifyPlatformContainerResources / verifyPlatformContainerSettings
+  fails({ NanoCpus: 1e15 }, `range of CPUs is from 0.01 to ${cpus().length}.00, as there are only ${cpus().length} CPUs available`);
+  fails({ MemorySwap: 64 * 1024 * 1024 }, 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  fails({ MemorySwappiness: 101 }, 'Invalid value: 101, valid memory swappiness range is 0-100');
+  fails({ MemoryReservation: 1024 }, 'Minimum memory reservation allowed is 6MB');
+  fails({ CpusetCpus: '1-x' }, 'Invalid value 1-x for cpuset cpus: invalid format: 1-x');
+  fails({ OomScoreAdj: 1001 }, 'Invalid value 1001, range for oom score adj is [-1000, 1000]');
+  fails({ CgroupnsMode: 'shared' }, 'invalid cgroup namespace mode: shared');
+  fails({ ExtraHosts: ['nocolon'] }, 'bad format for add-host: "nocolon"');
+  fails({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 }, Memory: 1 }, 'Minimum memory limit allowed is 6MB');
+  // what moby accepts stays accepted
+  validateHostOptions(hc({ CapAdd: ['ALL'], CapDrop: ['net_raw'], MemorySwappiness: -1, OomScoreAdj: -1000, CgroupnsMode: 'private' }), { Hostname: '' });
 });
 
 test('resolv.conf: each --dns* kind replaces the host lines of that kind only', () => {

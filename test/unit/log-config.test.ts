@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logRotation, parseLogSize, validateLogConfig } from '../../src/engine/log-config.js';
+import { logRotation, parseLogSize, parseRamSize, validateLogConfig } from '../../src/engine/log-config.js';
+import { InvalidParameterError } from '../../src/errors.js';
 import { shiftLogFiles } from '../../src/engine/log-rotation.js';
 
 test('sizes use decimal multiples like docker/go-units FromHumanSize', () => {
@@ -17,14 +18,36 @@ test('sizes use decimal multiples like docker/go-units FromHumanSize', () => {
   assert.throws(() => parseLogSize('big'), /invalid size/);
 });
 
+test('max-buffer-size uses binary multiples like docker/go-units RAMInBytes', () => {
+  assert.equal(parseRamSize('64k'), 65_536);
+  assert.equal(parseRamSize('4m'), 4 * 1024 * 1024);
+  assert.equal(parseRamSize('1.5KiB'), 1536);
+  assert.throws(() => parseRamSize('lots'), /^InvalidParameterError: invalid size: 'lots'$|invalid size: 'lots'/);
+});
+
 test('drivers and their options', () => {
   assert.equal(validateLogConfig({ Type: '', Config: {} }), 'json-file');
   assert.equal(validateLogConfig({ Type: 'k8s-file', Config: {} }), 'json-file');
   assert.equal(validateLogConfig({ Type: 'none', Config: {} }), 'none');
   assert.equal(validateLogConfig({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '3', labels: 'a', tag: 't' } }), 'json-file');
-  assert.throws(() => validateLogConfig({ Type: 'gelf', Config: {} }), /no log driver named 'gelf'/);
-  assert.throws(() => validateLogConfig({ Type: 'none', Config: { 'max-size': '1m' } }), /unknown log opt 'max-size' for none log driver/);
-  assert.throws(() => validateLogConfig({ Type: 'local', Config: { labels: 'a' } }), /unknown log opt 'labels' for local log driver/);
+  // moby 28's exact words (daemon/logger/factory.go ValidateLogOpts, the drivers' ValidateLogOpt)
+  const fails = (lc: { Type: string; Config: Record<string, string> }, message: string) =>
+    assert.throws(() => validateLogConfig(lc), (err: Error) => err instanceof InvalidParameterError && err.message === message);
+  fails({ Type: 'gelf', Config: {} }, "logger: no log driver named 'gelf' is registered");
+  fails({ Type: 'asdf', Config: { 'max-size': '1m' } }, "logger: no log driver named 'asdf' is registered");
+  fails({ Type: 'local', Config: { labels: 'a' } }, "unknown log opt 'labels' for log driver local");
+  fails({ Type: 'json-file', Config: { 'max-sise': '1m' } }, "unknown log opt 'max-sise' for json-file log driver");
+  fails({ Type: 'json-file', Config: { mode: 'sometimes' } }, 'logger: logging mode not supported: sometimes');
+  fails({ Type: 'asdf', Config: { mode: 'sometimes' } }, 'logger: logging mode not supported: sometimes');
+  fails({ Type: 'json-file', Config: { 'max-buffer-size': '4m' } }, "logger: max-buffer-size option is only supported with 'mode=non-blocking'");
+  fails({ Type: 'local', Config: { mode: 'non-blocking', 'max-buffer-size': 'lots' } }, "error parsing option max-buffer-size: invalid size: 'lots'");
+  fails({ Type: 'json-file', Config: { 'cache-disabled': 'maybe' } }, 'invalid value for option cache-disabled: maybe');
+  fails({ Type: 'json-file', Config: { compress: 'yes', 'max-size': '1m', 'max-file': '2' } }, 'strconv.ParseBool: parsing "yes": invalid syntax');
+  // `none` takes any option; the built-in ones go with every driver
+  assert.equal(validateLogConfig({ Type: 'none', Config: { 'max-size': '1m', whatever: 'x' } }), 'none');
+  assert.equal(validateLogConfig({ Type: 'json-file', Config: { mode: 'non-blocking', 'max-buffer-size': '4m', 'cache-disabled': 'true' } }), 'json-file');
+  assert.equal(validateLogConfig({ Type: 'local', Config: { mode: 'blocking', 'cache-max-size': '1m', 'cache-max-file': '2', 'cache-compress': 'false' } }), 'local');
+  assert.equal(validateLogConfig({ Type: 'json-file', Config: { compress: 'T', 'max-size': '1m', 'max-file': '2' } }), 'json-file');
   assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { compress: 'yes' } }), /ParseBool/);
   assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { compress: 'true', 'max-size': '1m' } }), /compress cannot be true/);
   assert.equal(validateLogConfig({ Type: 'json-file', Config: { compress: 'true', 'max-size': '1m', 'max-file': '2' } }), 'json-file');
