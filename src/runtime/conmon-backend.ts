@@ -14,6 +14,7 @@ import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
 import type { ResourceLimits } from './oci-spec.js';
 import { Runc, runtimeErrorText } from './runc.js';
+import { startRuncExec, sweepExecSessions } from './runc-exec.js';
 import { TaskNotRunningError } from './task-errors.js';
 import type {
   CreateTaskOptions,
@@ -304,14 +305,24 @@ export class ConmonBackend implements TaskBackend {
 
   async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
     return this.onRunningTask(id, (runc, task) =>
-      startConmonExec({
-        ...opts,
-        conmonPath: this.conmonPath,
-        runtime: task.runtime,
-        runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
-        containerId: id,
-        dir: this.execDir(opts.execId),
-      }),
+      // An attached exec without a TTY needs no conmon: runc runs it with our pipes (runc-exec.ts).
+      opts.attach && !opts.terminal
+        ? startRuncExec({
+            runtime: task.runtime,
+            runtimeGlobalArgs: ['--root', runc.root, '--log-format', 'json'],
+            containerId: id,
+            dir: this.execDir(opts.execId),
+            process: opts.process,
+            stdin: opts.stdin,
+          })
+        : startConmonExec({
+            ...opts,
+            conmonPath: this.conmonPath,
+            runtime: task.runtime,
+            runtimeGlobalArgs: [`--root=${runc.root}`, '--log-format=json'],
+            containerId: id,
+            dir: this.execDir(opts.execId),
+          }),
     );
   }
 
@@ -374,6 +385,8 @@ export class ConmonBackend implements TaskBackend {
 
   async recover(ids: string[]): Promise<Map<string, TaskStatus>> {
     await this.ensureWatching();
+    // exec sessions of a daemon that died: their clients are gone (see runc-exec.ts)
+    await sweepExecSessions(join(this.execRoot, 'execs'));
     const result = new Map<string, TaskStatus>();
     await Promise.all(
       ids.map(async (id) => {
