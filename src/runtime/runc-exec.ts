@@ -5,7 +5,7 @@
 // round trips on every `docker exec` and health probe.
 //
 // Files, in a per-session dir beside conmon's sessions: process.json, runc's pid file and log,
-// and session.json (the container and runc's pid), which lets the next daemon end a session
+// session.json (the container) and runc.pid, which let the next daemon end a session
 // that lost its daemon (sweepExecSessions): its client is gone, so is its stream.
 import { spawn } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
@@ -34,10 +34,11 @@ const SESSION_FILE = 'session.json';
 /** Output buffered per stream before the pipe stops being read. */
 const OUTPUT_HIGH_WATER = 64 * 1024;
 
+/** Written before runc starts, so that a session is never taken for a conmon one. */
 interface SessionFile {
   containerId: string;
-  runcPid: number;
 }
+const RUNC_PID_FILE = 'runc.pid';
 
 /** runc's argv for the session (exported for tests). */
 export function runcExecArgs(input: Pick<RuncExecInput, 'runtime' | 'runtimeGlobalArgs' | 'containerId' | 'dir'>): string[] {
@@ -53,9 +54,9 @@ export function runcExecArgs(input: Pick<RuncExecInput, 'runtime' | 'runtimeGlob
   ];
 }
 
-async function readPid(dir: string): Promise<number> {
+async function readPid(dir: string, file = 'pid'): Promise<number> {
   try {
-    const pid = Number.parseInt(await readFile(join(dir, 'pid'), 'utf8'), 10);
+    const pid = Number.parseInt(await readFile(join(dir, file), 'utf8'), 10);
     return pid > 0 ? pid : 0;
   } catch {
     return 0;
@@ -66,7 +67,11 @@ async function readPid(dir: string): Promise<number> {
 export async function startRuncExec(input: RuncExecInput): Promise<ExecProcess> {
   const { dir } = input;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, 'process.json'), JSON.stringify({ ...input.process, terminal: false }));
+  const session: SessionFile = { containerId: input.containerId };
+  await Promise.all([
+    writeFile(join(dir, 'process.json'), JSON.stringify({ ...input.process, terminal: false })),
+    writeFile(join(dir, SESSION_FILE), JSON.stringify(session)),
+  ]);
   // runc writes the pid file (through a rename) once the process runs: the start signal.
   let watcher: FSWatcher | undefined;
   let pidSeen!: () => void;
@@ -105,10 +110,8 @@ export async function startRuncExec(input: RuncExecInput): Promise<ExecProcess> 
     });
     child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1)));
   });
-  if (child.pid) {
-    const session: SessionFile = { containerId: input.containerId, runcPid: child.pid };
-    await writeFile(join(dir, SESSION_FILE), JSON.stringify(session)).catch(() => undefined);
-  }
+  // for the sweep, which needs it only while runc has not written the process' pid yet
+  if (child.pid) void writeFile(join(dir, RUNC_PID_FILE), String(child.pid)).catch(() => undefined);
 
   const started = await Promise.race([pidWritten.then(() => 'running' as const), closed.then(() => 'ended' as const)]);
   watcher?.close();
@@ -188,12 +191,13 @@ export async function sweepExecSessions(execsDir: string): Promise<void> {
       } catch {
         session = undefined;
       }
-      const pid = await readPid(dir);
+      const pid = await readPid(dir, 'pid');
       if (session) {
+        const runcPid = pid === 0 ? await readPid(dir, RUNC_PID_FILE) : 0;
         // The process first: runc reaps it and exits. Killing runc instead would leave the
         // process to the container's init, which may never reap it.
         if (pid > 0 && (await inContainer(pid, session.containerId))) kill(pid);
-        else if (pid === 0 && session.runcPid > 0 && (await isSessionRunc(session.runcPid, dir))) kill(session.runcPid);
+        else if (runcPid > 0 && (await isSessionRunc(runcPid, dir))) kill(runcPid);
       } else if (pid > 0) {
         // a conmon session: still running when its process is
         try {
