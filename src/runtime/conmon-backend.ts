@@ -250,8 +250,11 @@ export class ConmonBackend implements TaskBackend {
   /** Whether the task still runs (or is paused); true when that cannot be told, so the caller keeps its error. */
   private async isLive(id: string): Promise<boolean> {
     try {
-      const { status } = await this.status(id);
-      return status === 'running' || status === 'paused' || status === 'created';
+      const { status, pid } = await this.status(id);
+      if (status !== 'running' && status !== 'paused' && status !== 'created') return false;
+      // runc calls an init running until it is a zombie; one that has begun to exit (it waits
+      // for the rest of its PID namespace to die first, killing an exec joining it) is gone too
+      return !(pid > 0 && (await isExiting(pid)));
     } catch {
       return true;
     }
@@ -405,6 +408,20 @@ export class ConmonBackend implements TaskBackend {
     this.exits.close();
     this.watchStarting = undefined;
   }
+}
+
+/** Whether the process has entered do_exit: PF_EXITING (0x4) in /proc/<pid>/stat's flags (field 9). */
+async function isExiting(pid: number): Promise<boolean> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // fields after the command (which may hold spaces and parentheses): state is field 3
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const flags = Number(fields[6]);
+  return fields[0] === 'Z' || fields[0] === 'X' || (Number.isFinite(flags) && (flags & 0x4) !== 0);
 }
 
 /**

@@ -96,6 +96,20 @@ describe('verbs racing a container exit', () => {
     });
   });
 
+  test('attached exec through the CLI', { timeout: 180_000 }, async (t) => {
+    await hammer(t, 'exec-cli', async (id) => {
+      const r = await d().docker(['exec', id, 'true']);
+      seen.set(`docker exec ${r.code}`, (seen.get(`docker exec ${r.code}`) ?? 0) + 1);
+      // 0: it ran; 137: it ran and the kernel killed it with the container's init; 1: the create
+      // found the container stopped, or the start found the exec gone with it (a 404 before the
+      // upgrade, as moby's ExecExists answers); 126: the start found it stopped (moby's default
+      // code for an exec that could not start, the error in the stream)
+      assert.ok([0, 137, 1, 126].includes(r.code), `docker exec: ${r.code} ${r.stdout}${r.stderr}`);
+      if (r.code === 126) assert.match(r.stdout + r.stderr, new RegExp(`container ${id} is not running`));
+      if (r.code === 1) assert.match(r.stdout + r.stderr, new RegExp(`container ${id} is not running|unable to upgrade to tcp, received 404`));
+    });
+  });
+
   test('cp out, cp in and export', { timeout: 180_000 }, async (t) => {
     const upload = await tarOf([{ header: { name: 'raced.txt' }, body: 'x' }]);
     await hammer(t, 'cp', async (id, i) => {
