@@ -41,6 +41,14 @@ import { resourceLimits } from './lifecycle-resources.js';
 import { resumeAfterSignal } from './lifecycle-pause.js';
 
 
+/** Promise.all that rejects only once every part has settled (with the first failure). */
+async function settledAll<T extends readonly unknown[]>(parts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(parts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
 const RESTORE_START_WAIT_MS = 15_000;
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -246,7 +254,9 @@ export class ContainerService {
       const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
       const hostNetwork = c.hostConfig.NetworkMode === 'host';
       const hc = c.hostConfig;
-      const [etc, user, facts] = await Promise.all([
+      // allSettled: a part that fails must not leave another still reading the rootfs while
+      // the failed start unmounts it (the user lookup holds fds in it)
+      const [etc, user, facts] = await settledAll([
         writeEtcFiles(bundle, {
           hostname: c.config.Hostname,
           domainname: c.config.Domainname,

@@ -143,12 +143,19 @@ export class Snapshotter implements SnapshotterApi {
   private async unmountNow(containerId: string): Promise<void> {
     const d = this.dirs(containerId);
     // Stacked mounts (rare) are peeled one by one.
+    let busy = 0;
     for (let i = 0; i < 8 && (await hasMountOn(d.merged, d.base)); i++) {
       try {
         await run('umount', [d.merged]);
       } catch (err) {
         const stderr = (err as { stderr?: string }).stderr ?? '';
         if (/not mounted|no mount point/i.test(stderr)) return;
+        // a file the daemon is just closing (a copy, a user lookup) keeps it busy for a moment
+        if (/target is busy/i.test(stderr) && busy < 5) {
+          await new Promise((r) => setTimeout(r, 20 * 2 ** busy++));
+          i--;
+          continue;
+        }
         throw new SystemError(`error unmounting the container's rootfs: ${this.scrub(stderr.trim() || (err as Error).message)}`);
       }
     }

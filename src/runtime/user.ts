@@ -69,10 +69,12 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: string
   const uidArg = numeric(userArg);
   const gidArg = numeric(groupArg);
 
-  const [passwdText, groupText] = await Promise.all([
-    readInRoot(rootfs, '/etc/passwd'),
-    readInRoot(rootfs, '/etc/group'),
-  ]);
+  // both settle before either failure is told: the caller may unmount the rootfs right after
+  const [passwdRead, groupRead] = await Promise.allSettled([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
+  if (passwdRead.status === 'rejected') throw passwdRead.reason;
+  if (groupRead.status === 'rejected') throw groupRead.reason;
+  const passwdText = passwdRead.value;
+  const groupText = groupRead.value;
   const passwd = passwdText === null ? [] : parsePasswd(passwdText);
   const groups = groupText === null ? [] : parseGroup(groupText);
 
