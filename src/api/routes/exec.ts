@@ -6,6 +6,7 @@ import type { ExecSink } from '../../engine/exec.js';
 import { parseExecCreate, parseExecStart } from '../../engine/exec-request.js';
 import { InvalidParameterError, SystemError } from '../../errors.js';
 import { parseJsonText } from '../body.js';
+import { messageOf } from '../errors.js';
 import type { ApiContext } from '../context.js';
 import { detachKeys } from '../detach-keys.js';
 import type { HijackRequest } from '../hijack.js';
@@ -79,7 +80,8 @@ export function execRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await execs.start(req.params.id, opts, { stdin: socket, sink, signal: ac.signal });
     } catch (err) {
       // After the upgrade moby writes the error as text on the stdout stream.
-      const text = `${err instanceof Error ? err.message : String(err)}\r\n`;
+      // through messageOf like every error answer: no host path reaches the client
+      const text = `${messageOf(err)}\r\n`;
       if (!socket.writableEnded && !socket.destroyed) socket.write(tty ? Buffer.from(text) : frame(StdStream.Stdout, text));
     }
   });
