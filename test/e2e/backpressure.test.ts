@@ -32,6 +32,34 @@ async function growthWhileStalled(d: Daemon, baseline: number): Promise<number> 
 }
 
 /**
+ * Sends `request` (a whole HTTP request) on a new connection to `socketPath` and resolves with
+ * the response head and whatever came after it, the socket paused right there: from then on the
+ * daemon sees a client that stopped reading.
+ */
+async function openPaused(socketPath: string, request: string): Promise<{ socket: Socket; head: string; rest: Buffer }> {
+  const socket = connect(socketPath);
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(request);
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const i = buf.indexOf('\r\n\r\n');
+      if (i < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve({ socket, head: buf.subarray(0, i).toString(), rest: buf.subarray(i + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`connection closed before the response head: ${buf.toString()}`)));
+  });
+}
+
+/**
  * A hijacked request whose output the test reads only when told to: the socket is paused as
  * soon as the response head is in, so the daemon sees a client that stopped reading.
  */
@@ -41,31 +69,12 @@ class StalledHijack {
   private constructor(readonly socket: Socket) {}
 
   static async open(socketPath: string, method: string, path: string, body = ''): Promise<StalledHijack> {
-    const socket = connect(socketPath);
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const h = new StalledHijack(socket);
     const headers = [`${method} /v1.50${path} HTTP/1.1`, 'Host: berth', 'Connection: Upgrade', 'Upgrade: tcp', `Content-Length: ${Buffer.byteLength(body)}`];
     if (body) headers.push('Content-Type: application/json');
-    socket.write(`${headers.join('\r\n')}\r\n\r\n${body}`);
-    await new Promise<void>((resolve, reject) => {
-      let buf = Buffer.alloc(0);
-      const onData = (c: Buffer) => {
-        buf = Buffer.concat([buf, c]);
-        const i = buf.indexOf('\r\n\r\n');
-        if (i < 0) return;
-        socket.off('data', onData);
-        socket.pause();
-        h.head = buf.subarray(0, i).toString();
-        h.rest = buf.subarray(i + 4);
-        resolve();
-      };
-      socket.on('data', onData);
-      socket.once('close', () => reject(new Error(`connection closed before the response head: ${buf.toString()}`)));
-    });
+    const { socket, head, rest } = await openPaused(socketPath, `${headers.join('\r\n')}\r\n\r\n${body}`);
+    const h = new StalledHijack(socket);
+    h.head = head;
+    h.rest = rest;
     return h;
   }
 
@@ -98,30 +107,17 @@ class StalledWs {
   private constructor(readonly socket: Socket) {}
 
   static async open(socketPath: string, path: string): Promise<StalledWs> {
-    const socket = connect(socketPath);
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const w = new StalledWs(socket);
     const key = Buffer.from('berth-test-key-2').toString('base64');
-    socket.write(`GET /v1.50${path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`);
-    await new Promise<void>((resolve, reject) => {
-      let buf = Buffer.alloc(0);
-      const onData = (c: Buffer) => {
-        buf = Buffer.concat([buf, c]);
-        const i = buf.indexOf('\r\n\r\n');
-        if (i < 0) return;
-        socket.off('data', onData);
-        socket.pause();
-        if (!/^HTTP\/1\.1 101/.test(buf.toString())) reject(new Error(`no upgrade: ${buf.toString()}`));
-        w.rest = buf.subarray(i + 4);
-        resolve();
-      };
-      socket.on('data', onData);
-      socket.once('close', () => reject(new Error(`connection closed before the upgrade: ${buf.toString()}`)));
-    });
+    const { socket, head, rest } = await openPaused(
+      socketPath,
+      `GET /v1.50${path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`,
+    );
+    if (!/^HTTP\/1\.1 101/.test(head)) {
+      socket.destroy();
+      throw new Error(`no upgrade: ${head}`);
+    }
+    const w = new StalledWs(socket);
+    w.rest = rest;
     return w;
   }
 
