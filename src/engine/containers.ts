@@ -39,15 +39,8 @@ import { restartDelay, restartsWithDaemon } from './restart-policy.js';
 import { parseSignal } from './signals.js';
 import { resourceLimits } from './lifecycle-resources.js';
 import { resumeAfterSignal } from './lifecycle-pause.js';
+import { settledAll } from '../util/settled-all.js';
 
-
-/** Promise.all that rejects only once every part has settled (with the first failure). */
-async function settledAll<T extends readonly unknown[]>(parts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const settled = await Promise.allSettled(parts);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
 
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
 const RESTORE_START_WAIT_MS = 15_000;

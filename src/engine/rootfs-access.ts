@@ -44,20 +44,11 @@ export function streamFromRootfs<T extends { tar: Readable; released: Promise<vo
   });
 }
 
-/** Unmounts, retrying a few times: a rootfs a request just wrote to can be busy for a moment. */
+/** Unmounts (the snapshotter waits out a target a request just wrote to being busy a moment). */
 async function unmountSoon(svc: ContainerService, id: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await svc.deps.snapshots.unmount(id);
-      return;
-    } catch (err) {
-      if (attempt >= 5) {
-        svc.deps.logger.warn({ err, id }, 'could not unmount a stopped container\'s rootfs after a copy; start or rm will');
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    }
-  }
+  await svc.deps.snapshots.unmount(id).catch((err: unknown) => {
+    svc.deps.logger.warn({ err, id }, 'could not unmount a stopped container\'s rootfs after a copy; start or rm will');
+  });
 }
 
 // What runc and berth put into every rootfs (mountpoints), which `docker diff`, `docker commit`

@@ -152,7 +152,7 @@ export class Snapshotter implements SnapshotterApi {
         if (/not mounted|no mount point/i.test(stderr)) return;
         // a file the daemon is just closing (a copy, a user lookup) keeps it busy for a moment
         if (/target is busy/i.test(stderr) && busy < 5) {
-          await new Promise((r) => setTimeout(r, 20 * 2 ** busy++));
+          await new Promise((r) => setTimeout(r, 50 * 2 ** busy++));
           i--;
           continue;
         }

@@ -410,18 +410,25 @@ export class ConmonBackend implements TaskBackend {
   }
 }
 
-/** Whether the process has entered do_exit: PF_EXITING (0x4) in /proc/<pid>/stat's flags (field 9). */
-async function isExiting(pid: number): Promise<boolean> {
+/** /proc/<pid>/stat's command and the fields after it (state first); null when the process is gone. */
+async function procStat(pid: number): Promise<{ comm: string; fields: string[] } | null> {
   let stat: string;
   try {
     stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return true;
+    return null;
   }
-  // fields after the command (which may hold spaces and parentheses): state is field 3
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const flags = Number(fields[6]);
-  return fields[0] === 'Z' || fields[0] === 'X' || (Number.isFinite(flags) && (flags & 0x4) !== 0);
+  // the command may hold spaces and parentheses: it ends at the last ')'
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
+/** Whether the process has entered do_exit: PF_EXITING (0x4) in /proc/<pid>/stat's flags (field 9). */
+async function isExiting(pid: number): Promise<boolean> {
+  const st = await procStat(pid);
+  if (!st) return true;
+  const flags = Number(st.fields[6]);
+  return st.fields[0] === 'Z' || st.fields[0] === 'X' || (Number.isFinite(flags) && (flags & 0x4) !== 0);
 }
 
 /**
@@ -430,16 +437,8 @@ async function isExiting(pid: number): Promise<boolean> {
  * Checking the name also guards against a recycled pid after a reboot-less daemon restart.
  */
 async function isConmonAlive(pid: number): Promise<boolean> {
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const close = stat.lastIndexOf(')');
-  const comm = stat.slice(stat.indexOf('(') + 1, close);
-  const state = stat.slice(close + 2, close + 3);
-  return comm === 'conmon' && state !== 'Z' && state !== 'X';
+  const st = await procStat(pid);
+  return st !== null && st.comm === 'conmon' && st.fields[0] !== 'Z' && st.fields[0] !== 'X';
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {

@@ -2,6 +2,7 @@
 // container's /etc/passwd and /etc/group, with moby/sys/user's rules and error texts.
 import { SystemError, errorMessage } from '../errors.js';
 import { readFileInRoot } from '../util/in-root/read-file.js';
+import { settledAll } from '../util/settled-all.js';
 import type { OciUser } from './oci-spec-types.js';
 
 const MAX_ID = 2147483647;
@@ -70,11 +71,7 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: string
   const gidArg = numeric(groupArg);
 
   // both settle before either failure is told: the caller may unmount the rootfs right after
-  const [passwdRead, groupRead] = await Promise.allSettled([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
-  if (passwdRead.status === 'rejected') throw passwdRead.reason;
-  if (groupRead.status === 'rejected') throw groupRead.reason;
-  const passwdText = passwdRead.value;
-  const groupText = groupRead.value;
+  const [passwdText, groupText] = await settledAll<[string | null, string | null]>([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
   const passwd = passwdText === null ? [] : parsePasswd(passwdText);
   const groups = groupText === null ? [] : parseGroup(groupText);
 

@@ -12,8 +12,9 @@ import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { fdPath } from '../../util/in-root/fd-path.js';
-import { lstatAt, namesIn, openDirAt, openRegularAt } from '../../util/in-root/dir-ops.js';
-import { errnoOf, type Resolved, type RootDir } from '../../util/in-root/root-dir.js';
+import { lstatAt, openDirAt, openRegularAt } from '../../util/in-root/dir-ops.js';
+import { walkTree } from '../../util/in-root/walk-tree.js';
+import type { Resolved, RootDir } from '../../util/in-root/root-dir.js';
 
 const CHUNK = 256 * 1024;
 
@@ -42,9 +43,7 @@ export function packPath(at: Resolved, rebaseName: string): TarOut {
 
 /** Tar of everything in `root`, names relative to it (`docker export`). */
 export function packTree(root: RootDir): TarOut {
-  return packWith(async (w) => {
-    for (const name of (await namesIn(root.fh)).sort()) await w.entry(root.fh, name, name);
-  });
+  return packWith((w) => w.contents(root.fh, ''));
 }
 
 function packWith(walk: (w: TreeWriter) => Promise<void>): TarOut {
@@ -99,17 +98,35 @@ class TreeWriter {
 
   /** One name in `dir`, and everything under it when it is a directory. */
   async entry(dir: FileHandle, name: string, tarName: string): Promise<void> {
-    if (this.aborted) throw new Aborted();
     const st = await lstatAt(dir, name);
     if (!st) return; // gone since the directory was listed
+    if (!st.isDirectory()) return this.node(dir, name, st, tarName);
+    const sub = await openDirAt(dir, name);
+    if (!sub) return; // swapped for something else: what is there now is not what we listed
+    try {
+      await this.directory(sub, tarName, st);
+    } finally {
+      await sub.close();
+    }
+  }
+
+  /** A directory's own entry, then everything under it. */
+  async directory(dir: FileHandle, tarName: string, st: Stats): Promise<void> {
+    await this.node(dir, '', st, tarName);
+    await this.contents(dir, `${tarName.replace(/\/+$/, '')}/`);
+  }
+
+  /** Everything under `dir` (walked through held fds), tar names starting with `prefix`. */
+  async contents(dir: FileHandle, prefix: string): Promise<void> {
+    for await (const e of walkTree(dir)) await this.node(e.dir, e.name, e.stat, `${prefix}${e.path.slice(1)}`);
+  }
+
+  /** The entry for `name` in `dir` alone (a directory's header only: its contents come from the walk). */
+  private async node(dir: FileHandle, name: string, st: Stats, tarName: string): Promise<void> {
+    if (this.aborted) throw new Aborted();
     if (st.isDirectory()) {
-      const sub = await openDirAt(dir, name);
-      if (!sub) return; // swapped for something else: what is there now is not what we listed
-      try {
-        await this.directory(sub, tarName, st);
-      } finally {
-        await sub.close();
-      }
+      // Go's archive/tar (Docker's side) names directories with a trailing slash
+      await this.add({ ...header(st, tarName.endsWith('/') ? tarName : `${tarName}/`), type: 'directory' });
     } else if (st.isSymbolicLink()) {
       const target = await readlink(fdPath(dir.fd, name)).catch(() => null);
       if (target !== null) await this.add({ ...header(st, tarName), type: 'symlink', linkname: target });
@@ -127,18 +144,6 @@ class TreeWriter {
       await this.add({ ...header(st, tarName), type, devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: st.rdev & 0xff });
     }
     // sockets are not archived (Go's archive/tar cannot)
-  }
-
-  async directory(dir: FileHandle, tarName: string, st: Stats): Promise<void> {
-    // Go's archive/tar (Docker's side) names directories with a trailing slash
-    await this.add({ ...header(st, tarName.endsWith('/') ? tarName : `${tarName}/`), type: 'directory' });
-    const prefix = tarName.replace(/\/+$/, '');
-    // a directory removed since we opened it lists nothing
-    const names = await namesIn(dir).catch((err: unknown) => {
-      if (errnoOf(err) === 'ENOENT') return [] as string[];
-      throw err;
-    });
-    for (const child of names.sort()) await this.entry(dir, child, `${prefix}/${child}`);
   }
 
   private async file(fh: FileHandle, st: Stats, tarName: string): Promise<void> {

@@ -4,6 +4,7 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { lstatAt, namesIn, openDirAt } from './dir-ops.js';
+import { errnoOf } from './root-dir.js';
 
 export interface TreeEntry {
   /** The open directory that holds the entry; valid until the walk moves on. */
@@ -23,7 +24,12 @@ export async function* walkTree(
   opts: { skip?: (path: string) => boolean; descend?: (e: TreeEntry) => boolean } = {},
 ): AsyncGenerator<TreeEntry> {
   async function* walk(dir: FileHandle, rel: string): AsyncGenerator<TreeEntry> {
-    for (const name of (await namesIn(dir)).sort()) {
+    // a directory removed since we opened it lists nothing
+    const names = await namesIn(dir).catch((err: unknown) => {
+      if (errnoOf(err) === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    for (const name of names.sort()) {
       const path = `${rel}/${name}`;
       if (opts.skip?.(path)) continue;
       const stat = await lstatAt(dir, name);
