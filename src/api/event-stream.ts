@@ -3,7 +3,7 @@
 // buffered, as moby's per-subscriber channel (1024 events) drops what a slow reader cannot take:
 // the daemon never buffers without bound for a client.
 import type { ServerResponse } from 'node:http';
-import type { DockerEvent } from '../engine/events.js';
+import type { DockerEvent } from '../engine/events/bus.js';
 import { setLongTimeout } from '../util/long-timeout.js';
 
 /** About a thousand events, moby's per-subscriber buffer. */

@@ -8,15 +8,15 @@ import { ImageService } from '../images/image-service.js';
 import { Snapshotter } from '../images/snapshotter.js';
 import { ConmonBackend } from '../runtime/conmon-backend.js';
 import type { RuntimeHandler } from '../runtime/task-backend.js';
-import { ContainerStore } from './container-store.js';
-import { ContainerService } from './containers.js';
-import type { DaemonConfig } from './daemon-config.js';
-import { DataRootLock } from './data-root-lock.js';
-import { EventBus } from './events.js';
-import { HealthMonitor } from './health.js';
-import { ExecService } from './exec.js';
-import { systemInfo, versionInfo } from './system-info.js';
-import { ContainerArchive } from './container-archive.js';
+import { ContainerStore } from './containers/store.js';
+import { ContainerService } from './containers/service.js';
+import type { DaemonConfig } from './system/daemon-config.js';
+import { DataRootLock } from './system/data-root-lock.js';
+import { EventBus } from './events/bus.js';
+import { HealthMonitor } from './monitoring/health.js';
+import { ExecService } from './exec/service.js';
+import { systemInfo, versionInfo } from './system/info.js';
+import { ContainerArchive } from './archive/container-archive.js';
 
 export class Engine {
   readonly startedAt = new Date();

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MAX_BUFFERED_BYTES, streamEvents, type EventSource } from '../../src/api/event-stream.js';
-import type { DockerEvent } from '../../src/engine/events.js';
-import { EventBus } from '../../src/engine/events.js';
+import type { DockerEvent } from '../../src/engine/events/bus.js';
+import { EventBus } from '../../src/engine/events/bus.js';
 import { setLongTimeout } from '../../src/util/long-timeout.js';
 
 /** An event source the test feeds by hand, with the timestamps it chooses. */

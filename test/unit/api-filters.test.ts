@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidParameterError } from '../../src/errors.js';
 import { Filters } from '../../src/api/filters.js';
-import { filterContainers } from '../../src/engine/container-filters.js';
+import { filterContainers } from '../../src/engine/containers/filters.js';
 
 test('both JSON forms parse to the same filters', () => {
   const modern = Filters.parse('{"label":{"a=b":true,"c":true},"status":{"running":true}}');

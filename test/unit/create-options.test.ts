@@ -2,15 +2,15 @@
 // and the resolv.conf the --dns flags produce. Pure functions: no daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostConfig } from '../../src/engine/container-model.js';
+import type { HostConfig } from '../../src/engine/containers/model.js';
 import {
   hostSpecOptions,
   parseDeviceCgroupRule,
   parseExtraHost,
   validateHostOptions,
   type StartFacts,
-} from '../../src/engine/create-options.js';
-import { customResolvConf } from '../../src/engine/etc-files.js';
+} from '../../src/engine/containers/create-options.js';
+import { customResolvConf } from '../../src/engine/containers/etc-files.js';
 import { InvalidParameterError } from '../../src/errors.js';
 import { cpus } from 'node:os';
 import { buildSpec, type SpecInput } from '../../src/runtime/oci-spec.js';

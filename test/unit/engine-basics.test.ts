@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBind } from '../../src/engine/binds.js';
-import { filterContainers, labelMatches } from '../../src/engine/container-filters.js';
-import { ZERO_TIME, type ContainerRecord } from '../../src/engine/container-model.js';
-import { normaliseContainerName, randomContainerName } from '../../src/engine/names.js';
-import { parseSignal } from '../../src/engine/signals.js';
-import { humanDuration, statusText } from '../../src/engine/status-text.js';
-import { filterResolvConf } from '../../src/engine/etc-files.js';
+import { parseBind } from '../../src/engine/volumes/binds.js';
+import { filterContainers, labelMatches } from '../../src/engine/containers/filters.js';
+import { ZERO_TIME, type ContainerRecord } from '../../src/engine/containers/model.js';
+import { normaliseContainerName, randomContainerName } from '../../src/engine/containers/names.js';
+import { parseSignal } from '../../src/engine/containers/signals.js';
+import { humanDuration, statusText } from '../../src/engine/containers/status-text.js';
+import { filterResolvConf } from '../../src/engine/containers/etc-files.js';
 
 describe('signals', () => {
   it('parses names, SIG names and numbers', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeImageConfig, parseCreateRequest } from '../../src/engine/create-request.js';
+import { mergeImageConfig, parseCreateRequest } from '../../src/engine/containers/create-request.js';
 import { InvalidParameterError } from '../../src/errors.js';
 
 describe('parseCreateRequest', () => {

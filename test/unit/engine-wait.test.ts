@@ -3,10 +3,10 @@ import type { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { ZERO_TIME, type ContainerRecord } from '../../src/engine/container-model.js';
-import { ContainerStore } from '../../src/engine/container-store.js';
-import { ContainerService, type ContainerServiceDeps } from '../../src/engine/containers.js';
-import { EventBus } from '../../src/engine/events.js';
+import { ZERO_TIME, type ContainerRecord } from '../../src/engine/containers/model.js';
+import { ContainerStore } from '../../src/engine/containers/store.js';
+import { ContainerService, type ContainerServiceDeps } from '../../src/engine/containers/service.js';
+import { EventBus } from '../../src/engine/events/bus.js';
 
 const ID = 'a'.repeat(64);
 

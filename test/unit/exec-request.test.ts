@@ -1,9 +1,9 @@
 // Exec request decoding, environment merge and detach-key matching (pure units).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DetachKeyMatcher } from '../../src/engine/exec-detach.js';
-import { execEnvironment, replaceOrAppendEnv } from '../../src/engine/exec-env.js';
-import { parseExecCreate, parseExecStart } from '../../src/engine/exec-request.js';
+import { DetachKeyMatcher } from '../../src/engine/exec/detach.js';
+import { execEnvironment, replaceOrAppendEnv } from '../../src/engine/exec/env.js';
+import { parseExecCreate, parseExecStart } from '../../src/engine/exec/request.js';
 import { InvalidParameterError } from '../../src/errors.js';
 
 test('exec create body: Go-decoder rules (case-insensitive names, StrSlice Cmd, defaults)', () => {

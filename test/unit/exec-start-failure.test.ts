@@ -2,7 +2,7 @@
 // setExitCodeFromError): 126 cannot be invoked, 127 not found, 128 anything else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runtimeStartFailureCode } from '../../src/engine/exec.js';
+import { runtimeStartFailureCode } from '../../src/engine/exec/service.js';
 
 test('runc exec errors map to moby 28 exit codes', () => {
   const oci = (why: string) => `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExecStore } from '../../src/engine/exec-store.js';
+import { ExecStore } from '../../src/engine/exec/store.js';
 
 const MIN = 60_000;
 

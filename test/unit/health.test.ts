@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyResult, probeCommand } from '../../src/engine/health.js';
+import { applyResult, probeCommand } from '../../src/engine/monitoring/health.js';
 
 describe('health checks', () => {
   it('turns Test into the probe argv', () => {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logRotation, parseLogSize, parseRamSize, validateLogConfig } from '../../src/engine/log-config.js';
+import { logRotation, parseLogSize, parseRamSize, validateLogConfig } from '../../src/engine/logs/config.js';
 import { InvalidParameterError } from '../../src/errors.js';
-import { shiftLogFiles } from '../../src/engine/log-rotation.js';
+import { shiftLogFiles } from '../../src/engine/logs/rotation.js';
 
 test('sizes use decimal multiples like docker/go-units FromHumanSize', () => {
   assert.equal(parseLogSize('512'), 512);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BACKOFF_MAX_MS, restartDelay, restartsWithDaemon } from '../../src/engine/restart-policy.js';
+import { BACKOFF_MAX_MS, restartDelay, restartsWithDaemon } from '../../src/engine/containers/restart-policy.js';
 
 const facts = (over: Partial<Parameters<typeof restartDelay>[0]>) => ({
   policy: { Name: 'always' as const, MaximumRetryCount: 0 },

@@ -1,6 +1,6 @@
 // /containers/{id}/archive: `docker cp` (HEAD: stat, GET: a tar out, PUT: a tar in).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ContainerPathStat } from '../../engine/container-archive.js';
+import type { ContainerPathStat } from '../../engine/archive/container-archive.js';
 import { rawBody, rawBodyRoute } from '../body.js';
 import type { ApiContext } from '../context.js';
 import { boolParam } from '../query.js';

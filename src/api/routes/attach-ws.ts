@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Duplex } from 'node:stream';
-import type { AttachSink } from '../../engine/attach-hub.js';
+import type { AttachSink } from '../../engine/containers/attach-hub.js';
 import type { ApiContext } from '../context.js';
 import { detachKeys } from '../detach-keys.js';
 import { drained } from '../drain.js';

@@ -1,9 +1,9 @@
 // A container's filesystem as a whole: GET /containers/{id}/changes (docker diff),
 // GET /containers/{id}/export, POST /commit.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { containerChanges } from '../../engine/container-changes.js';
-import { exportContainer } from '../../engine/container-export.js';
-import { commitContainer } from '../../engine/commit.js';
+import { containerChanges } from '../../engine/archive/changes.js';
+import { exportContainer } from '../../engine/archive/export.js';
+import { commitContainer } from '../../engine/archive/commit.js';
 import type { ImageContainerConfig } from '../../images/types.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';

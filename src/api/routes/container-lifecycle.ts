@@ -1,11 +1,11 @@
 // /containers/{id}/{restart,pause,unpause,rename,update,top} and /containers/prune.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { pauseContainer, unpauseContainer } from '../../engine/lifecycle-pause.js';
-import { renameContainer } from '../../engine/lifecycle-rename.js';
-import { restartContainer } from '../../engine/lifecycle-restart.js';
-import { updateContainer } from '../../engine/lifecycle-update.js';
-import { pruneContainers } from '../../engine/prune.js';
-import { topContainer } from '../../engine/top.js';
+import { pauseContainer, unpauseContainer } from '../../engine/lifecycle/pause.js';
+import { renameContainer } from '../../engine/lifecycle/rename.js';
+import { restartContainer } from '../../engine/lifecycle/restart.js';
+import { updateContainer } from '../../engine/lifecycle/update.js';
+import { pruneContainers } from '../../engine/containers/prune.js';
+import { topContainer } from '../../engine/monitoring/top.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
 import { intParam } from '../query.js';

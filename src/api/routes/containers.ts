@@ -1,11 +1,11 @@
 // /containers/*: the container routes of the Docker Engine API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
-import type { ContainerRecord } from '../../engine/container-model.js';
-import { filterContainers } from '../../engine/container-filters.js';
-import { inspectView, listView } from '../../engine/container-view.js';
-import { containerSizes } from '../../engine/container-size.js';
-import type { AttachSink } from '../../engine/attach-hub.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
+import { filterContainers } from '../../engine/containers/filters.js';
+import { inspectView, listView } from '../../engine/containers/view.js';
+import { containerSizes } from '../../engine/containers/size.js';
+import type { AttachSink } from '../../engine/containers/attach-hub.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';

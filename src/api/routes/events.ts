@@ -1,6 +1,6 @@
 // GET /events: past events since `since`, then live ones until `until` (or the client leaves); see event-stream.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { eventMatcher } from '../../engine/event-filter.js';
+import { eventMatcher } from '../../engine/events/filter.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { streamEvents } from '../event-stream.js';

@@ -2,8 +2,8 @@
 // GET /exec/{id}/json (moby api/server/router/container/exec.go).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
-import type { ExecSink } from '../../engine/exec.js';
-import { parseExecCreate, parseExecStart } from '../../engine/exec-request.js';
+import type { ExecSink } from '../../engine/exec/service.js';
+import { parseExecCreate, parseExecStart } from '../../engine/exec/request.js';
 import { InvalidParameterError, SystemError } from '../../errors.js';
 import { parseJsonText } from '../body.js';
 import { messageOf } from '../errors.js';

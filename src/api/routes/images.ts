@@ -1,6 +1,6 @@
 // /images/*: pull, import, load, list, inspect, tag, remove.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { labelMatches } from '../../engine/container-filters.js';
+import { labelMatches } from '../../engine/containers/filters.js';
 import { imageInspectView, imageListView } from '../../engine/image-view.js';
 import { familiar } from '../../images/reference.js';
 import type { RegistryAuth } from '../../images/types.js';

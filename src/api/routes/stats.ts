@@ -1,6 +1,6 @@
 // GET /containers/{id}/stats: one StatsJSON object per line, flushed as each is read.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { containerStats } from '../../engine/stats.js';
+import { containerStats } from '../../engine/monitoring/stats.js';
 import type { ApiContext } from '../context.js';
 import { boolParam } from '../query.js';
 

@@ -1,0 +1,75 @@
+// GET /containers/json?filters=: which records pass (moby daemon/list.go).
+import { InvalidParameterError } from '../../errors.js';
+import { linearRegExp } from '../../util/linear-regexp.js';
+import type { ContainerRecord } from './model.js';
+
+/** Parsed filters: key -> accepted values (OR within a key, AND across keys). */
+export type FilterMap = Map<string, string[]>;
+
+const KEYS = new Set(['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'isolation', 'network', 'volume', 'publish', 'expose', 'is-task']);
+const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+
+export interface ListOptions {
+  all: boolean;
+  limit: number;
+  filters: FilterMap;
+  /** Resolves an image reference to its ID, or undefined when unknown. */
+  imageId(ref: string): string | undefined;
+  /** Resolves a container reference (for before/since). */
+  container(ref: string): ContainerRecord;
+}
+
+export function labelMatches(labels: Record<string, string>, wanted: string): boolean {
+  const neq = wanted.indexOf('!=');
+  if (neq > 0) {
+    const k = wanted.slice(0, neq);
+    return labels[k] !== wanted.slice(neq + 2);
+  }
+  const eq = wanted.indexOf('=');
+  if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, wanted);
+  return labels[wanted.slice(0, eq)] === wanted.slice(eq + 1);
+}
+
+export function filterContainers(all: ContainerRecord[], o: ListOptions): ContainerRecord[] {
+  for (const key of o.filters.keys()) if (!KEYS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+  const f = (k: string) => o.filters.get(k) ?? [];
+  for (const s of f('status')) if (!STATUSES.has(s)) throw new InvalidParameterError(`invalid filter 'status=${s}'`);
+  const exited = f('exited').map((e) => {
+    if (!/^-?\d+$/.test(e)) throw new InvalidParameterError(`invalid filter 'exited=${e}'`);
+    return Number(e);
+  });
+  const nameMatchers = f('name').map(nameMatcher);
+  const ancestors = f('ancestor').map((a) => o.imageId(a) ?? `unknown:${a}`);
+  const before = f('before').map((r) => Date.parse(o.container(r).created));
+  const since = f('since').map((r) => Date.parse(o.container(r).created));
+  // Newest first, like docker ps.
+  const sorted = [...all].sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
+  const out: ContainerRecord[] = [];
+  const showAll = o.all || f('status').length > 0 || exited.length > 0 || o.limit > 0 || before.length > 0 || since.length > 0;
+  for (const c of sorted) {
+    const created = Date.parse(c.created);
+    if (!showAll && c.state.Status !== 'running' && c.state.Status !== 'paused' && c.state.Status !== 'restarting') continue;
+    if (f('id').length && !f('id').some((v) => c.id.startsWith(v))) continue;
+    if (nameMatchers.length && !nameMatchers.some((m) => m(c.name))) continue;
+    if (f('status').length && !f('status').includes(c.state.Status)) continue;
+    if (f('label').length && !f('label').every((l) => labelMatches(c.config.Labels ?? {}, l))) continue;
+    if (ancestors.length && !ancestors.includes(c.imageId)) continue;
+    if (exited.length && (c.state.Status !== 'exited' || !exited.includes(c.state.ExitCode))) continue;
+    if (before.length && !before.every((t) => created < t)) continue;
+    if (since.length && !since.every((t) => created > t)) continue;
+    if (f('health').length && !f('health').includes(c.state.Health?.Status ?? 'none')) continue;
+    out.push(c);
+    if (o.limit > 0 && out.length >= o.limit) break;
+  }
+  return out;
+}
+
+/**
+ * A `name` filter: a regular expression matched in linear time, as Go's RE2 does (a backtracking
+ * one froze the daemon), against the name with and without its '/' as moby does; a pattern that
+ * is not one is a substring of the name.
+ */
+function nameMatcher(v: string): (name: string) => boolean {
+  const re = linearRegExp(v);
+  return (name) => (re !== undefined && (re.test(name) || re.test(name.slice(1)))) || name.slice(1).includes(v);
+}

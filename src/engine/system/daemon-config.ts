@@ -1,0 +1,86 @@
+// Daemon settings: dockerd's flag names, then /etc/berth/daemon.json (flags win, as in dockerd).
+import { existsSync, readFileSync } from 'node:fs';
+import type { RuntimeHandler } from '../../runtime/task-backend.js';
+
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  logLevel: string;
+  runtimes: Record<string, RuntimeHandler>;
+  defaultRuntime: string;
+  group: string;
+}
+
+interface DaemonJson {
+  hosts?: string[];
+  'data-root'?: string;
+  'exec-root'?: string;
+  'log-level'?: string;
+  'default-runtime'?: string;
+  group?: string;
+  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
+}
+
+const DEFAULTS = {
+  host: 'unix:///run/berth/berth.sock',
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  configFile: '/etc/berth/daemon.json',
+};
+
+export class ConfigError extends Error {}
+
+export function parseDaemonArgs(argv: string[]): DaemonConfig {
+  const flags: Record<string, string[]> = {};
+  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group']);
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (!takesValue.has(arg)) throw new ConfigError(`unknown flag: ${arg}`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`flag needs an argument: ${arg}`);
+    }
+    const key = arg === '-H' ? '--host' : arg === '-l' ? '--log-level' : arg === '-G' ? '--group' : arg;
+    (flags[key] ??= []).push(value);
+  }
+  const configFile = flags['--config-file']?.at(-1) ?? DEFAULTS.configFile;
+  let file: DaemonJson = {};
+  if (existsSync(configFile)) {
+    try {
+      file = JSON.parse(readFileSync(configFile, 'utf8')) as DaemonJson;
+    } catch (err) {
+      throw new ConfigError(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+    }
+  } else if (flags['--config-file']) {
+    throw new ConfigError(`unable to configure the daemon with file ${configFile}: no such file`);
+  }
+  const runtimes: Record<string, RuntimeHandler> = { runc: { name: 'runc', path: 'runc', args: [] } };
+  for (const [name, r] of Object.entries(file.runtimes ?? {})) {
+    if (!r?.path) throw new ConfigError(`runtime ${name} in ${configFile} has no path`);
+    runtimes[name] = { name, path: r.path, args: r.runtimeArgs ?? [] };
+  }
+  const defaultRuntime = flags['--default-runtime']?.at(-1) ?? file['default-runtime'] ?? 'runc';
+  if (!runtimes[defaultRuntime]) throw new ConfigError(`default runtime ${defaultRuntime} is not configured`);
+  const hosts = flags['--host'] ?? file.hosts ?? [DEFAULTS.host];
+  for (const h of hosts) {
+    if (!h.startsWith('unix://')) throw new ConfigError(`berth listens on unix sockets only for now: ${h}`);
+  }
+  return {
+    hosts,
+    dataRoot: flags['--data-root']?.at(-1) ?? file['data-root'] ?? DEFAULTS.dataRoot,
+    execRoot: flags['--exec-root']?.at(-1) ?? file['exec-root'] ?? DEFAULTS.execRoot,
+    configFile,
+    logLevel: flags['--log-level']?.at(-1) ?? file['log-level'] ?? 'info',
+    runtimes,
+    defaultRuntime,
+    group: flags['--group']?.at(-1) ?? file.group ?? 'docker',
+  };
+}
