@@ -16,6 +16,8 @@ import { EventBus } from './events/bus.js';
 import { HealthMonitor } from './monitoring/health.js';
 import { ExecService } from './exec/service.js';
 import { systemInfo, versionInfo } from './system/info.js';
+import { NetworkService } from './networks/service.js';
+import { VolumeService } from './volumes/service.js';
 import { ContainerArchive } from './archive/container-archive.js';
 
 export class Engine {
@@ -62,6 +64,8 @@ export class Engine {
     const store = new ContainerStore(db);
     await images.reconcileContainerLayers(store.all().map((c) => ({ id: c.id, imageId: c.imageId })));
     const events = new EventBus();
+    const networking = new NetworkService();
+    const volumes = new VolumeService();
     const containers = new ContainerService({
       store,
       images,
@@ -72,6 +76,8 @@ export class Engine {
       dataRoot: config.dataRoot,
       runtimes,
       defaultRuntime: config.defaultRuntime,
+      networking,
+      volumes,
     });
     const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));

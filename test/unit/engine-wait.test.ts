@@ -35,6 +35,8 @@ function service(): { containers: ContainerService; signals: EventEmitter } {
     dataRoot: '/nonexistent',
     runtimes: {},
     defaultRuntime: 'runc',
+    networking: unused,
+    volumes: unused,
   };
   const containers = new ContainerService(deps);
   return { containers, signals: (containers as unknown as { signals: EventEmitter }).signals };

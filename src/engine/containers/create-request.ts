@@ -106,6 +106,8 @@ function validateHealthcheck(hc: Json | undefined): void {
 export interface CreateRequest {
   config: Omit<ContainerConfig, keyof ImageContainerConfig> & ImageContainerConfig;
   hostConfig: HostConfig;
+  /** The body's NetworkingConfig as sent; src/engine/networks validates it. */
+  networkingConfig: unknown;
 }
 
 /** Validates the body's shape. The image's defaults are merged later, by mergeImageConfig. */
@@ -166,7 +168,7 @@ export function parseCreateRequest(body: unknown): CreateRequest {
     throw new InvalidParameterError(`can't create 'AutoRemove' container with restart policy`);
   }
   hostConfig.LogConfig.Type = validateLogConfig(hostConfig.LogConfig);
-  return { config, hostConfig };
+  return { config, hostConfig, networkingConfig: b.NetworkingConfig };
 }
 
 /** moby's merge(): the image supplies what the user left out. */

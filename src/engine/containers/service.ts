@@ -27,7 +27,8 @@ import { LogRotator } from '../logs/rotation.js';
 import { mountShareableShm, unmountShareableShm } from './ipc-shm.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
-import { parseBind } from '../volumes/binds.js';
+import type { ContainerNetworking } from '../networks/types.js';
+import type { ContainerVolumes } from '../volumes/types.js';
 import { ZERO_TIME, type ContainerRecord } from './model.js';
 import type { ContainerStore } from './store.js';
 import { mergeImageConfig, parseCreateRequest } from './create-request.js';
@@ -73,6 +74,8 @@ export interface ContainerServiceDeps {
   dataRoot: string;
   runtimes: Record<string, RuntimeHandler>;
   defaultRuntime: string;
+  networking: ContainerNetworking;
+  volumes: ContainerVolumes;
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -147,13 +150,6 @@ export class ContainerService {
     const runtimeName = req.hostConfig.Runtime || this.d.defaultRuntime;
     if (!this.d.runtimes[runtimeName]) throw new InvalidParameterError(`unknown or invalid runtime name: ${runtimeName}`);
     req.hostConfig.Runtime = runtimeName;
-    const networkMode = req.hostConfig.NetworkMode || 'default';
-    if (!['default', 'bridge', 'none', 'host'].includes(networkMode)) {
-      if (networkMode.startsWith('container:')) throw new InvalidParameterError(`network mode ${networkMode} is not supported by berth yet`);
-      throw new NotFoundError(`network ${networkMode} not found`);
-    }
-    req.hostConfig.NetworkMode = networkMode === 'default' ? 'none' : networkMode === 'bridge' ? 'none' : networkMode;
-    for (const b of req.hostConfig.Binds ?? []) parseBind(b);
     validateHostOptions(req.hostConfig, req.config);
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
 
@@ -171,7 +167,6 @@ export class ContainerService {
     }
     if (!req.hostConfig.LogConfig.Type) req.hostConfig.LogConfig.Type = 'json-file';
     const id = randomBytes(32).toString('hex');
-    if (!config.Hostname) config.Hostname = req.hostConfig.NetworkMode === 'host' ? '' : id.slice(0, 12);
     const entry = config.Entrypoint ?? [];
     const cmd = config.Cmd ?? [];
     const argv = [...entry, ...cmd];
@@ -188,12 +183,18 @@ export class ContainerService {
       path: argv[0],
       args: argv.slice(1),
     };
+    // Networking decides the final NetworkMode, which the hostname depends on.
+    await this.d.networking.prepareCreate(rec, req.networkingConfig);
+    if (!config.Hostname) config.Hostname = rec.hostConfig.NetworkMode === 'host' ? '' : id.slice(0, 12);
     // reserved until the row exists, so that concurrent creates never pick the same name
     this.namesInFlight.add(fullName);
     try {
+      await this.d.volumes.prepareCreate(rec);
       await Promise.all([mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 }), this.d.snapshots.prepare(id, image.id)]);
       this.d.store.insert(rec);
     } catch (err) {
+      await this.d.volumes.abandonCreate(rec).catch((e) => this.d.logger.warn({ err: e, id }, 'undoing a failed create: volumes'));
+      await this.d.networking.abandonCreate(rec).catch((e) => this.d.logger.warn({ err: e, id }, 'undoing a failed create: networks'));
       await this.d.snapshots.remove(id).catch(() => undefined);
       await rm(this.bundleDir(id), { recursive: true, force: true });
       if (String(err).includes('UNIQUE constraint failed: containers.name')) {
@@ -243,31 +244,40 @@ export class ContainerService {
     if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.name.slice(1)} is already in progress`);
     const bundle = this.bundleDir(c.id);
     let created = false;
+    let networked = false;
     try {
       const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
       const hostNetwork = c.hostConfig.NetworkMode === 'host';
       const hc = c.hostConfig;
       // allSettled: a part that fails must not leave another still reading the rootfs while
       // the failed start unmounts it (the user lookup holds fds in it)
-      const [etc, user, facts] = await settledAll([
-        writeEtcFiles(bundle, {
-          hostname: c.config.Hostname,
-          domainname: c.config.Domainname,
-          hostNetwork,
-          dns: hc.Dns as string[] | undefined,
-          dnsSearch: hc.DnsSearch as string[] | undefined,
-          dnsOptions: hc.DnsOptions as string[] | undefined,
-          extraHosts: ((hc.ExtraHosts as string[] | undefined) ?? []).map(parseExtraHost),
-        }),
+      const [net, user, facts, mounts] = await settledAll([
+        (async () => {
+          networked = true;
+          const attachment = await this.d.networking.setUp(c);
+          const etc = await writeEtcFiles(bundle, {
+            hostname: c.config.Hostname,
+            domainname: c.config.Domainname,
+            hostNetwork,
+            dns: hc.Dns as string[] | undefined,
+            dnsSearch: hc.DnsSearch as string[] | undefined,
+            dnsOptions: hc.DnsOptions as string[] | undefined,
+            extraHosts: ((hc.ExtraHosts as string[] | undefined) ?? []).map(parseExtraHost),
+            ...attachment.etc,
+          });
+          return { attachment, etc };
+        })(),
         resolveUser(rootfs, c.config.User, (hc.GroupAdd as string[] | undefined) ?? []),
         lookupStartFacts(c, (ref) => this.get(ref), (id) => this.bundleDir(id)),
+        this.d.volumes.mountsForStart(c, rootfs),
       ]);
+      const etc = net.etc;
       if (hc.IpcMode === 'shareable') facts.shm = await mountShareableShm(bundle, Number(hc.ShmSize) || 0);
       const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
       const [h, w] = c.hostConfig.ConsoleSize;
       const spec = buildSpec({
         rootfs,
-        ...hostSpecOptions(hc, argv, (c.hostConfig.Binds ?? []).map(parseBind), facts),
+        ...hostSpecOptions(hc, argv, mounts, facts),
         env: processEnv(c),
         cwd: c.config.WorkingDir || '/',
         user,
@@ -280,7 +290,7 @@ export class ContainerService {
         capAdd: c.hostConfig.CapAdd ?? undefined,
         capDrop: c.hostConfig.CapDrop ?? undefined,
         securityOpt: c.hostConfig.SecurityOpt ?? undefined,
-        network: hostNetwork ? { mode: 'host' } : { mode: 'none' },
+        network: net.attachment.network,
         etcFiles: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: hostNetwork ? undefined : etc.hostname },
         cgroupsPath: cgroupsPathFor(c.id),
         resources: resourceLimits(c.hostConfig),
@@ -310,6 +320,7 @@ export class ContainerService {
       const msg = errorMessage(err);
       this.attach.failPending(c.id);
       if (created) await this.d.backend.delete(c.id, { force: true }).catch(() => undefined);
+      if (networked) await this.d.networking.release(c).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'network teardown after a failed start failed'));
       await this.d.snapshots.unmount(c.id).catch(() => undefined);
       await unmountShareableShm(bundle).catch(() => undefined);
       const exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
@@ -480,7 +491,7 @@ export class ContainerService {
       // die event); the lock is held until the cleanup is done, so whatever a waiter does next
       // (start, rm, cp) finds no runtime state and no mount left.
       this.signals.emit(`exit:${c.id}`);
-      await this.releaseTask(c.id);
+      await this.releaseTask(c);
       this.scheduleRestart(c, Number.isFinite(started) ? exit.finishedAt.getTime() - started : 0);
     });
     const c = this.d.store.get(exit.id);
@@ -492,9 +503,11 @@ export class ContainerService {
   }
 
   /** The task is dead: its runtime state and the rootfs mount are independent, so both go at once. */
-  private async releaseTask(id: string): Promise<void> {
+  private async releaseTask(c: ContainerRecord): Promise<void> {
+    const id = c.id;
     this.logRotator.unwatch(id);
     await Promise.all([
+      this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id }, 'network teardown failed')),
       // force: the exit is known, so there is no state to ask runc about first
       this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
       this.d.snapshots.unmount(id).catch((err) => this.d.logger.warn({ err, id }, 'unmount failed')),
@@ -544,6 +557,9 @@ export class ContainerService {
         c.state.Status = previous;
         throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);
       }
+      // The row is gone: what remains is the container's share of networks and volumes.
+      await this.d.networking.removed(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'forgetting endpoints failed'));
+      await this.d.volumes.removed(c, opts.volumes).catch((err) => this.d.logger.warn({ err, id: c.id }, 'removing volumes failed'));
       this.attach.failPending(c.id);
       this.emit(c, 'destroy');
       this.signals.emit(`removed:${c.id}`);
@@ -557,6 +573,11 @@ export class ContainerService {
     const all = this.d.store.all();
     const live = all.filter((c) => c.state.Status === 'running' || c.state.Status === 'paused').map((c) => c.id);
     const statuses = await this.d.backend.recover(live);
+    const stillRunning = all.filter((c) => {
+      const st = statuses.get(c.id);
+      return st && (st.status === 'running' || st.status === 'paused');
+    });
+    await this.d.networking.recover(stillRunning);
     for (const c of all) {
       if (c.state.Status === 'removing') {
         c.state.Status = 'dead';
@@ -565,7 +586,7 @@ export class ContainerService {
       }
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
         // A daemon that died between recording an exit and its cleanup left both behind.
-        await this.releaseTask(c.id);
+        await this.releaseTask(c);
         continue;
       }
       const st = statuses.get(c.id);
