@@ -35,6 +35,7 @@ export async function renameContainer(svc: ContainerService, ref: string, newNam
       }
       throw err;
     }
+    await svc.deps.networking.renamed(c, oldName);
     svc.emit(c, 'rename', { oldName });
   });
 }

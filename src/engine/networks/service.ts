@@ -22,6 +22,8 @@ export class NetworkService implements ContainerNetworking {
 
   async release(): Promise<void> {}
 
+  async renamed(): Promise<void> {}
+
   async removed(): Promise<void> {}
 
   async recover(): Promise<void> {}

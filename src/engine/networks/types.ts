@@ -25,6 +25,8 @@ export interface ContainerNetworking {
   setUp(c: ContainerRecord): Promise<NetworkAttachment>;
   /** The task is gone (exit, failed start, an exit found at daemon start): tear down. Idempotent. */
   release(c: ContainerRecord): Promise<void>;
+  /** docker rename (under the container's lock, the row renamed): DNS records follow. */
+  renamed(c: ContainerRecord, oldName: string): Promise<void>;
   /** docker rm: the container's endpoints are forgotten. */
   removed(c: ContainerRecord): Promise<void>;
   /** Daemon start, before containers are reconciled: the given ones are still running. */
