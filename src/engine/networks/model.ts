@@ -1,0 +1,53 @@
+// Networks and endpoints as berth keeps them (SQLite rows, see store.ts), in Docker's terms.
+
+export type NetworkDriver = 'bridge' | 'host' | 'null';
+
+export interface IpamPool {
+  /** CIDR, e.g. 10.89.0.0/24. */
+  Subnet: string;
+  Gateway?: string;
+  IPRange?: string;
+}
+
+/** One network: Docker's NetworkResource without the Containers map (that comes from endpoints). */
+export interface NetworkRecord {
+  /** 64 hex. */
+  id: string;
+  name: string;
+  driver: NetworkDriver;
+  /** RFC 3339 with nanoseconds, as Docker prints it. */
+  created: string;
+  internal: boolean;
+  attachable: boolean;
+  enableIPv6: boolean;
+  ipam: { Driver: string; Options: Record<string, string>; Config: IpamPool[] };
+  /** `-o` options as given (com.docker.network.bridge.name, ...driver.mtu, ...). */
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  /** The Linux bridge netavark makes for it ('' for host/null). */
+  bridge: string;
+  /** Name resolution by aardvark-dns: on for user-defined bridge networks, off for `bridge`. */
+  dnsEnabled: boolean;
+}
+
+/** A container's membership of a network (Docker's EndpointSettings), kept from create on. */
+export interface EndpointRecord {
+  containerId: string;
+  networkId: string;
+  /** 64 hex, made when the endpoint is first plumbed (Docker's EndpointID). */
+  endpointId: string;
+  /** Requested by the user (EndpointsConfig[...].IPAMConfig.IPv4Address / --ip), '' if none. */
+  requestedIp: string;
+  /** Assigned while plumbed ('' when the container is not running). */
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** User aliases (--network-alias), without the automatic ones. */
+  aliases: string[];
+  /** --link entries `name:alias` (default bridge: /etc/hosts; user networks: DNS). */
+  links: string[];
+  /** eth0, eth1... in the container, in connection order. */
+  interfaceName: string;
+  driverOpts: Record<string, string>;
+}
