@@ -36,8 +36,16 @@ export interface EtcOptions {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
-  /** --add-host, already resolved to addresses. */
+  /** --add-host entries; `host-gateway` stands for hostGateway. */
   extraHosts?: { name: string; ip: string }[];
+  /** The container's own addresses on its networks: /etc/hosts names the hostname on each. */
+  ownAddresses?: string[];
+  /** On a user-defined network: resolv.conf names Docker's embedded DNS, 127.0.0.11. */
+  embeddedDns?: boolean;
+  /** --link on the default bridge: `<ip>\t<alias> <name>` lines in /etc/hosts. */
+  linkHosts?: { ip: string; names: string[] }[];
+  /** What `host-gateway` in --add-host means: the default bridge's gateway. */
+  hostGateway?: string;
 }
 
 /** The host's resolv.conf with the user's --dns* lines in place of the host's of that kind. */
