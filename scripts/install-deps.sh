@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
   busybox-static skopeo tini catatonit tmux iptables iproute2 attr util-linux ca-certificates
-  python3-docker
+  python3-docker docker-compose
   g++ make python3
 )
 
