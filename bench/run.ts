@@ -2,6 +2,8 @@
  * `npm run bench`: time `docker run --rm busybox true` against berth and, when Debian's
  * docker.io is installed (dockerd on PATH), against a dockerd started here with its own roots
  * and socket, in the same run; then berth's memory with 50 running `sleep` containers.
+ * The network parts (bridge-run, port-throughput) run both daemons on their default bridge,
+ * with a second dockerd on a bridge of its own (networkParts below).
  *
  * Like with like: both daemons get the same busybox image (the test fixture, loaded with
  * `docker load`), the same docker CLI, and `--network none` on every run (berth has no bridge
@@ -30,16 +32,23 @@ import { ApiPathBench } from './api-path.js';
 import { ParallelBench } from './parallel.js';
 import { LogsBench } from './logs.js';
 import { BulkBench } from './bulk.js';
+import { BridgeRunBench } from './bridge-run.js';
+import { PortThroughputBench } from './port-throughput.js';
+import { createBenchBridge } from './dockerd-bridge.js';
 
 const WARMUP = 3;
 const RUNS = 20;
 const CONTAINERS = 50;
 const DOCKERD_BASE = '/tmp/bench-dockerd';
+// the second dockerd, on its own default bridge, for the network parts
+const DOCKERD_BRIDGED_BASE = '/tmp/bench-brdockerd';
+const NO_BRIDGE = ['--bridge=none', '--iptables=false', '--ip-masq=false'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `node dist/bench/run.js [part...]` runs only the parts named (all when none is). */
-const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', 'memory'];
+const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', 'bridge-run', 'port-throughput', 'memory'];
+const NETWORK_PARTS = ['bridge-run', 'port-throughput'];
 const picked = process.argv.slice(2);
 const wants = (part: string): boolean => picked.length === 0 || picked.includes(part);
 
@@ -70,22 +79,23 @@ async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
   return { rss: field(status, 'VmRSS'), pss: field(rollup, 'Pss') };
 }
 
-async function startDockerd(): Promise<{ socket: string; stop(): Promise<void>; child: ChildProcess } | undefined> {
+async function startDockerd(
+  base = DOCKERD_BASE,
+  network = NO_BRIDGE,
+): Promise<{ socket: string; stop(): Promise<void>; child: ChildProcess } | undefined> {
   const which = await runCommand('sh', ['-c', 'command -v dockerd']);
   if (which.code !== 0) return undefined;
-  await rm(DOCKERD_BASE, { recursive: true, force: true });
-  await mkdir(join(DOCKERD_BASE, 'root'), { recursive: true });
-  const socket = join(DOCKERD_BASE, 'docker.sock');
+  await rm(base, { recursive: true, force: true });
+  await mkdir(join(base, 'root'), { recursive: true });
+  const socket = join(base, 'docker.sock');
   const child = spawn(
     which.stdout.trim(),
     [
       '-H', `unix://${socket}`,
-      '--data-root', join(DOCKERD_BASE, 'root'),
-      '--exec-root', join(DOCKERD_BASE, 'exec'),
-      '--pidfile', join(DOCKERD_BASE, 'docker.pid'),
-      '--bridge=none',
-      '--iptables=false',
-      '--ip-masq=false',
+      '--data-root', join(base, 'root'),
+      '--exec-root', join(base, 'exec'),
+      '--pidfile', join(base, 'docker.pid'),
+      ...network,
       '--storage-driver', 'overlay2',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -101,15 +111,15 @@ async function startDockerd(): Promise<{ socket: string; stop(): Promise<void>; 
       clearTimeout(killer);
     }
     // dockerd's managed containerd lives under exec-root; make sure nothing of it is left
-    for (const p of await findProcesses([DOCKERD_BASE])) {
+    for (const p of await findProcesses([base])) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
         // gone
       }
     }
-    await runCommand('sh', ['-c', `grep -o ' ${DOCKERD_BASE}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
-    await rm(DOCKERD_BASE, { recursive: true, force: true });
+    await runCommand('sh', ['-c', `grep -o ' ${base}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
+    await rm(base, { recursive: true, force: true });
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -165,6 +175,45 @@ async function memoryLines(berth: Daemon, bdocker: Docker, w: number[]): Promise
   ];
 }
 
+/**
+ * The network parts, against a dockerd of their own on its default bridge (dockerd-bridge.ts:
+ * its own bridge and subnet, --iptables=true, userland proxy on as by default), berth on its
+ * default bridge. Returns the note on dockerd's side for the table.
+ */
+async function networkParts(berth: Daemon, bdocker: Docker, archive: Buffer, bridgeRun: BridgeRunBench, port: PortThroughputBench): Promise<string> {
+  const berthBridge = await berth.api('GET', '/networks/bridge');
+  const avoid = ((berthBridge.json?.IPAM?.Config ?? []) as { Subnet?: string }[]).flatMap((c) => (c.Subnet && !c.Subnet.includes(':') ? [c.Subnet] : []));
+  let note = 'not installed (apt-get install docker.io to compare)';
+  let dockerd: Awaited<ReturnType<typeof startDockerd>>;
+  let bridge: Awaited<ReturnType<typeof createBenchBridge>> | undefined;
+  if ((await runCommand('sh', ['-c', 'command -v dockerd'])).code === 0) {
+    try {
+      bridge = await createBenchBridge(avoid);
+      dockerd = await startDockerd(DOCKERD_BRIDGED_BASE, [`--bridge=${bridge.name}`, '--iptables=true', '--ip-masq=true']);
+    } catch (err) {
+      note = `failed to start: ${(err as Error).message.slice(0, 300)}`;
+      await bridge?.cleanup();
+      bridge = undefined;
+    }
+  }
+  try {
+    const sides = new Map<'berth' | 'dockerd', Docker>([['berth', bdocker]]);
+    if (dockerd) {
+      const ddocker = dockerFor(dockerd.socket, berth.dockerConfig);
+      const version = await mustDocker(ddocker, ['version', '--format', '{{.Server.Version}}']);
+      note = `dockerd ${version} on bridge ${bridge!.name} (${bridge!.subnet}), --iptables=true, userland proxy on`;
+      await mustDocker(ddocker, ['load'], archive);
+      sides.set('dockerd', ddocker);
+    }
+    if (wants('bridge-run')) await bridgeRun.measure(sides);
+    if (wants('port-throughput')) for (const [side, docker] of sides) await port.measure(side, docker);
+  } finally {
+    await dockerd?.stop();
+    await bridge?.cleanup();
+  }
+  return note;
+}
+
 async function main(): Promise<void> {
   const unknown = picked.filter((p) => !PARTS.includes(p));
   if (unknown.length > 0) throw new Error(`unknown part ${unknown.join(', ')}; parts: ${PARTS.join(' ')}`);
@@ -181,13 +230,17 @@ async function main(): Promise<void> {
   const parallelBench = new ParallelBench();
   const logsBench = new LogsBench();
   const bulkBench = new BulkBench();
+  const bridgeRunBench = new BridgeRunBench();
+  const portBench = new PortThroughputBench();
+  let bridgedNote = 'not installed';
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
     await mustDocker(bdocker, ['load'], archive);
     let berthTime: Timing | undefined;
     let dockerdTime: Timing | undefined;
     let dockerdNote = 'not installed (apt-get install docker.io to compare)';
-    const dockerd = await startDockerd().catch((err: Error) => {
+    const noBridgeParts = PARTS.filter((p) => !NETWORK_PARTS.includes(p) && p !== 'memory').some(wants);
+    const dockerd = !noBridgeParts ? undefined : await startDockerd().catch((err: Error) => {
       dockerdNote = `failed to start: ${err.message.slice(0, 300)}`;
       return undefined;
     });
@@ -217,7 +270,7 @@ async function main(): Promise<void> {
       } finally {
         await dockerd.stop();
       }
-    } else {
+    } else if (noBridgeParts) {
       process.stderr.write(`bench: timing berth (${WARMUP} warm-up + ${RUNS} runs)...\n`);
       if (wants('run')) [berthTime] = await timeRuns([bdocker]);
       if (wants('exec')) await execBench.measure('berth', bdocker, join(berth.execRoot, 'runc'));
@@ -227,11 +280,12 @@ async function main(): Promise<void> {
       if (wants('logs')) await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
       if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker]]));
     }
+    if (NETWORK_PARTS.some(wants)) bridgedNote = await networkParts(berth, bdocker, archive, bridgeRunBench, portBench);
 
     const w = [48, 14, 14, 10];
     const memory = wants('memory') ? await memoryLines(berth, bdocker, w) : [];
     results.push('');
-    results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides`);
+    results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides (but in the network parts)`);
     if (berthTime) {
       results.push('');
       results.push(`${pad('docker run --rm busybox true', w[0])}${pad('berth', w[1])}${pad('dockerd', w[2])}ratio`);
@@ -247,13 +301,15 @@ async function main(): Promise<void> {
         )}`,
       );
     }
-    results.push(`  network: berth none (default until bridge lands), dockerd: ${dockerdNote}`);
+    if (berthTime) results.push(`  network: none, dockerd: ${dockerdNote}`);
     results.push('', ...execBench.lines(w));
     results.push('', ...apiBench.lines(w));
     results.push('', ...parallelBench.lines(w));
     results.push('', ...attachBench.lines(w));
     results.push('', ...logsBench.lines(w));
     results.push('', ...bulkBench.lines(w));
+    results.push('', ...bridgeRunBench.lines(w, bridgedNote));
+    results.push('', ...portBench.lines(w));
     results.push('', ...memory);
   } finally {
     await berth.cleanup();
