@@ -1,5 +1,5 @@
-// HostConfig -> spec fields (hostSpecOptions), the create-time checks (validateHostOptions),
-// and the resolv.conf the --dns flags produce. Pure functions: no daemon.
+// HostConfig -> spec fields (hostSpecOptions), the create-time checks (validateHostOptions).
+// Pure functions: no daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostConfig } from '../../src/engine/containers/model.js';
@@ -10,7 +10,6 @@ import {
   validateHostOptions,
   type StartFacts,
 } from '../../src/engine/containers/create-options.js';
-import { customResolvConf } from '../../src/engine/containers/etc-files.js';
 import { InvalidParameterError } from '../../src/errors.js';
 import { cpus } from 'node:os';
 import { buildSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
@@ -102,7 +101,8 @@ test('add-host entries: name:ip, name=ip, IPv6, host-gateway; bad addresses refu
   assert.throws(() => parseExtraHost('foo:999.1.1.1'), /invalid IP address in add-host/);
   assert.throws(() => parseExtraHost('noaddress'), /^InvalidParameterError: bad format for add-host: "noaddress"$|bad format for add-host: "noaddress"/);
   assert.throws(() => parseExtraHost('foo:'), (e: Error) => e.message === 'invalid IP address in add-host: ""');
-  assert.throws(() => validateHostOptions(hc({ ExtraHosts: ['h:host-gateway'] }), { Hostname: '' }), /host-gateway/);
+  // host-gateway is accepted at create: start maps it to the default bridge's gateway
+  validateHostOptions(hc({ ExtraHosts: ['h:host-gateway'] }), { Hostname: '' });
 });
 
 test('create-time checks: sysctls by namespace, modes, ulimits, tmpfs, memory', () => {
@@ -142,9 +142,3 @@ test("create-time texts are moby 28's, word for word", () => {
   validateHostOptions(hc({ CapAdd: ['ALL'], CapDrop: ['net_raw'], MemorySwappiness: -1, OomScoreAdj: -1000, CgroupnsMode: 'private' }), { Hostname: '' });
 });
 
-test('resolv.conf: each --dns* kind replaces the host lines of that kind only', () => {
-  const host = 'nameserver 10.0.0.2\nsearch corp\noptions timeout:1\n';
-  assert.equal(customResolvConf(host, {}), host);
-  assert.equal(customResolvConf(host, { dns: ['1.1.1.1', '8.8.8.8'] }), 'search corp\noptions timeout:1\nnameserver 1.1.1.1\nnameserver 8.8.8.8\n');
-  assert.equal(customResolvConf(host, { dnsSearch: ['a.b', 'c.d'], dnsOptions: ['ndots:2'] }), 'nameserver 10.0.0.2\nsearch a.b c.d\noptions ndots:2\n');
-});

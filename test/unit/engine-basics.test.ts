@@ -6,7 +6,6 @@ import { ZERO_TIME, type ContainerRecord } from '../../src/engine/containers/mod
 import { normaliseContainerName, randomContainerName } from '../../src/engine/containers/names.js';
 import { parseSignal } from '../../src/engine/containers/signals.js';
 import { humanDuration, statusText } from '../../src/engine/containers/status-text.js';
-import { filterResolvConf } from '../../src/engine/containers/etc-files.js';
 
 describe('signals', () => {
   it('parses names, SIG names and numbers', () => {
@@ -97,13 +96,6 @@ describe('container filters', () => {
   it('matches labels with = and !=', () => {
     assert.ok(labelMatches({ a: '1' }, 'a!=2'));
     assert.ok(!labelMatches({ a: '1' }, 'a!=1'));
-  });
-});
-
-describe('resolv.conf', () => {
-  it('drops loopback nameservers and falls back to public ones', () => {
-    assert.equal(filterResolvConf('nameserver 127.0.0.53\nsearch x\n'), 'search x\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n');
-    assert.equal(filterResolvConf('nameserver 10.0.0.2\n'), 'nameserver 10.0.0.2\n');
   });
 });
 

@@ -144,10 +144,8 @@ export function validateHostOptions(hc: HostConfig, config: { Hostname: string }
   const cgroupns = str(hc.CgroupnsMode);
   if (!['', 'host', 'private'].includes(cgroupns)) throw new InvalidParameterError(`invalid cgroup namespace mode: ${cgroupns}`);
   for (const [key] of Object.entries(record(hc.Sysctls))) validateSysctl(key, hc);
-  for (const h of list<string>(hc.ExtraHosts)) {
-    // Docker maps host-gateway to its default bridge's gateway; berth has no bridge yet.
-    if (parseExtraHost(str(h)).ip === 'host-gateway') throw new InvalidParameterError('unable to derive the IP value for host-gateway');
-  }
+  // host-gateway is resolved at start (etc-files.ts), where the default bridge's gateway is known
+  for (const h of list<string>(hc.ExtraHosts)) parseExtraHost(str(h));
   for (const ip of list<string>(hc.Dns)) {
     if (!isIp(str(ip))) throw new InvalidParameterError(`${str(ip)} is not an ip address`);
   }
