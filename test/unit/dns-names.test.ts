@@ -1,0 +1,75 @@
+// DNS names on user-defined networks, aardvark-dns' config lines and the embedded DNS rules.
+// Pure functions, plus updateAardvarkNames on a temporary directory (no daemon, no aardvark).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { aardvarkNames, endpointDnsNames, linkAliasesFor, parseLink, shortId } from '../../src/engine/networks/dns/names.js';
+import { namesIn, replaceNames, updateAardvarkNames } from '../../src/engine/networks/dns/aardvark-records.js';
+import { embeddedDnsRules } from '../../src/engine/networks/dns/embedded-dns.js';
+
+const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+const OTHER = 'fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210';
+
+test("DNSNames as moby 28's buildEndpointDNSNames: name, aliases, short id, hostname, each once", () => {
+  assert.equal(shortId(ID), '0123456789ab');
+  assert.deepEqual(endpointDnsNames({ id: ID, name: '/web', hostname: '0123456789ab' }, ['www', 'web']), ['web', 'www', '0123456789ab']);
+  assert.deepEqual(endpointDnsNames({ id: ID, name: 'web', hostname: 'myhost' }, []), ['web', '0123456789ab', 'myhost']);
+});
+
+test('links: moby ParseLink forms; the aliases a container gets from links on its network', () => {
+  assert.deepEqual(parseLink('db:database'), { name: 'db', alias: 'database' });
+  assert.deepEqual(parseLink('db'), { name: 'db', alias: 'db' });
+  assert.deepEqual(parseLink('/db:/web/database'), { name: 'db', alias: 'database' });
+  assert.throws(() => parseLink('a:b:c'), /bad format for links: a:b:c/);
+  const db = { id: ID, name: '/db', hostname: '' };
+  assert.deepEqual(linkAliasesFor(db, [['db:database', 'cache:c'], ['0123456789ab:byid'], ['0123:short', 'bad:x:y'], ['other:o']]), ['database', 'byid']);
+});
+
+test('aardvark names: lowercased, deduplicated, nothing that would break its line', () => {
+  const c = { id: ID, name: '/Web', hostname: 'WEB' };
+  assert.deepEqual(aardvarkNames(c, ['Api', 'bad alias', 'a,b'], ['db', 'api']), ['web', 'api', '0123456789ab', 'db']);
+});
+
+const FILE = `10.89.0.1\n${ID} 10.89.0.2  web,0123456789ab\n${OTHER} 10.89.0.3  db,fedcba987654 10.9.9.9\n`;
+
+test("aardvark config: one container's names replaced, the rest of the file as it was", () => {
+  assert.equal(replaceNames(FILE, ID, ['web2', '0123456789ab']), `10.89.0.1\n${ID} 10.89.0.2  web2,0123456789ab\n${OTHER} 10.89.0.3  db,fedcba987654 10.9.9.9\n`);
+  // the upstream servers column stays
+  assert.equal(replaceNames(FILE, OTHER, ['db', 'x']), `10.89.0.1\n${ID} 10.89.0.2  web,0123456789ab\n${OTHER} 10.89.0.3  db,x 10.9.9.9\n`);
+  assert.equal(replaceNames(FILE, '1'.repeat(64), ['x']), undefined);
+  assert.deepEqual(namesIn(FILE, OTHER), ['db', 'fedcba987654']);
+});
+
+test('updateAardvarkNames: rewrites under the lock, leaves no temporary file, says when nothing changed', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-dns-unit-'));
+  try {
+    const dir = join(root, 'aardvark-dns');
+    await mkdir(dir);
+    await writeFile(join(dir, 'net1'), FILE);
+    assert.equal(await updateAardvarkNames(dir, 'net1', ID, ['renamed', '0123456789ab']), true);
+    assert.deepEqual(namesIn(await readFile(join(dir, 'net1'), 'utf8'), ID), ['renamed', '0123456789ab']);
+    assert.equal(await updateAardvarkNames(dir, 'net1', ID, ['renamed', '0123456789ab']), false);
+    assert.equal(await updateAardvarkNames(dir, 'missing', ID, ['x']), false);
+    assert.deepEqual((await readdir(root)).sort(), ['aardvark-dns', 'aardvark.lock']);
+    assert.deepEqual(await readdir(dir), ['net1']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('embedded DNS rules: DNAT 127.0.0.11:53 to the gateway, SNAT loopback sources to the container', () => {
+  assert.equal(
+    embeddedDnsRules({ server: '10.89.0.1', containerIp: '10.89.0.2' }),
+    [
+      '*nat',
+      '-A OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.89.0.1:53',
+      '-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination 10.89.0.1:53',
+      '-A POSTROUTING -s 127.0.0.0/8 -d 10.89.0.1/32 -p udp -m udp --dport 53 -j SNAT --to-source 10.89.0.2',
+      '-A POSTROUTING -s 127.0.0.0/8 -d 10.89.0.1/32 -p tcp -m tcp --dport 53 -j SNAT --to-source 10.89.0.2',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+});
