@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { aardvarkNames, endpointDnsNames, linkAliasesFor, parseLink, shortId } from '../../src/engine/networks/dns/names.js';
 import { namesIn, replaceNames, updateAardvarkNames } from '../../src/engine/networks/dns/aardvark-records.js';
 import { embeddedDnsRules } from '../../src/engine/networks/dns/embedded-dns.js';
+import { defaultBridgeLinks, linkHostEntries, validateLinks, type LinkedContainer } from '../../src/engine/networks/dns/links.js';
 
 const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 const OTHER = 'fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210';
@@ -72,4 +73,37 @@ test('embedded DNS rules: DNAT 127.0.0.11:53 to the gateway, SNAT loopback sourc
       '',
     ].join('\n'),
   );
+});
+
+test("--link checks at create, with moby's texts", () => {
+  const containers: Record<string, LinkedContainer> = {
+    db: { id: ID, name: '/db', hostname: '0123456789ab', networkMode: 'bridge', running: true },
+    h: { id: OTHER, name: '/h', hostname: 'h', networkMode: 'host', running: true },
+  };
+  const lookup = (ref: string) => containers[ref];
+  validateLinks('bridge', ['db:database'], lookup);
+  validateLinks('default', ['db'], lookup);
+  // user-defined networks: moby leaves links to the endpoint (DNS aliases), no check here
+  validateLinks('mynet', ['nothere:x'], lookup);
+  assert.throws(() => validateLinks('bridge', ['nothere:x'], lookup), /^InvalidParameterError: could not get container for nothere: No such container: nothere$|could not get container for nothere: No such container: nothere/);
+  assert.throws(() => validateLinks('host', ['db'], lookup), /conflicting options: host type networking can't be used with links/);
+  assert.throws(() => validateLinks('container:db', ['db'], lookup), /conflicting options: container type network can't be used with links/);
+  assert.throws(() => validateLinks('bridge', ['h'], lookup), /conflicting options: host type networking can't be used with links/);
+  assert.deepEqual(defaultBridgeLinks('mynet', ['db']), []);
+});
+
+test('--link at start on the default bridge: hosts entries as moby writes them, or its errors', () => {
+  const containers: Record<string, LinkedContainer> = {
+    db: { id: ID, name: '/db', hostname: '0123456789ab', networkMode: 'bridge', running: true },
+    stopped: { id: OTHER, name: '/stopped', hostname: 'fedcba987654', networkMode: 'bridge', running: false },
+  };
+  const lookup = (ref: string) => containers[ref];
+  const addr = (id: string) => (id === ID ? '10.88.0.5' : undefined);
+  assert.deepEqual(linkHostEntries('/web', ['db:database', 'db'], lookup, addr), [
+    { ip: '10.88.0.5', names: ['database', '0123456789ab', 'db'] },
+    { ip: '10.88.0.5', names: ['db', '0123456789ab'] },
+  ]);
+  assert.throws(() => linkHostEntries('/web', ['stopped:s'], lookup, addr), /Cannot link to a non running container: \/stopped AS \/web\/s/);
+  containers.stopped.running = true;
+  assert.throws(() => linkHostEntries('/web', ['stopped:s'], lookup, addr), /Cannot link to \/stopped, as it does not belong to the default network/);
 });
