@@ -6,6 +6,7 @@ import { readCgroupStats, readSystemCpu, type BlkioEntry, type CgroupStats } fro
 import { cgroupsPathFor } from '../../runtime/oci-spec.js';
 import { ZERO_TIME, type ContainerRecord } from '../containers/model.js';
 import type { ContainerService } from '../containers/service.js';
+import { readNetworkStats, type NetworkStats } from './net-dev.js';
 
 const INTERVAL_MS = 1000;
 
@@ -26,6 +27,8 @@ export interface StatsJson {
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
   memory_stats: { usage?: number; max_usage?: number; stats?: Record<string, number>; failcnt?: number; limit?: number };
+  /** Per interface of the container's network namespace; absent for `host` and `none`, as moby's omitempty. */
+  networks?: Record<string, NetworkStats>;
   name: string;
   id: string;
 }
@@ -115,17 +118,46 @@ export function toStatsJson(
   };
 }
 
-async function sample(c: ContainerRecord, prev: StatsJson | undefined): Promise<StatsJson> {
+/**
+ * The container's network counters: those of the namespace it runs in (a `container:` mode
+ * container's are its donor's, as moby's getNetworkSandboxID follows the chain); none for
+ * `host` (the host's interfaces are not the container's) and `none` (lo only).
+ */
+async function networkStats(svc: ContainerService, c: ContainerRecord): Promise<Record<string, NetworkStats> | undefined> {
+  let owner = c;
+  for (let hops = 0; owner.hostConfig.NetworkMode.startsWith('container:'); hops++) {
+    if (hops > 8) return undefined;
+    try {
+      owner = svc.get(owner.hostConfig.NetworkMode.slice('container:'.length));
+    } catch {
+      return undefined;
+    }
+  }
+  const mode = owner.hostConfig.NetworkMode;
+  if (mode === 'host' || mode === 'none') return undefined;
+  if (owner.state.Status !== 'running' && owner.state.Status !== 'paused') return undefined;
+  return readNetworkStats(owner.state.Pid);
+}
+
+async function sample(svc: ContainerService, c: ContainerRecord, prev: StatsJson | undefined): Promise<StatsJson> {
   if (c.state.Status !== 'running' && c.state.Status !== 'paused') return emptyStats(c);
   let raw: CgroupStats;
   let system: { systemUsage: number; onlineCpus: number };
+  let networks: Record<string, NetworkStats> | undefined;
   try {
-    [raw, system] = await Promise.all([readCgroupStats(cgroupsPathFor(c.id)), readSystemCpu()]);
+    [raw, system, networks] = await Promise.all([readCgroupStats(cgroupsPathFor(c.id)), readSystemCpu(), networkStats(svc, c)]);
   } catch {
     return emptyStats(c);
   }
   const previous = prev && prev.read !== ZERO_TIME ? { read: prev.read, cpu: prev.cpu_stats } : undefined;
-  return toStatsJson(c, raw, system, new Date(), previous, totalmem());
+  const s = toStatsJson(c, raw, system, new Date(), previous, totalmem());
+  return networks ? withNetworks(s, networks) : s;
+}
+
+/** `networks` after memory_stats, where moby's StatsResponse has it. */
+function withNetworks(s: StatsJson, networks: Record<string, NetworkStats>): StatsJson {
+  const { name, id, ...rest } = s;
+  return { ...rest, networks, name, id };
 }
 
 export interface StatsOptions {
@@ -148,19 +180,19 @@ export function containerStats(svc: ContainerService, ref: string, opts: StatsOp
         return;
       }
       if (opts.oneShot) {
-        yield await sample(c, undefined);
+        yield await sample(svc, c, undefined);
         return;
       }
       // moby primes the CPU figures with a first read so precpu is real.
-      const first = await sample(c, undefined);
+      const first = await sample(svc, c, undefined);
       await sleep(INTERVAL_MS, undefined, { signal: opts.signal }).catch(() => undefined);
       if (opts.signal.aborted) return;
-      yield await sample(c, first);
+      yield await sample(svc, c, first);
       return;
     }
     let prev: StatsJson | undefined;
     while (!opts.signal.aborted && svc.deps.store.get(c.id)) {
-      const s = await sample(c, prev);
+      const s = await sample(svc, c, prev);
       prev = s;
       yield s;
       await sleep(INTERVAL_MS, undefined, { signal: opts.signal }).catch(() => undefined);
