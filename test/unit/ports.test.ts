@@ -243,3 +243,20 @@ test('publish and expose filters: moby texts, ranges, matched on listed ports', 
   assert.equal(portFiltersMatch(ports, new Set(), parsePortFilter('expose', ['53/udp'])), true);
   assert.equal(portFiltersMatch(ports, new Set(), parsePortFilter('expose', ['8080'])), false);
 });
+
+test('filterContainers: publish/expose keep the containers whose listed ports match', async () => {
+  const { filterContainers } = await import('../../src/engine/containers/filters.js');
+  const rec = (id: string, created: string) =>
+    ({ id, name: `/${id}`, created, imageId: '', state: { Status: 'running' }, config: { Labels: {} }, hostConfig: hc() }) as unknown as import('../../src/engine/containers/model.js').ContainerRecord;
+  const a = rec('a', '2026-01-01T00:00:00Z');
+  const b = rec('b', '2026-01-02T00:00:00Z');
+  const ports = (c: { id: string }) =>
+    c.id === 'a' ? listPorts(cfg(['80/tcp']), [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]) : listPorts(cfg(['53/udp']), []);
+  const run = (filters: [string, string[]][]) =>
+    filterContainers([a, b], { all: true, limit: -1, filters: new Map(filters), imageId: () => undefined, container: () => a, ports }).map((c) => c.id);
+  assert.deepEqual(run([['publish', ['8080']]]), ['a']);
+  assert.deepEqual(run([['expose', ['53/udp']]]), ['b']);
+  assert.deepEqual(run([['expose', ['80']], ['publish', ['9999']]]), ['a']);
+  assert.deepEqual(run([['publish', ['80']]]), []);
+  assert.throws(() => run([['publish', ['1:2']]]), /filter for 'publish' should not contain ':': 1:2/);
+});

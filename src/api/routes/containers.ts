@@ -49,6 +49,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
         }
       },
       container: (ref) => containers.get(ref),
+      ports: (c) => listView(c, viewCtx(c)).Ports,
     });
     if (!boolParam(q.size, false)) return list.map((c) => listView(c, viewCtx(c)));
     return Promise.all(list.map(async (c) => ({ ...listView(c, viewCtx(c)), ...(await containerSizes(containers, c)) })));

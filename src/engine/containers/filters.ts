@@ -1,6 +1,7 @@
 // GET /containers/json?filters=: which records pass (moby daemon/list.go).
 import { InvalidParameterError } from '../../errors.js';
 import { linearRegExp } from '../../util/linear-regexp.js';
+import { parsePortFilter, portFiltersMatch, type ListedPort } from '../networks/ports/index.js';
 import type { ContainerRecord } from './model.js';
 
 /** Parsed filters: key -> accepted values (OR within a key, AND across keys). */
@@ -17,6 +18,8 @@ export interface ListOptions {
   imageId(ref: string): string | undefined;
   /** Resolves a container reference (for before/since). */
   container(ref: string): ContainerRecord;
+  /** The list's Ports of a container (for `publish` and `expose`, which match what ps shows). */
+  ports?(c: ContainerRecord): ListedPort[];
 }
 
 export function labelMatches(labels: Record<string, string>, wanted: string): boolean {
@@ -42,6 +45,8 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
   const ancestors = f('ancestor').map((a) => o.imageId(a) ?? `unknown:${a}`);
   const before = f('before').map((r) => Date.parse(o.container(r).created));
   const since = f('since').map((r) => Date.parse(o.container(r).created));
+  const publish = parsePortFilter('publish', f('publish'));
+  const expose = parsePortFilter('expose', f('expose'));
   // Newest first, like docker ps.
   const sorted = [...all].sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
   const out: ContainerRecord[] = [];
@@ -58,6 +63,7 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (before.length && !before.every((t) => created < t)) continue;
     if (since.length && !since.every((t) => created > t)) continue;
     if (f('health').length && !f('health').includes(c.state.Health?.Status ?? 'none')) continue;
+    if ((publish.size || expose.size) && !portFiltersMatch(o.ports?.(c) ?? [], publish, expose)) continue;
     out.push(c);
     if (o.limit > 0 && out.length >= o.limit) break;
   }
