@@ -40,4 +40,11 @@ describe('ports at create', () => {
     assert.deepEqual(c.NetworkSettings.Ports, {});
     await d().dockerOk(['rm', n]);
   });
+
+  test("host networking: published ports are discarded with moby's warning", async () => {
+    const n = f.name('ports-host');
+    const r = await d().docker(['create', '--name', n, '--network', 'host', '-p', '8080:80', 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /WARNING: Published ports are discarded when using host network mode/);
+  });
 });

@@ -28,7 +28,7 @@ import { mountShareableShm, unmountShareableShm } from './ipc-shm.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
 import type { ContainerNetworking } from '../networks/types.js';
-import { validatePorts } from '../networks/ports/index.js';
+import { portWarnings, validatePorts } from '../networks/ports/index.js';
 import type { ContainerVolumes } from '../volumes/types.js';
 import { ZERO_TIME, type ContainerRecord } from './model.js';
 import type { ContainerStore } from './store.js';
@@ -209,7 +209,7 @@ export class ContainerService {
     this.emit(rec, 'create');
     // No mount here: the rootfs is mounted at start and unmounted at exit, as Docker does, so
     // containers that never run hold no mount (each one makes the host's mount table longer).
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: portWarnings(rec.hostConfig) };
   }
 
   private freeRandomName(): string {

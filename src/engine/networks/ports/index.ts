@@ -2,7 +2,7 @@
 // start (held by bound sockets while the container runs), netavark's port_mappings, and the
 // inspect/list views. Networking (../service.ts) stores each running container's mappings.
 export type { NetavarkPortMapping, PortMapping, PortProtocol } from './types.js';
-export { validatePorts } from './validate.js';
+export { portWarnings, validatePorts } from './validate.js';
 export { allocatePorts, releasePorts, holdPortsAgain, ephemeralPortRange, type AllocateOptions } from './allocate.js';
 export { toNetavarkPortMappings } from './netavark.js';
 export { inspectPorts, listPorts, type ListedPort, type PortBindingView, type PortViewOptions } from './views.js';

@@ -58,3 +58,9 @@ function checkKey(key: string, rangeAllowed: boolean): void {
   }
   if (!isProtocol(proto.toLowerCase())) throw new InvalidParameterError(`invalid proto: ${proto}`);
 }
+
+/** moby's create warning (daemon_unix.go verifyPlatformContainerSettings). */
+export function portWarnings(hc: HostConfig): string[] {
+  const bindings = hc.PortBindings as Record<string, unknown> | null | undefined;
+  return hc.NetworkMode === 'host' && bindings && Object.keys(bindings).length > 0 ? ['Published ports are discarded when using host network mode'] : [];
+}
