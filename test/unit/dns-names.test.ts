@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { aardvarkNames, endpointDnsNames, linkAliasesFor, parseLink, shortId } from '../../src/engine/networks/dns/names.js';
 import { namesIn, replaceNames, updateAardvarkNames } from '../../src/engine/networks/dns/aardvark-records.js';
 import { embeddedDnsRules } from '../../src/engine/networks/dns/embedded-dns.js';
+import { ContainerDns } from '../../src/engine/networks/dns/container-dns.js';
+import type { EndpointRecord, NetworkRecord } from '../../src/engine/networks/model.js';
+import type { ContainerRecord } from '../../src/engine/containers/model.js';
 import { defaultBridgeLinks, linkHostEntries, validateLinks, type LinkedContainer } from '../../src/engine/networks/dns/links.js';
 
 const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -106,4 +109,40 @@ test('--link at start on the default bridge: hosts entries as moby writes them, 
   assert.throws(() => linkHostEntries('/web', ['stopped:s'], lookup, addr), /Cannot link to a non running container: \/stopped AS \/web\/s/);
   containers.stopped.running = true;
   assert.throws(() => linkHostEntries('/web', ['stopped:s'], lookup, addr), /Cannot link to \/stopped, as it does not belong to the default network/);
+});
+
+test('ContainerDns: link aliases follow the linking container; rename and link changes rewrite the records', async () => {
+  const net = { id: 'n1', name: 'app', dnsEnabled: true } as NetworkRecord;
+  const bridge = { id: 'nb', name: 'bridge', dnsEnabled: false } as NetworkRecord;
+  const ctr = (id: string, name: string, status = 'running') =>
+    ({ id, name, config: { Hostname: id.slice(0, 12) }, hostConfig: { NetworkMode: 'app' }, state: { Status: status } }) as unknown as ContainerRecord;
+  const ep = (containerId: string, networkId: string, ipAddress: string, links: string[] = [], aliases: string[] = []) =>
+    ({ containerId, networkId, ipAddress, links, aliases }) as unknown as EndpointRecord;
+  const db = ctr(ID, '/db');
+  const web = ctr(OTHER, '/web');
+  const eps = [ep(ID, 'n1', '10.0.0.2', [], ['cache']), ep(ID, 'nb', '10.1.0.2'), ep(OTHER, 'n1', '10.0.0.3', ['db:database'])];
+  const updates: string[] = [];
+  const dns = new ContainerDns({
+    network: (id) => [net, bridge].find((n) => n.id === id),
+    defaultBridge: () => bridge,
+    endpointsOf: (id) => eps.filter((e) => e.containerId === id),
+    endpointsOn: (id) => eps.filter((e) => e.networkId === id),
+    container: (ref) => [db, web].find((c) => c.id === ref || c.name === `/${ref}`),
+    updateNames: async (n, c, names) => {
+      updates.push(`${n} ${c.slice(0, 4)} ${names.join(',')}`);
+    },
+  });
+  assert.deepEqual(dns.names(db, net, eps[0]), ['db', 'cache', '0123456789ab', 'database']);
+  assert.deepEqual(dns.names(db, bridge, eps[1]), []);
+  await dns.linksChanged(web, [eps[2]]);
+  assert.deepEqual(updates, ['n1 0123 db,cache,0123456789ab,database']);
+  // web stopped: its link no longer gives db an alias
+  eps[2].ipAddress = '';
+  updates.length = 0;
+  await dns.linksChanged(web, [eps[2]]);
+  assert.deepEqual(updates, ['n1 0123 db,cache,0123456789ab']);
+  updates.length = 0;
+  db.name = '/db2';
+  await dns.renamed(db);
+  assert.deepEqual(updates, ['n1 0123 db2,cache,0123456789ab']);
 });
