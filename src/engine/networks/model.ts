@@ -1,4 +1,5 @@
 // Networks and endpoints as berth keeps them (SQLite rows, see store.ts), in Docker's terms.
+import type { PortMapping } from './ports/types.js';
 
 export type NetworkDriver = 'bridge' | 'host' | 'null';
 
@@ -50,4 +51,16 @@ export interface EndpointRecord {
   /** eth0, eth1... in the container, in connection order. */
   interfaceName: string;
   driverOpts: Record<string, string>;
+}
+
+/**
+ * A running container's plumbing (Docker's sandbox): written before netavark is asked, removed
+ * after teardown, so a daemon that dies in between knows what to undo.
+ */
+export interface SandboxRecord {
+  containerId: string;
+  /** The bind-mounted netns file under the exec-root. */
+  netnsPath: string;
+  /** Published ports as allocated at start (host ports picked for `-p 80` / `-P` included). */
+  ports: PortMapping[];
 }

@@ -1,6 +1,7 @@
 // Daemon settings: dockerd's flag names, then /etc/berth/daemon.json (flags win, as in dockerd).
 import { existsSync, readFileSync } from 'node:fs';
 import type { RuntimeHandler } from '../../runtime/task-backend.js';
+import { parseBip, validatePools, type AddressPool } from '../networks/ipam.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -11,6 +12,12 @@ export interface DaemonConfig {
   runtimes: Record<string, RuntimeHandler>;
   defaultRuntime: string;
   group: string;
+  /** The default bridge's Linux interface (dockerd's `bridge`; docker0 is Docker's, never ours). */
+  bridge: string;
+  /** The default bridge's gateway address and prefix (dockerd's `bip`), '' to pick a subnet. */
+  bip: string;
+  /** Where subnets of new networks come from (dockerd's `default-address-pools`); [] = Docker's. */
+  defaultAddressPools: AddressPool[];
 }
 
 interface DaemonJson {
@@ -20,6 +27,9 @@ interface DaemonJson {
   'log-level'?: string;
   'default-runtime'?: string;
   group?: string;
+  bridge?: string;
+  bip?: string;
+  'default-address-pools'?: AddressPool[];
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
 }
 
@@ -34,7 +44,7 @@ export class ConfigError extends Error {}
 
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const flags: Record<string, string[]> = {};
-  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group']);
+  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -48,7 +58,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`flag needs an argument: ${arg}`);
     }
-    const key = arg === '-H' ? '--host' : arg === '-l' ? '--log-level' : arg === '-G' ? '--group' : arg;
+    const key = arg === '-H' ? '--host' : arg === '-l' ? '--log-level' : arg === '-G' ? '--group' : arg === '-b' ? '--bridge' : arg;
     (flags[key] ??= []).push(value);
   }
   const configFile = flags['--config-file']?.at(-1) ?? DEFAULTS.configFile;
@@ -73,6 +83,14 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   for (const h of hosts) {
     if (!h.startsWith('unix://')) throw new ConfigError(`berth listens on unix sockets only for now: ${h}`);
   }
+  const bridge = flags['--bridge']?.at(-1) ?? file.bridge ?? 'berth0';
+  if (bridge === 'docker0') throw new ConfigError('the bridge docker0 is Docker\'s: give berth its own (--bridge, default berth0)');
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new ConfigError(`invalid bridge name: ${bridge}`);
+  const bip = flags['--bip']?.at(-1) ?? file.bip ?? '';
+  if (bip && !parseBip(bip)) throw new ConfigError(`invalid bip: ${bip}`);
+  const defaultAddressPools = flags['--default-address-pool']?.map(parsePoolFlag) ?? file['default-address-pools'] ?? [];
+  const poolError = validatePools(defaultAddressPools);
+  if (poolError) throw new ConfigError(poolError);
   return {
     hosts,
     dataRoot: flags['--data-root']?.at(-1) ?? file['data-root'] ?? DEFAULTS.dataRoot,
@@ -82,5 +100,15 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     runtimes,
     defaultRuntime,
     group: flags['--group']?.at(-1) ?? file.group ?? 'docker',
+    bridge,
+    bip,
+    defaultAddressPools,
   };
+}
+
+/** dockerd's `--default-address-pool base=10.10.0.0/16,size=24`. */
+function parsePoolFlag(v: string): AddressPool {
+  const fields = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  if (!fields.base || !fields.size) throw new ConfigError(`invalid default address pool: ${v}`);
+  return { base: fields.base, size: Number(fields.size) };
 }
