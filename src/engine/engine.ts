@@ -17,6 +17,8 @@ import { HealthMonitor } from './monitoring/health.js';
 import { ExecService } from './exec/service.js';
 import { systemInfo, versionInfo } from './system/info.js';
 import { NetworkService } from './networks/service.js';
+import { NetworkStore } from './networks/store.js';
+import { NetavarkBackend } from '../runtime/netavark/netavark.js';
 import { VolumeService } from './volumes/service.js';
 import { ContainerArchive } from './archive/container-archive.js';
 
@@ -33,6 +35,8 @@ export class Engine {
     readonly images: ImageService,
     readonly containers: ContainerService,
     private readonly backend: ConmonBackend,
+    /** Networks and endpoints: the /networks routes call it. */
+    readonly networks: NetworkService,
   ) {
     this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
     this.health = new HealthMonitor(containers, this.execs, events, logger.child({ layer: 'health' }));
@@ -64,7 +68,16 @@ export class Engine {
     const store = new ContainerStore(db);
     await images.reconcileContainerLayers(store.all().map((c) => ({ id: c.id, imageId: c.imageId })));
     const events = new EventBus();
-    const networking = new NetworkService();
+    const networking = new NetworkService({
+      store: new NetworkStore(db),
+      backend: new NetavarkBackend({ configDir: join(config.execRoot, 'netavark') }),
+      events,
+      logger: logger.child({ layer: 'networks' }),
+      execRoot: config.execRoot,
+      bridgeName: config.bridge,
+      bip: config.bip,
+      pools: config.defaultAddressPools,
+    });
     const volumes = new VolumeService();
     const containers = new ContainerService({
       store,
@@ -79,7 +92,9 @@ export class Engine {
       networking,
       volumes,
     });
-    const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend);
+    networking.bindContainers(containers);
+    await networking.init();
+    const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend, networking);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));
     await containers.recover();
     engine.health.resume();

@@ -15,12 +15,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, afterEach, before } from 'node:test';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { daemonNet, daemonNetArgs, networkLeaks } from './net-harness.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // The berth built beside this file (dist/, or another --outDir when builds run side by side).
@@ -203,6 +204,8 @@ export class Daemon {
       this.execRoot,
       '--log-level',
       this.opts.logLevel ?? 'debug',
+      // its own default bridge and address pool: test daemons never share a subnet or a bridge
+      ...daemonNetArgs(daemonNet(this.base, readRecordedRootsSync())),
       ...(this.opts.args ?? []),
     ];
   }
@@ -436,10 +439,12 @@ export interface Leaks {
   cgroups: string[];
   runcState: string[];
   rows: string[];
+  /** netns files, bridges, veths, iptables rules, aardvark-dns of the daemon (net-harness.ts). */
+  network?: string[];
 }
 
 export function leakCount(l: Leaks): number {
-  return l.mounts.length + l.conmons.length + l.cgroups.length + l.runcState.length + l.rows.length;
+  return l.mounts.length + l.conmons.length + l.cgroups.length + l.runcState.length + l.rows.length + (l.network?.length ?? 0);
 }
 
 /**
@@ -482,7 +487,7 @@ async function foreignContainerIds(ownRoots: string[]): Promise<Set<string>> {
 export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: string[] = [dataRoot, execRoot]): Promise<Leaks> {
   const roots = [dataRoot, execRoot];
   const under = (p: string) => roots.some((r) => p === r || p.startsWith(`${r}/`));
-  const leaks: Leaks = { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [] };
+  const leaks: Leaks = { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [], network: await networkLeaks(dirname(dataRoot)) };
 
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
   for (const line of mountinfo.split('\n')) {
@@ -538,6 +543,14 @@ export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: st
     }
   }
   return leaks;
+}
+
+function readRecordedRootsSync(): string[] {
+  try {
+    return readFileSync(ROOTS_RECORD, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  } catch {
+    return [];
+  }
 }
 
 /** The bases recorded by startDaemon (each holds d/ and e/). */

@@ -29,6 +29,8 @@ export interface NetworkRecord {
   bridge: string;
   /** Name resolution by aardvark-dns: on for user-defined bridge networks, off for `bridge`. */
   dnsEnabled: boolean;
+  /** The subnet was given by the user (--subnet, bip): only then may containers ask for an --ip. */
+  userSubnet?: boolean;
 }
 
 /** A container's membership of a network (Docker's EndpointSettings), kept from create on. */

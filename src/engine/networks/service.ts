@@ -1,30 +1,560 @@
-// Placeholder networking until netavark arrives: `none` for everything but `host`.
-import { InvalidParameterError, NotFoundError } from '../../errors.js';
+// Networking for containers (Docker's libnetwork, the parts berth needs): networks and endpoints
+// in SQLite, IPAM here, the plumbing by netavark through NetworkBackend. A container's netns is a
+// file under the exec-root that outlives the daemon, so running containers keep their network
+// across a daemon restart and the next daemon can tear it down.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../../errors.js';
+import type { NetworkBackend } from '../../runtime/netavark/network-backend.js';
+import { KeyedLock } from '../../util/keyed-lock.js';
 import type { ContainerRecord } from '../containers/model.js';
+import type { EventBus } from '../events/bus.js';
+import { enableEmbeddedDns } from './dns/embedded-dns.js';
+import { buildNetwork, nanoTimestamp, newNetworkId, PREDEFINED, type NetworkCreateRequest } from './create-network.js';
+import { endpointRequest, endpointsConfigOf, isUserDefined, type EndpointSettingsInput } from './endpoint-config.js';
+import { hostRoutes } from './host-routes.js';
+import { allocateAddress, checkRequestedAddress, completePool, DEFAULT_ADDRESS_POOLS, formatCidr, parseBip, parseCidr, pickSubnet, type AddressPool } from './ipam.js';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
+import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
+import { allocatePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
+import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 
+/** What networking needs to know of containers (ContainerService, bound after both exist). */
+export interface ContainerDirectory {
+  get(ref: string): ContainerRecord;
+  list(): ContainerRecord[];
+  readonly lock: KeyedLock;
+}
+
+export interface NetworkServiceDeps {
+  store: NetworkStore;
+  backend: NetworkBackend;
+  events: EventBus;
+  logger: Logger;
+  execRoot: string;
+  /** dockerd's `bridge`: the default bridge's interface. */
+  bridgeName: string;
+  /** dockerd's `bip`, '' to pick. */
+  bip: string;
+  pools: AddressPool[];
+}
+
 export class NetworkService implements ContainerNetworking {
-  async prepareCreate(rec: ContainerRecord): Promise<void> {
-    const networkMode = rec.hostConfig.NetworkMode || 'default';
-    if (!['default', 'bridge', 'none', 'host'].includes(networkMode)) {
-      if (networkMode.startsWith('container:')) throw new InvalidParameterError(`network mode ${networkMode} is not supported by berth yet`);
-      throw new NotFoundError(`network ${networkMode} not found`);
+  private containers?: ContainerDirectory;
+  // One plumbing change per container at a time: an exit found twice at daemon start, or a
+  // connect racing the exit, must not tear down the same namespace side by side.
+  private readonly plumbing = new KeyedLock();
+
+  constructor(private readonly d: NetworkServiceDeps) {}
+
+  bindContainers(containers: ContainerDirectory): void {
+    this.containers = containers;
+  }
+
+  private get dir(): ContainerDirectory {
+    if (!this.containers) throw new Error('networking used before containers were bound');
+    return this.containers;
+  }
+
+  /** Where a container's netns file lives. */
+  netnsPath(containerId: string): string {
+    return join(this.d.execRoot, 'netns', containerId);
+  }
+
+  /** netavark's --config dir: aardvark-dns' files are `<this>/aardvark-dns/<network id>`. */
+  get netavarkConfigDir(): string {
+    return join(this.d.execRoot, 'netavark');
+  }
+
+  // ---- daemon start ----
+
+  /** Makes the exec-root dirs and the predefined networks (bridge, host, none). */
+  async init(): Promise<void> {
+    await mkdir(join(this.d.execRoot, 'netns'), { recursive: true, mode: 0o700 });
+    await mkdir(this.netavarkConfigDir, { recursive: true, mode: 0o700 });
+    const s = this.d.store;
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+      if (!s.networkByName(name)) s.insertNetwork(this.predefinedRecord(name, driver));
     }
-    rec.hostConfig.NetworkMode = networkMode === 'default' ? 'none' : networkMode === 'bridge' ? 'none' : networkMode;
+    const wanted = await this.defaultBridgeConfig();
+    const current = s.networkByName('bridge');
+    if (!current) {
+      s.insertNetwork({ ...this.predefinedRecord('bridge', 'bridge'), ...wanted });
+    } else if ((current.bridge !== wanted.bridge || (this.d.bip && current.ipam.Config[0]?.Gateway !== wanted.ipam.Config[0].Gateway)) && !this.plumbedOn(current.id)) {
+      // the daemon's bridge/bip changed: the default bridge follows when nothing uses it
+      s.saveNetwork({ ...current, ...wanted });
+    }
   }
 
-  async abandonCreate(): Promise<void> {}
-
-  async setUp(c: ContainerRecord): Promise<NetworkAttachment> {
-    const hostNetwork = c.hostConfig.NetworkMode === 'host';
-    return { network: hostNetwork ? { mode: 'host' } : { mode: 'none' }, etc: {} };
+  private predefinedRecord(name: string, driver: NetworkRecord['driver']): NetworkRecord {
+    return {
+      id: newNetworkId(),
+      name,
+      driver,
+      created: nanoTimestamp(),
+      internal: false,
+      attachable: false,
+      enableIPv6: false,
+      ipam: { Driver: 'default', Options: {}, Config: [] },
+      options: {},
+      labels: {},
+      bridge: '',
+      dnsEnabled: false,
+    };
   }
 
-  async release(): Promise<void> {}
+  private async defaultBridgeConfig(): Promise<Pick<NetworkRecord, 'bridge' | 'ipam' | 'options' | 'userSubnet'>> {
+    const current = this.d.store.networkByName('bridge');
+    let pool = this.d.bip ? parseBip(this.d.bip) : undefined;
+    if (!pool && current?.ipam.Config[0] && (!this.d.bip || current.bridge !== this.d.bridgeName)) pool = current.ipam.Config[0];
+    if (!pool) {
+      const others = this.d.store.allNetworks().filter((n) => n.name !== 'bridge').flatMap((n) => n.ipam.Config.map((c) => parseCidr(c.Subnet)!));
+      const picked = pickSubnet(this.pools, [...others, ...(await hostRoutes())]);
+      if (!picked) throw new SystemError('no free subnet for the default bridge in the address pools');
+      pool = completePool({ Subnet: formatCidr(picked) });
+    }
+    return {
+      bridge: this.d.bridgeName,
+      ipam: { Driver: 'default', Options: {}, Config: [pool] },
+      // what Docker shows for its default bridge
+      options: {
+        'com.docker.network.bridge.default_bridge': 'true',
+        'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
+        'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        [BRIDGE_NAME_OPTION]: this.d.bridgeName,
+        [MTU_OPTION]: '1500',
+      },
+      userSubnet: !!this.d.bip,
+    };
+  }
+
+  private get pools(): AddressPool[] {
+    return this.d.pools.length ? this.d.pools : DEFAULT_ADDRESS_POOLS;
+  }
+
+  // ---- lookups (for the API's routes and views) ----
+
+  /** moby's FindNetwork: full id, then full name, then a unique id prefix. */
+  find(term: string): NetworkRecord {
+    const s = this.d.store;
+    const byId = s.network(term);
+    if (byId) return byId;
+    const byName = s.networkByName(term);
+    if (byName) return byName;
+    const prefixed = term ? s.allNetworks().filter((n) => n.id.startsWith(term)) : [];
+    if (prefixed.length === 1) return prefixed[0];
+    if (prefixed.length > 1) throw new InvalidParameterError(`network ${term} is ambiguous (${prefixed.length} matches found based on ID prefix)`);
+    throw new NotFoundError(`network ${term} not found`);
+  }
+
+  list(): NetworkRecord[] {
+    return this.d.store.allNetworks();
+  }
+
+  /** A network's endpoints (all containers attached, running or not). */
+  endpointsOn(networkId: string): EndpointRecord[] {
+    return this.d.store.endpointsOn(networkId);
+  }
+
+  /** A container's endpoints in interface order. */
+  endpointsOf(containerId: string): EndpointRecord[] {
+    return this.d.store.endpointsOf(containerId);
+  }
+
+  /** A running container's published ports (null when it has no plumbing). */
+  portsOf(containerId: string): PortMapping[] | null {
+    return this.d.store.sandbox(containerId)?.ports ?? null;
+  }
+
+  /** The default bridge's gateway: what `host-gateway` means. */
+  hostGateway(): string {
+    return this.d.store.networkByName('bridge')?.ipam.Config[0]?.Gateway ?? '';
+  }
+
+  // ---- API: networks ----
+
+  async createNetwork(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    const routes = await hostRoutes();
+    // synchronous from here to the insert: two creates never pick the same subnet
+    const rec = buildNetwork(req, { existing: this.d.store.allNetworks(), pools: this.pools, routes });
+    this.d.store.insertNetwork(rec);
+    this.networkEvent(rec, 'create');
+    return { Id: rec.id, Warning: '' };
+  }
+
+  async removeNetwork(term: string): Promise<void> {
+    const n = this.find(term);
+    if (PREDEFINED.includes(n.name)) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    const active = this.d.store.endpointsOn(n.id).filter((e) => e.ipAddress);
+    if (active.length) {
+      const list = active.map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.endpointId.slice(0, 12)}"`).join(', ');
+      throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${list})`);
+    }
+    // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the name
+    for (const e of this.d.store.endpointsOn(n.id)) this.d.store.deleteEndpoint(e.containerId, e.networkId);
+    this.d.store.deleteNetwork(n.id);
+    this.networkEvent(n, 'destroy');
+  }
+
+  /** docker network connect. */
+  async connect(containerRef: string, networkRef: string, settings: EndpointSettingsInput | null | undefined): Promise<void> {
+    const c = this.dir.get(containerRef);
+    const n = this.find(networkRef);
+    await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
+      const mode = c.hostConfig.NetworkMode;
+      if (n.driver === 'host') throw new InvalidParameterError('cannot connect container to host network - container must be created in host network mode');
+      if (mode === 'host' || mode.startsWith('container:')) throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
+      if (mode === 'none' || n.driver === 'null') throw new InvalidParameterError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      if (this.d.store.endpoint(c.id, n.id)) throw new ForbiddenError(`endpoint with name ${c.name.slice(1)} already exists in network ${n.name}`);
+      const req = endpointRequest(n, settings);
+      const ep = this.newEndpoint(c.id, n.id, req, this.nextInterface(c.id));
+      const sb = this.d.store.sandbox(c.id);
+      if (req.requestedIp) checkRequestedAddress(n.ipam.Config[0], req.requestedIp, sb ? this.addressesInUse(n.id, c.id) : new Set());
+      if (!sb || !isRunningish(c)) {
+        this.d.store.saveEndpoint(ep);
+        return;
+      }
+      this.assignAddress(n, ep);
+      this.d.store.saveEndpoint(ep);
+      const plumbed: PlumbedEndpoint = { network: n, endpoint: ep, names: this.dnsNames(c, n, ep) };
+      const opts = netavarkOptions(c.id, c.name.slice(1), [plumbed], []);
+      try {
+        const result = await this.d.backend.setup(sb.netnsPath, opts);
+        this.recordResult(result, [plumbed]);
+      } catch (err) {
+        await this.d.backend.teardown(sb.netnsPath, opts).catch(() => undefined);
+        this.d.store.deleteEndpoint(c.id, n.id);
+        throw new SystemError(errorMessage(err));
+      }
+      if (isUserDefined(n)) await this.embeddedDns(sb.netnsPath, [plumbed]);
+      this.networkEvent(n, 'connect', c.id);
+    }));
+  }
+
+  /** docker network disconnect. */
+  async disconnect(containerRef: string, networkRef: string, force: boolean): Promise<void> {
+    const c = this.dir.get(containerRef);
+    let n: NetworkRecord;
+    try {
+      n = this.find(networkRef);
+    } catch (err) {
+      if (!force || !(err instanceof NotFoundError)) throw err;
+      return;
+    }
+    await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
+      const ep = this.d.store.endpoint(c.id, n.id);
+      const sb = this.d.store.sandbox(c.id);
+      if (c.hostConfig.NetworkMode === 'host' && n.driver === 'host') throw new InvalidParameterError('cannot disconnect container from host network - container was created in host network mode');
+      if (!ep) {
+        throw new InvalidParameterError(sb ? `container ${c.id} is not connected to network ${n.name}` : `container ${c.id} is not connected to the network ${n.name}`);
+      }
+      if (sb && ep.ipAddress) {
+        const opts = netavarkOptions(c.id, c.name.slice(1), [{ network: n, endpoint: ep, names: this.dnsNames(c, n, ep) }], []);
+        await this.d.backend.teardown(sb.netnsPath, opts).catch((err) => {
+          if (!force) throw new SystemError(errorMessage(err));
+          this.d.logger.warn({ err, id: c.id }, 'forced disconnect: teardown failed');
+        });
+        this.networkEvent(n, 'disconnect', c.id);
+      }
+      this.d.store.deleteEndpoint(c.id, n.id);
+      // Docker's NetworkMode keeps naming a network the container left; the next start uses what is left
+    }));
+  }
+
+  // ---- ContainerNetworking ----
+
+  async prepareCreate(rec: ContainerRecord, networkingConfig: unknown): Promise<void> {
+    const hc = rec.hostConfig;
+    let mode = hc.NetworkMode || 'default';
+    if (mode === 'default') mode = 'bridge';
+    const endpoints = endpointsConfigOf(networkingConfig);
+    // the CLI names the default network `default` in EndpointsConfig too
+    if (endpoints.default) {
+      endpoints.bridge ??= endpoints.default;
+      delete endpoints.default;
+    }
+    const links = (hc.Links as string[] | null | undefined) ?? [];
+    validatePorts(hc, rec.config);
+    if (mode.startsWith('container:')) {
+      const donor = mode.slice('container:'.length);
+      if (!donor) throw new InvalidParameterError('invalid container format container:<name|id>');
+      if (links.length) throw new InvalidParameterError("conflicting options: container type network can't be used with links. This would result in undefined behavior");
+      if (Object.keys((hc.PortBindings as object | null) ?? {}).length || hc.PublishAllPorts) {
+        throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
+      }
+      if (Object.keys(endpoints).length) throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
+      hc.NetworkMode = mode;
+      return;
+    }
+    if (mode === 'host' && links.length) throw new InvalidParameterError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+    const primary = this.find(mode);
+    const names = Object.keys(endpoints);
+    const others = names.map((name) => ({ name, net: this.find(name) })).filter((o) => o.net.id !== primary.id);
+    if (others.length && (primary.driver !== 'bridge' || others.some((o) => o.net.driver !== 'bridge'))) {
+      const sharing = primary.driver === 'host' || others.some((o) => o.net.driver === 'host');
+      throw new InvalidParameterError(
+        sharing ? 'container sharing network namespace with another container or host cannot be connected to any other network' : 'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+      );
+    }
+    const primarySettings = endpoints[mode] ?? endpoints[primary.name] ?? endpoints[primary.id];
+    const eps: EndpointRecord[] = [this.newEndpoint(rec.id, primary.id, endpointRequest(primary, primarySettings), primary.driver === 'bridge' ? 'eth0' : '')];
+    // --link arrives in HostConfig.Links: the primary network's endpoint carries them
+    if (links.length && eps[0].links.length === 0) eps[0].links = [...links];
+    others.sort((a, b) => a.net.name.localeCompare(b.net.name));
+    for (const [i, o] of others.entries()) {
+      if (eps.some((e) => e.networkId === o.net.id)) continue;
+      eps.push(this.newEndpoint(rec.id, o.net.id, endpointRequest(o.net, endpoints[o.name]), `eth${i + 1}`));
+    }
+    // Docker keeps the network as named by the user, but `default` becomes `bridge`
+    hc.NetworkMode = mode;
+    this.d.store.saveEndpoints(eps);
+  }
+
+  async abandonCreate(rec: ContainerRecord): Promise<void> {
+    this.d.store.deleteEndpointsOf(rec.id);
+  }
+
+  setUp(c: ContainerRecord): Promise<NetworkAttachment> {
+    return this.plumbing.run(c.id, () => this.setUpLocked(c));
+  }
+
+  private async setUpLocked(c: ContainerRecord): Promise<NetworkAttachment> {
+    const mode = c.hostConfig.NetworkMode;
+    const hostGateway = this.hostGateway();
+    if (mode.startsWith('container:')) return this.joinDonor(c, mode.slice('container:'.length), hostGateway);
+    const eps = this.d.store.endpointsOf(c.id);
+    const bridged = eps.map((e) => ({ e, n: this.d.store.network(e.networkId) })).filter((x) => x.n?.driver === 'bridge') as { e: EndpointRecord; n: NetworkRecord }[];
+    const missing = eps.filter((e) => !this.d.store.network(e.networkId));
+    if (missing.length) throw new NotFoundError(`network ${missing[0].networkId} not found`);
+    if (mode === 'host' || eps.some((e) => this.d.store.network(e.networkId)?.driver === 'host')) return { network: { mode: 'host' }, etc: { hostGateway } };
+    if (bridged.length === 0) return { network: { mode: 'none' }, etc: { hostGateway } };
+    if (this.d.store.sandbox(c.id)) await this.releaseLocked(c);
+
+    // Addresses and ports first, recorded before netavark runs: a daemon dying mid-setup leaves
+    // rows that say what to undo.
+    const plumbed: PlumbedEndpoint[] = [];
+    for (const { e, n } of bridged) {
+      if (e.requestedIp) checkRequestedAddress(n.ipam.Config[0], e.requestedIp, this.addressesInUse(n.id, c.id));
+      e.endpointId = randomBytes(32).toString('hex');
+      this.assignAddress(n, e);
+      plumbed.push({ network: n, endpoint: e, names: this.dnsNames(c, n, e) });
+    }
+    this.d.store.saveEndpoints(plumbed.map((p) => p.endpoint));
+    const taken = this.d.store.allSandboxes().filter((s) => s.containerId !== c.id).flatMap((s) => s.ports);
+    const sb: SandboxRecord = { containerId: c.id, netnsPath: this.netnsPath(c.id), ports: [] };
+    try {
+      sb.ports = await allocatePorts(c.hostConfig, c.config, taken);
+    } catch (err) {
+      this.d.store.saveEndpoints(plumbed.map((p) => this.clearEndpoint(p.endpoint)));
+      throw err;
+    }
+    this.d.store.saveSandbox(sb);
+    const opts = netavarkOptions(c.id, c.name.slice(1), plumbed, toNetavarkPortMappings(sb.ports));
+    try {
+      await this.d.backend.createNamespace(sb.netnsPath);
+      const result = await this.d.backend.setup(sb.netnsPath, opts);
+      this.recordResult(result, plumbed);
+      const userNets = plumbed.filter((p) => isUserDefined(p.network));
+      if (userNets.length) await this.embeddedDns(sb.netnsPath, userNets);
+    } catch (err) {
+      await this.releaseLocked(c).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'undoing a failed network setup failed'));
+      if (err instanceof BerthError) throw err;
+      throw new SystemError(`failed to set up container networking: ${errorMessage(err)}`);
+    }
+    for (const p of plumbed) this.networkEvent(p.network, 'connect', c.id);
+    return {
+      network: { mode: 'path', path: sb.netnsPath },
+      etc: {
+        ownAddresses: plumbed.map((p) => p.endpoint.ipAddress),
+        embeddedDns: plumbed.some((p) => isUserDefined(p.network)),
+        hostGateway,
+      },
+    };
+  }
+
+  release(c: ContainerRecord): Promise<void> {
+    return this.plumbing.run(c.id, () => this.releaseLocked(c));
+  }
+
+  private async releaseLocked(c: ContainerRecord): Promise<void> {
+    const sb = this.d.store.sandbox(c.id);
+    const plumbed = this.d.store.endpointsOf(c.id).filter((e) => e.ipAddress);
+    if (!sb && plumbed.length === 0) return;
+    const path = sb?.netnsPath ?? this.netnsPath(c.id);
+    const eps = plumbed
+      .map((e) => ({ endpoint: e, network: this.d.store.network(e.networkId), names: [] as string[] }))
+      .filter((p): p is PlumbedEndpoint => !!p.network);
+    if (eps.length) {
+      const opts = netavarkOptions(c.id, c.name.slice(1), eps, toNetavarkPortMappings(sb?.ports ?? []));
+      await this.teardown(path, opts, eps);
+    }
+    await this.d.backend.removeNamespace(path);
+    for (const p of eps) {
+      this.clearEndpoint(p.endpoint);
+      this.networkEvent(p.network, 'disconnect', c.id);
+    }
+    this.d.store.saveEndpoints(plumbed.map((e) => this.clearEndpoint(e)));
+    this.d.store.deleteSandbox(c.id);
+  }
+
+  /**
+   * netavark's teardown needs the namespace and its interfaces: a namespace that vanished (or
+   * a setup that died before making them) gets an empty one with dummy interfaces of the right
+   * names, so netavark still removes the firewall rules and a bridge left with no ports.
+   */
+  private async teardown(path: string, opts: ReturnType<typeof netavarkOptions>, eps: PlumbedEndpoint[]): Promise<void> {
+    try {
+      if (!(await this.d.backend.namespaceExists(path))) {
+        await this.d.backend.removeNamespace(path);
+        await this.d.backend.createNamespace(path);
+      }
+      await this.d.backend.teardown(path, opts);
+    } catch (err) {
+      // a half-made setup: retry with the missing interfaces stood in for
+      this.d.logger.debug({ err, path }, 'teardown failed, retrying with stand-in interfaces');
+      await addDummies(path, eps.map((p) => p.endpoint.interfaceName)).catch(() => undefined);
+      await this.d.backend.teardown(path, opts).catch((e) => this.d.logger.warn({ err: e, path }, 'network teardown failed'));
+    }
+  }
 
   async renamed(): Promise<void> {}
 
-  async removed(): Promise<void> {}
+  async removed(c: ContainerRecord): Promise<void> {
+    await this.release(c);
+    this.d.store.deleteEndpointsOf(c.id);
+  }
 
-  async recover(): Promise<void> {}
+  async recover(running: ContainerRecord[]): Promise<void> {
+    const live = new Set(running.map((c) => c.id));
+    for (const sb of this.d.store.allSandboxes()) {
+      if (live.has(sb.containerId)) continue;
+      let c: ContainerRecord | undefined;
+      try {
+        c = this.dir.get(sb.containerId);
+      } catch {
+        c = undefined;
+      }
+      // a container that still exists is released by its own exit path; a vanished one here
+      if (!c) await this.release({ id: sb.containerId, name: '/' + sb.containerId.slice(0, 12) } as ContainerRecord).catch((err) => this.d.logger.warn({ err }, 'releasing an orphaned sandbox failed'));
+    }
+  }
+
+  // ---- helpers ----
+
+  private async joinDonor(c: ContainerRecord, ref: string, hostGateway: string): Promise<NetworkAttachment> {
+    let donor: ContainerRecord;
+    try {
+      donor = this.dir.get(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new SystemError(`joining network namespace of container: ${err.message}`);
+      throw err;
+    }
+    if (donor.id === c.id) throw new SystemError('cannot join own network namespace');
+    if (!isRunningish(donor)) {
+      throw new ConflictError(`cannot join network namespace of a non running container: container ${donor.name.slice(1)} is ${donor.state.Status}`);
+    }
+    const sb = this.d.store.sandbox(donor.id);
+    const eps = this.d.store.endpointsOf(donor.id).filter((e) => e.ipAddress);
+    const etc = { ownAddresses: eps.map((e) => e.ipAddress), embeddedDns: eps.some((e) => { const n = this.d.store.network(e.networkId); return !!n && isUserDefined(n); }), hostGateway };
+    if (sb) return { network: { mode: 'path', path: sb.netnsPath }, etc };
+    if (donor.hostConfig.NetworkMode === 'host') return { network: { mode: 'host' }, etc };
+    return { network: { mode: 'path', path: `/proc/${donor.state.Pid}/ns/net` }, etc };
+  }
+
+  private newEndpoint(containerId: string, networkId: string, req: ReturnType<typeof endpointRequest>, interfaceName: string): EndpointRecord {
+    return {
+      containerId,
+      networkId,
+      endpointId: '',
+      requestedIp: req.requestedIp,
+      ipAddress: '',
+      prefixLen: 0,
+      gateway: '',
+      macAddress: req.macAddress,
+      aliases: req.aliases,
+      links: req.links,
+      interfaceName,
+      driverOpts: req.driverOpts,
+    };
+  }
+
+  private nextInterface(containerId: string): string {
+    const used = new Set(this.d.store.endpointsOf(containerId).map((e) => e.interfaceName));
+    for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+  }
+
+  private addressesInUse(networkId: string, exceptContainer: string): Set<string> {
+    return new Set(this.d.store.endpointsOn(networkId).filter((e) => e.containerId !== exceptContainer && e.ipAddress).map((e) => e.ipAddress));
+  }
+
+  /** Synchronous from reading the used addresses to the caller's save: no two containers share one. */
+  private assignAddress(n: NetworkRecord, e: EndpointRecord): void {
+    const pool = n.ipam.Config[0];
+    const ip = e.requestedIp || allocateAddress(pool, this.addressesInUse(n.id, e.containerId));
+    if (!ip) throw new ForbiddenError(`no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`);
+    e.ipAddress = ip;
+    e.prefixLen = parseCidr(pool.Subnet)!.prefix;
+    e.gateway = n.internal ? '' : (pool.Gateway ?? '');
+    if (!e.endpointId) e.endpointId = randomBytes(32).toString('hex');
+  }
+
+  private clearEndpoint(e: EndpointRecord): EndpointRecord {
+    e.ipAddress = '';
+    e.prefixLen = 0;
+    e.gateway = '';
+    e.endpointId = '';
+    return e;
+  }
+
+  private recordResult(result: Record<string, { interfaces?: Record<string, { mac_address: string }> }>, plumbed: PlumbedEndpoint[]): void {
+    for (const p of plumbed) {
+      const iface = result[p.network.id]?.interfaces?.[p.endpoint.interfaceName];
+      if (iface?.mac_address) p.endpoint.macAddress = iface.mac_address;
+    }
+    this.d.store.saveEndpoints(plumbed.map((p) => p.endpoint));
+  }
+
+  /** Names aardvark-dns answers for the container on a user-defined network. */
+  private dnsNames(c: ContainerRecord, n: NetworkRecord, e: EndpointRecord): string[] {
+    if (!isUserDefined(n)) return [];
+    const names = [c.name.slice(1), c.id.slice(0, 12), ...e.aliases];
+    return [...new Set(names)];
+  }
+
+  private async embeddedDns(netnsPath: string, eps: PlumbedEndpoint[]): Promise<void> {
+    const first = eps[0];
+    const server = first.network.ipam.Config[0]?.Gateway ?? '';
+    if (server) await enableEmbeddedDns(netnsPath, { server, containerIp: first.endpoint.ipAddress });
+  }
+
+  private plumbedOn(networkId: string): boolean {
+    return this.d.store.endpointsOn(networkId).some((e) => e.ipAddress);
+  }
+
+  private containerName(id: string): string {
+    try {
+      return this.dir.get(id).name.slice(1);
+    } catch {
+      return id.slice(0, 12);
+    }
+  }
+
+  private networkEvent(n: NetworkRecord, action: string, containerId?: string): void {
+    this.d.events.emit('network', action, n.id, { ...(containerId ? { container: containerId } : {}), name: n.name, type: n.driver });
+  }
+}
+
+function isRunningish(c: ContainerRecord): boolean {
+  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+}
+
+async function addDummies(netnsPath: string, names: string[]): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  for (const name of names) await run('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'add', name, 'type', 'dummy']).catch(() => undefined);
 }

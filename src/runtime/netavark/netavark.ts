@@ -1,0 +1,117 @@
+// NetworkBackend over netavark 1.4 (Debian 12's podman stack): one process per setup/teardown,
+// the options as JSON on stdin, iptables as the firewall driver, aardvark-dns' files under the
+// daemon's exec-root. Namespaces are nsfs files bind-mounted by util-linux `unshare --net=FILE`.
+import { execFile, spawn } from 'node:child_process';
+import { open, rm, statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
+import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
+
+const run = promisify(execFile);
+
+export const NETAVARK_BINARY = '/usr/lib/podman/netavark';
+export const AARDVARK_BINARY = '/usr/lib/podman/aardvark-dns';
+/** nsfs' magic: a namespace file is a mount of this filesystem. */
+const NSFS_MAGIC = 0x6e736673;
+
+export interface NetavarkBackendOptions {
+  /** netavark's --config: aardvark-dns keeps its per-network files and pid file here. */
+  configDir: string;
+  netavarkBinary?: string;
+  aardvarkBinary?: string;
+}
+
+export class NetavarkBackend implements NetworkBackend {
+  // One netavark at a time: two setups creating the same bridge, or editing aardvark-dns' files,
+  // must not interleave (netavark locks only the latter).
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: NetavarkBackendOptions) {}
+
+  async createNamespace(path: string): Promise<void> {
+    // a file left by a daemon that died before recording it
+    await this.removeNamespace(path);
+    const fh = await open(path, 'wx', 0o600);
+    await fh.close();
+    try {
+      await run('unshare', [`--net=${path}`, 'true']);
+    } catch (err) {
+      await rm(path, { force: true });
+      throw new NetworkBackendError(`creating a network namespace failed: ${stderrOf(err)}`);
+    }
+  }
+
+  async removeNamespace(path: string): Promise<void> {
+    if (await this.namespaceExists(path)) {
+      await run('umount', [path]).catch(async (err) => {
+        // a second daemon (or a racing release) unmounted it first
+        if (await this.namespaceExists(path)) throw new NetworkBackendError(`unmounting ${path} failed: ${stderrOf(err)}`);
+      });
+    }
+    await rm(path, { force: true });
+  }
+
+  async namespaceExists(path: string): Promise<boolean> {
+    try {
+      return (await statfs(path)).type === NSFS_MAGIC;
+    } catch {
+      return false;
+    }
+  }
+
+  setup(netnsPath: string, options: NetavarkOptions): Promise<NetavarkSetupResult> {
+    return this.serial(async () => JSON.parse(await this.netavark('setup', netnsPath, options)) as NetavarkSetupResult);
+  }
+
+  teardown(netnsPath: string, options: NetavarkOptions): Promise<void> {
+    return this.serial(async () => {
+      await this.netavark('teardown', netnsPath, options);
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private netavark(command: 'setup' | 'teardown', netnsPath: string, options: NetavarkOptions): Promise<string> {
+    const args = ['--config', this.opts.configDir, '--aardvark-binary', this.opts.aardvarkBinary ?? AARDVARK_BINARY, command, netnsPath];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.opts.netavarkBinary ?? NETAVARK_BINARY, args, {
+        // aardvark-dns is started by netavark and outlives it: it must not hold our pipes
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, NETAVARK_FW: 'iptables', RUST_LOG: 'warn' },
+      });
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => errOut.push(b));
+      child.on('error', (err) => reject(new NetworkBackendError(`netavark: ${err.message}`)));
+      child.on('close', (code) => {
+        const stdout = Buffer.concat(out).toString('utf8');
+        if (code === 0) return resolve(stdout);
+        reject(new NetworkBackendError(netavarkErrorText(stdout, Buffer.concat(errOut).toString('utf8'), code)));
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(JSON.stringify(options));
+    });
+  }
+}
+
+/** netavark prints `{"error": "..."}` on stdout when it fails. */
+export function netavarkErrorText(stdout: string, stderr: string, code: number | null): string {
+  try {
+    const parsed = JSON.parse(stdout) as { error?: string };
+    if (parsed.error) return `netavark: ${parsed.error}`;
+  } catch {
+    // not JSON
+  }
+  const lines = (stderr.trim() || stdout.trim()).split('\n').filter((l) => !/failed to connect to syslog/.test(l));
+  return `netavark failed (exit ${code})${lines.length ? `: ${lines.join(' ')}` : ''}`;
+}
+
+function stderrOf(err: unknown): string {
+  const e = err as { stderr?: string; message?: string };
+  return (e.stderr?.trim() || e.message || String(err)).split('\n')[0];
+}

@@ -1,0 +1,22 @@
+// The boundary between the engine's networking and what plumbs it (netavark today), as
+// task-backend.ts is for conmon: the engine decides networks and addresses, the backend makes
+// namespaces, bridges, veths and firewall rules exist.
+import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
+
+export interface NetworkBackend {
+  /** A new network namespace kept by a bind-mounted nsfs file at `path` (lo up). */
+  createNamespace(path: string): Promise<void>;
+  /** Unmounts and removes the namespace file; nothing there is not an error. */
+  removeNamespace(path: string): Promise<void>;
+  /** Whether `path` is a mounted namespace file. */
+  namespaceExists(path: string): Promise<boolean>;
+  /** Interfaces, addresses and firewall rules for the given networks in the namespace. */
+  setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkSetupResult>;
+  /** Undoes setup for the given networks (best effort: a half-made setup is undone as far as it went). */
+  teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
+}
+
+/** netavark refused or failed: its own message. */
+export class NetworkBackendError extends Error {
+  override name = 'NetworkBackendError';
+}
