@@ -18,7 +18,8 @@ import { hostRoutes } from './host-routes.js';
 import { allocateAddress, checkRequestedAddress, completePool, DEFAULT_ADDRESS_POOLS, formatCidr, parseBip, parseCidr, pickSubnet, type AddressPool } from './ipam.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
-import { allocatePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
+import { allocatePorts, holdPortsAgain, releasePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
+import { aardvarkNames } from './dns/names.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 
@@ -347,7 +348,11 @@ export class NetworkService implements ContainerNetworking {
     const taken = this.d.store.allSandboxes().filter((s) => s.containerId !== c.id).flatMap((s) => s.ports);
     const sb: SandboxRecord = { containerId: c.id, netnsPath: this.netnsPath(c.id), ports: [] };
     try {
-      sb.ports = await allocatePorts(c.hostConfig, c.config, taken);
+      const first = plumbed[0].endpoint;
+      sb.ports = await allocatePorts(c.hostConfig, c.config, taken, {
+        owner: c.id,
+        endpoint: { name: c.name.slice(1), id: first.endpointId, containerIp: first.ipAddress },
+      });
     } catch (err) {
       this.d.store.saveEndpoints(plumbed.map((p) => this.clearEndpoint(p.endpoint)));
       throw err;
@@ -393,6 +398,7 @@ export class NetworkService implements ContainerNetworking {
       await this.teardown(path, opts, eps);
     }
     await this.d.backend.removeNamespace(path);
+    releasePorts(c.id);
     for (const p of eps) {
       this.clearEndpoint(p.endpoint);
       this.networkEvent(p.network, 'disconnect', c.id);
@@ -431,7 +437,12 @@ export class NetworkService implements ContainerNetworking {
   async recover(running: ContainerRecord[]): Promise<void> {
     const live = new Set(running.map((c) => c.id));
     for (const sb of this.d.store.allSandboxes()) {
-      if (live.has(sb.containerId)) continue;
+      if (live.has(sb.containerId)) {
+        // the forwards live in iptables; the host ports' placeholder sockets died with the last daemon
+        const lost = await holdPortsAgain(sb.containerId, sb.ports);
+        if (lost.length) this.d.logger.warn({ id: sb.containerId, lost }, 'published ports taken by another process while the daemon was down');
+        continue;
+      }
       let c: ContainerRecord | undefined;
       try {
         c = this.dir.get(sb.containerId);
@@ -521,8 +532,7 @@ export class NetworkService implements ContainerNetworking {
   /** Names aardvark-dns answers for the container on a user-defined network. */
   private dnsNames(c: ContainerRecord, n: NetworkRecord, e: EndpointRecord): string[] {
     if (!isUserDefined(n)) return [];
-    const names = [c.name.slice(1), c.id.slice(0, 12), ...e.aliases];
-    return [...new Set(names)];
+    return aardvarkNames({ id: c.id, name: c.name, hostname: c.config.Hostname ?? '' }, e.aliases);
   }
 
   private async embeddedDns(netnsPath: string, eps: PlumbedEndpoint[]): Promise<void> {
