@@ -202,7 +202,7 @@ export class NetworkService implements ContainerNetworking {
   }
 
   /** docker network connect. */
-  async connect(containerRef: string, networkRef: string, settings: EndpointSettingsInput | null | undefined): Promise<void> {
+  async connect(containerRef: string, networkRef: string, settings: object | null | undefined): Promise<void> {
     const c = this.dir.get(containerRef);
     const n = this.find(networkRef);
     await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
@@ -211,7 +211,7 @@ export class NetworkService implements ContainerNetworking {
       if (mode === 'host' || mode.startsWith('container:')) throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
       if (mode === 'none' || n.driver === 'null') throw new InvalidParameterError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
       if (this.d.store.endpoint(c.id, n.id)) throw new ForbiddenError(`endpoint with name ${c.name.slice(1)} already exists in network ${n.name}`);
-      const req = endpointRequest(n, settings);
+      const req = endpointRequest(n, settings as EndpointSettingsInput | null | undefined);
       const ep = this.newEndpoint(c.id, n.id, req, this.nextInterface(c.id));
       const sb = this.d.store.sandbox(c.id);
       if (req.requestedIp) checkRequestedAddress(n.ipam.Config[0], req.requestedIp, sb ? this.addressesInUse(n.id, c.id) : new Set());
@@ -409,7 +409,7 @@ export class NetworkService implements ContainerNetworking {
 
   /**
    * netavark's teardown needs the namespace and its interfaces: a namespace that vanished (or
-   * a setup that died before making them) gets an empty one with dummy interfaces of the right
+   * a setup that died before making them) gets an empty one with stand-in interfaces of the right
    * names, so netavark still removes the firewall rules and a bridge left with no ports.
    */
   private async teardown(path: string, opts: ReturnType<typeof netavarkOptions>, eps: PlumbedEndpoint[]): Promise<void> {
@@ -566,5 +566,8 @@ async function addDummies(netnsPath: string, names: string[]): Promise<void> {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const run = promisify(execFile);
-  for (const name of names) await run('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'add', name, 'type', 'dummy']).catch(() => undefined);
+  // veth, not dummy: the dummy driver is not in every kernel
+  for (const [i, name] of names.entries()) {
+    await run('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', `standin${i}`]).catch(() => undefined);
+  }
 }
