@@ -19,7 +19,8 @@ import { allocateAddress, checkRequestedAddress, completePool, DEFAULT_ADDRESS_P
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
 import { allocatePorts, holdPortsAgain, releasePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
-import { aardvarkNames } from './dns/names.js';
+import { ContainerDns } from './dns/container-dns.js';
+import { reloadAardvark, updateAardvarkNames } from './dns/aardvark-records.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 
@@ -49,7 +50,29 @@ export class NetworkService implements ContainerNetworking {
   // connect racing the exit, must not tear down the same namespace side by side.
   private readonly plumbing = new KeyedLock();
 
-  constructor(private readonly d: NetworkServiceDeps) {}
+  private readonly dns: ContainerDns;
+
+  constructor(private readonly d: NetworkServiceDeps) {
+    const store = d.store;
+    this.dns = new ContainerDns({
+      network: (id) => store.network(id),
+      defaultBridge: () => store.networkByName('bridge'),
+      endpointsOf: (id) => store.endpointsOf(id),
+      endpointsOn: (id) => store.endpointsOn(id),
+      container: (ref) => {
+        try {
+          return this.dir.get(ref);
+        } catch {
+          return undefined;
+        }
+      },
+      updateNames: async (networkId, containerId, names) => {
+        // aardvark-dns' file is named after netavark's network name: berth's network id
+        const dir = join(this.netavarkConfigDir, 'aardvark-dns');
+        if (await updateAardvarkNames(dir, networkId, containerId, names)) await reloadAardvark(dir);
+      },
+    });
+  }
 
   bindContainers(containers: ContainerDirectory): void {
     this.containers = containers;
@@ -291,7 +314,7 @@ export class NetworkService implements ContainerNetworking {
       hc.NetworkMode = mode;
       return;
     }
-    if (mode === 'host' && links.length) throw new InvalidParameterError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+    this.dns.validateLinks(rec);
     const primary = this.find(mode);
     const names = Object.keys(endpoints);
     const others = names.map((name) => ({ name, net: this.find(name) })).filter((o) => o.net.id !== primary.id);
@@ -371,11 +394,13 @@ export class NetworkService implements ContainerNetworking {
       throw new SystemError(`failed to set up container networking: ${errorMessage(err)}`);
     }
     for (const p of plumbed) this.networkEvent(p.network, 'connect', c.id);
+    await this.dns.linksChanged(c, plumbed.map((p) => p.endpoint)).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
     return {
       network: { mode: 'path', path: sb.netnsPath },
       etc: {
         ownAddresses: plumbed.map((p) => p.endpoint.ipAddress),
         embeddedDns: plumbed.some((p) => isUserDefined(p.network)),
+        linkHosts: this.dns.linkHosts(c),
         hostGateway,
       },
     };
@@ -405,6 +430,8 @@ export class NetworkService implements ContainerNetworking {
     }
     this.d.store.saveEndpoints(plumbed.map((e) => this.clearEndpoint(e)));
     this.d.store.deleteSandbox(c.id);
+    // the containers its links named lose the aliases it gave them
+    await this.dns.linksChanged(c, plumbed).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
   }
 
   /**
@@ -427,7 +454,9 @@ export class NetworkService implements ContainerNetworking {
     }
   }
 
-  async renamed(): Promise<void> {}
+  async renamed(c: ContainerRecord): Promise<void> {
+    await this.dns.renamed(c);
+  }
 
   async removed(c: ContainerRecord): Promise<void> {
     await this.release(c);
@@ -531,8 +560,7 @@ export class NetworkService implements ContainerNetworking {
 
   /** Names aardvark-dns answers for the container on a user-defined network. */
   private dnsNames(c: ContainerRecord, n: NetworkRecord, e: EndpointRecord): string[] {
-    if (!isUserDefined(n)) return [];
-    return aardvarkNames({ id: c.id, name: c.name, hostname: c.config.Hostname ?? '' }, e.aliases);
+    return isUserDefined(n) ? this.dns.names(c, n, e) : [];
   }
 
   private async embeddedDns(netnsPath: string, eps: PlumbedEndpoint[]): Promise<void> {
