@@ -23,6 +23,7 @@ import { systemRoutes } from './routes/system.js';
 import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from './versioning.js';
 import { archiveRoutes } from './routes/archive.js';
 import { containerFsRoutes } from './routes/container-fs.js';
+import { networkRoutes } from './routes/networks.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -50,6 +51,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   execRoutes(app, ctx);
   archiveRoutes(app, ctx);
   containerFsRoutes(app, ctx);
+  networkRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

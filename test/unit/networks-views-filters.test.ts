@@ -130,16 +130,16 @@ describe('parseNetworkCreate', () => {
       Labels: { a: 'b' },
     });
     assert.deepEqual(r, {
-      name: 'n1',
-      driver: 'bridge',
-      internal: true,
-      attachable: true,
-      enableIPv6: false,
-      ipam: { Driver: 'default', Options: {}, Config: [{ Subnet: '10.1.0.0/24', IPRange: '10.1.0.128/25', Gateway: '10.1.0.1' }] },
-      options: { 'com.docker.network.bridge.name': 'br-test' },
-      labels: { a: 'b' },
+      Name: 'n1',
+      Driver: 'bridge',
+      Internal: true,
+      Attachable: true,
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: '10.1.0.0/24', IPRange: '10.1.0.128/25', Gateway: '10.1.0.1' }] },
+      Options: { 'com.docker.network.bridge.name': 'br-test' },
+      Labels: { a: 'b' },
     });
-    assert.equal(parseNetworkCreate({ Name: 'x' }).driver, 'bridge');
+    assert.equal(parseNetworkCreate({ Name: 'x' }).Driver, 'bridge');
   });
 
   it("refuses what moby refuses, in its words and statuses", () => {

@@ -11,11 +11,12 @@ import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
 import type { HijackRequest } from '../hijack.js';
 import { boolParam, intParam } from '../query.js';
-import { apiVersionAtLeast, compareVersions } from '../versioning.js';
+import { apiVersionAtLeast, apiVersionOf, compareVersions } from '../versioning.js';
 import { detachKeys } from '../detach-keys.js';
 import { writeLogMessages } from '../log-messages.js';
 import { frame, StdStream } from '../stdcopy.js';
 import { logsStream } from './logs-stream.js';
+import { networkApi } from './networks.js';
 
 type Q = Record<string, string | undefined>;
 type IdReq = FastifyRequest<{ Params: { id: string }; Querystring: Q }>;
@@ -27,11 +28,12 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const containers = ctx.engine.containers;
   const images = ctx.engine.images;
 
-  const viewCtx = (c: ContainerRecord) => ({
+  const viewCtx = (c: ContainerRecord, request?: FastifyRequest) => ({
     bundleDir: containers.bundleDir(c.id),
     logPath: containers.logPath(c.id),
     imageName: c.imageRef,
     execIds: ctx.engine.execs.idsFor(c.id),
+    network: networkApi(ctx).containerState(c, request ? apiVersionOf(request) : undefined),
   });
 
   app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
@@ -50,6 +52,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
       container: (ref) => containers.get(ref),
       ports: (c) => listView(c, viewCtx(c)).Ports,
+      networksOf: (c) => networkApi(ctx).networksOf(c),
     });
     if (!boolParam(q.size, false)) return list.map((c) => listView(c, viewCtx(c)));
     return Promise.all(list.map(async (c) => ({ ...listView(c, viewCtx(c)), ...(await containerSizes(containers, c)) })));
@@ -63,7 +66,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/containers/:id/json', async (request: IdReq) => {
     const c = containers.get(request.params.id);
-    const view = inspectView(c, viewCtx(c));
+    const view = inspectView(c, viewCtx(c, request));
     return boolParam(request.query.size, false) ? { ...view, ...(await containerSizes(containers, c)) } : view;
   });
 

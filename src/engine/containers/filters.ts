@@ -20,6 +20,8 @@ export interface ListOptions {
   container(ref: string): ContainerRecord;
   /** The list's Ports of a container (for `publish` and `expose`, which match what ps shows). */
   ports?(c: ContainerRecord): ListedPort[];
+  /** The networks a container is on, by name and ID (the `network` filter). */
+  networksOf?(c: ContainerRecord): { name: string; id: string }[];
 }
 
 export function labelMatches(labels: Record<string, string>, wanted: string): boolean {
@@ -64,6 +66,11 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (since.length && !since.every((t) => created > t)) continue;
     if (f('health').length && !f('health').includes(c.state.Health?.Status ?? 'none')) continue;
     if ((publish.size || expose.size) && !portFiltersMatch(o.ports?.(c) ?? [], publish, expose)) continue;
+    // moby: the network's name as the container's Networks key, or a prefix of its NetworkID.
+    if (f('network').length) {
+      const nets = o.networksOf?.(c) ?? [];
+      if (!f('network').some((v) => nets.some((n) => n.name === v || n.id.startsWith(v)))) continue;
+    }
     out.push(c);
     if (o.limit > 0 && out.length >= o.limit) break;
   }

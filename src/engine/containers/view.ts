@@ -1,6 +1,7 @@
 // The JSON shapes of GET /containers/{id}/json and GET /containers/json, from the record.
 import type { ContainerRecord } from './model.js';
 import { statusText } from './status-text.js';
+import { listNetworks, networkSettings as networkSettingsOf, type ContainerNetworkState } from '../networks/container-settings.js';
 
 export interface ViewContext {
   bundleDir: string;
@@ -10,6 +11,8 @@ export interface ViewContext {
   rootfsDir?: string;
   /** IDs of the container's exec instances that have not exited (inspect's ExecIDs). */
   execIds?: string[] | null;
+  /** The container's networks, endpoints and ports (src/engine/networks/api.ts containerState). */
+  network?: ContainerNetworkState;
 }
 
 function networkSettings(c: ContainerRecord) {
@@ -106,7 +109,7 @@ export function inspectView(c: ContainerRecord, ctx: ViewContext) {
     GraphDriver: { Name: 'overlay2', Data: ctx.rootfsDir ? { MergedDir: ctx.rootfsDir } : null },
     Mounts: mounts(c),
     Config: { ...c.config, Image: c.imageRef },
-    NetworkSettings: networkSettings(c),
+    NetworkSettings: ctx.network ? networkSettingsOf(c, ctx.network) : networkSettings(c),
   };
 }
 
@@ -123,12 +126,12 @@ export function listView(c: ContainerRecord, ctx: ViewContext) {
     ImageID: c.imageId,
     Command: command(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: ctx.network?.listPorts ?? [],
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: networkSettings(c).Networks },
+    NetworkSettings: { Networks: ctx.network ? listNetworks(c, ctx.network) : networkSettings(c).Networks },
     Mounts: mounts(c),
   };
 }

@@ -2,6 +2,7 @@
 // reports them (daemon/inspect.go, container/view.go), from berth's endpoint records.
 import type { ContainerRecord } from '../containers/model.js';
 import type { EndpointRecord, NetworkRecord } from './model.js';
+import { endpointDnsNames } from './dns/names.js';
 import { isPredefined } from './views.js';
 
 export type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -16,6 +17,8 @@ export interface ContainerNetworkState {
   sandbox?: { id: string; key: string };
   /** NetworkSettings.Ports (ports/index.ts inspectPorts). */
   ports?: PortMap;
+  /** GET /containers/json's Ports (ports/index.ts listPorts). */
+  listPorts?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
   /**
    * The client's API version: before 1.45 moby added the short ID and the hostname to a
    * user-defined network's Aliases in inspect.
@@ -31,11 +34,8 @@ function nullIfEmpty<T>(list: T[]): T[] | null {
   return list.length ? list : null;
 }
 
-/** The names aardvark-dns answers for it on a user-defined network (moby's buildEndpointDNSNames). */
-export function dnsNames(c: ContainerRecord, aliases: string[]): string[] {
-  const names = [c.name.replace(/^\//, ''), ...aliases, c.id.slice(0, 12)];
-  if (c.config.Hostname) names.push(c.config.Hostname);
-  return [...new Set(names.filter((n) => n !== ''))];
+function dnsNames(c: ContainerRecord, aliases: string[]): string[] {
+  return endpointDnsNames({ id: c.id, name: c.name, hostname: c.config.Hostname ?? '' }, aliases);
 }
 
 function userDefined(n: NetworkRecord): boolean {

@@ -5,16 +5,19 @@ import { ForbiddenError, InvalidParameterError, NotFoundError } from '../../erro
 import type { IpamPool } from './model.js';
 import { isPredefined } from './views.js';
 
-/** A create request in berth's terms; the IPAM config is checked and completed by the service. */
-export interface NetworkCreateRequest {
-  name: string;
-  driver: 'bridge';
-  internal: boolean;
-  attachable: boolean;
-  enableIPv6: boolean;
-  ipam: { Driver: string; Options: Record<string, string>; Config: IpamPool[] };
-  options: Record<string, string>;
-  labels: Record<string, string>;
+/**
+ * The request with its types checked, in Docker's field names; the duplicate name and the IPAM
+ * config are the network service's to check and complete.
+ */
+export interface CheckedNetworkCreate {
+  Name: string;
+  Driver: 'bridge';
+  Internal: boolean;
+  Attachable: boolean;
+  EnableIPv6: boolean;
+  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: IpamPool[] };
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -95,7 +98,7 @@ function ipamPools(v: unknown): IpamPool[] {
 }
 
 /** Decodes and checks a create body; the duplicate-name and IPAM checks are the service's. */
-export function parseNetworkCreate(body: unknown): NetworkCreateRequest {
+export function parseNetworkCreate(body: unknown): CheckedNetworkCreate {
   if (body === undefined || body === null) body = {};
   if (!isObject(body)) throw new InvalidParameterError(`json: cannot unmarshal ${typeName(body)} into Go value of type network.CreateRequest`);
   const b = body;
@@ -145,13 +148,13 @@ export function parseNetworkCreate(body: unknown): NetworkCreateRequest {
   }
 
   return {
-    name,
-    driver: 'bridge',
-    internal,
-    attachable,
-    enableIPv6,
-    ipam: { Driver: 'default', Options: ipamOptions, Config: config },
-    options,
-    labels,
+    Name: name,
+    Driver: 'bridge',
+    Internal: internal,
+    Attachable: attachable,
+    EnableIPv6: enableIPv6,
+    IPAM: { Driver: 'default', Options: ipamOptions, Config: config },
+    Options: options,
+    Labels: labels,
   };
 }
