@@ -88,6 +88,18 @@ describe('networkView', () => {
     assert.deepEqual(Object.keys(v), ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels']);
   });
 
+  it("maps come out with their keys sorted, as Go's encoding/json writes them", () => {
+    const v = networkView(net({ labels: { z: '1', a: '2' }, options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.name': 'b' } }), [
+      { containerId: 'f'.repeat(64), containerName: 'x', endpoint: ep() },
+      { containerId: '0'.repeat(64), containerName: 'y', endpoint: ep() },
+    ]);
+    assert.deepEqual(Object.keys(v.Labels), ['a', 'z']);
+    assert.deepEqual(Object.keys(v.Options), ['com.docker.network.bridge.name', 'com.docker.network.driver.mtu']);
+    assert.deepEqual(Object.keys(v.Containers), ['0'.repeat(64), 'f'.repeat(64)]);
+    const s = networkSettings(ctr('running'), { endpoints: [{ network: net({ name: 'zeta' }), endpoint: ep() }, { network: net({ name: 'alpha', id: 'c'.repeat(64) }), endpoint: ep() }] });
+    assert.deepEqual(Object.keys(s.Networks), ['alpha', 'zeta']);
+  });
+
   it('keeps IPRange and leaves unset pool fields out', () => {
     const v = networkView(net({ ipam: { Driver: 'default', Options: {}, Config: [{ Subnet: '10.213.8.0/24', IPRange: '10.213.8.128/25' }] } }));
     assert.deepEqual(v.IPAM.Config, [{ Subnet: '10.213.8.0/24', IPRange: '10.213.8.128/25' }]);

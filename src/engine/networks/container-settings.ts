@@ -3,7 +3,7 @@
 import type { ContainerRecord } from '../containers/model.js';
 import type { EndpointRecord, NetworkRecord } from './model.js';
 import { endpointDnsNames } from './dns/names.js';
-import { isPredefined } from './views.js';
+import { isPredefined, sortedKeys } from './views.js';
 
 export type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
 
@@ -59,7 +59,7 @@ function endpointSettings(c: ContainerRecord, n: NetworkRecord, ep: EndpointReco
     Links: nullIfEmpty(ep?.links ?? []),
     Aliases: nullIfEmpty(aliases),
     MacAddress: on ? ep!.macAddress : '',
-    DriverOpts: ep && Object.keys(ep.driverOpts).length ? { ...ep.driverOpts } : null,
+    DriverOpts: ep && Object.keys(ep.driverOpts).length ? sortedKeys(ep.driverOpts) : null,
     GwPriority: 0,
     NetworkID: n.id,
     EndpointID: on ? ep!.endpointId : '',
@@ -83,7 +83,7 @@ export function inspectNetworks(c: ContainerRecord, s: ContainerNetworkState): R
   if (c.hostConfig.NetworkMode.startsWith('container:')) return out;
   for (const { network, endpoint } of s.endpoints) out[network.name] = endpointSettings(c, network, endpoint, live, s.apiVersion);
   if (s.endpoints.length === 0 && s.modeNetwork) out[s.modeNetwork.name] = endpointSettings(c, s.modeNetwork, undefined, live, s.apiVersion);
-  return out;
+  return sortedKeys(out);
 }
 
 /** NetworkSettings in GET /containers/{id}/json. */

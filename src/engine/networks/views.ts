@@ -36,6 +36,12 @@ export function endpointResource(a: Attachment): EndpointResource {
   };
 }
 
+/** A copy with its keys in Go's order: encoding/json writes a map's keys sorted (clients see it). */
+export function sortedKeys<T>(m: Record<string, T>): Record<string, T> {
+  const keys = Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(keys.map((k) => [k, m[k]!]));
+}
+
 /** host and none have no address management: moby leaves their IPAM options and config unset. */
 function hasIpam(n: NetworkRecord): boolean {
   return n.driver === 'bridge';
@@ -72,7 +78,7 @@ export function networkView(n: NetworkRecord, attachments: Attachment[] = []) {
     IPAM: {
       Driver: n.ipam.Driver || 'default',
       // The default bridge's pool comes from the daemon's config, not a request: no options.
-      Options: hasIpam(n) && n.name !== 'bridge' ? { ...n.ipam.Options } : null,
+      Options: hasIpam(n) && n.name !== 'bridge' ? sortedKeys(n.ipam.Options) : null,
       Config: ipamConfig(n),
     },
     Internal: n.internal,
@@ -80,9 +86,9 @@ export function networkView(n: NetworkRecord, attachments: Attachment[] = []) {
     Ingress: false,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
-    Containers: containers,
-    Options: { ...n.options },
-    Labels: { ...n.labels },
+    Containers: sortedKeys(containers),
+    Options: sortedKeys(n.options),
+    Labels: sortedKeys(n.labels),
   };
 }
 
