@@ -31,14 +31,17 @@ export interface PlumbedEndpoint {
   names: string[];
 }
 
-export function netavarkOptions(containerId: string, containerName: string, eps: PlumbedEndpoint[], ports: NetavarkPortMapping[]): NetavarkOptions {
+export function netavarkOptions(containerId: string, containerName: string, eps: PlumbedEndpoint[], ports: NetavarkPortMapping[], dnsServers: string[] = []): NetavarkOptions {
   const opts: NetavarkOptions = { container_id: containerId, container_name: containerName, networks: {}, network_info: {} };
+  // --dns: aardvark-dns forwards this container's other questions there (Docker's ExtServers)
+  if (dnsServers.length) opts.dns_servers = [...dnsServers];
   for (const { network, endpoint, names } of eps) {
     opts.network_info[network.id] = netavarkNetwork(network);
     opts.networks[network.id] = {
       interface_name: endpoint.interfaceName,
       static_ips: [endpoint.ipAddress],
-      ...(network.dnsEnabled && names.length ? { aliases: names } : {}),
+      // netavark names the container itself: its aliases are the other names
+      ...(network.dnsEnabled && names.length ? { aliases: names.filter((n) => n !== containerName.toLowerCase()) } : {}),
       ...(endpoint.macAddress ? { static_mac: endpoint.macAddress } : {}),
     };
   }

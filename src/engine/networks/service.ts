@@ -20,7 +20,6 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
 import { allocatePorts, holdPortsAgain, releasePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
 import { ContainerDns } from './dns/container-dns.js';
-import { reloadAardvark, updateAardvarkNames } from './dns/aardvark-records.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 
@@ -66,11 +65,9 @@ export class NetworkService implements ContainerNetworking {
           return undefined;
         }
       },
-      updateNames: async (networkId, containerId, names) => {
-        // aardvark-dns' file is named after netavark's network name: berth's network id
-        const dir = join(this.netavarkConfigDir, 'aardvark-dns');
-        if (await updateAardvarkNames(dir, networkId, containerId, names)) await reloadAardvark(dir);
-      },
+      // aardvark-dns' file is named after netavark's network name: berth's network id; the
+      // backend edits it on netavark's queue (netavark's teardown edits it without a lock)
+      updateNames: (networkId, containerId, names) => d.backend.updateDnsNames(networkId, containerId, names),
     });
   }
 
@@ -245,7 +242,7 @@ export class NetworkService implements ContainerNetworking {
       this.assignAddress(n, ep);
       this.d.store.saveEndpoint(ep);
       const plumbed: PlumbedEndpoint = { network: n, endpoint: ep, names: this.dnsNames(c, n, ep) };
-      const opts = netavarkOptions(c.id, c.name.slice(1), [plumbed], []);
+      const opts = netavarkOptions(c.id, c.name.slice(1), [plumbed], [], (c.hostConfig.Dns as string[] | null | undefined) ?? []);
       try {
         const result = await this.d.backend.setup(sb.netnsPath, opts);
         this.recordResult(result, [plumbed]);
@@ -357,6 +354,8 @@ export class NetworkService implements ContainerNetworking {
     if (mode === 'host' || eps.some((e) => this.d.store.network(e.networkId)?.driver === 'host')) return { network: { mode: 'host' }, etc: { hostGateway } };
     if (bridged.length === 0) return { network: { mode: 'none' }, etc: { hostGateway } };
     if (this.d.store.sandbox(c.id)) await this.releaseLocked(c);
+    // before anything is plumbed: a link to a stopped container fails the start with nothing to undo
+    const linkHosts = this.dns.linkHosts(c);
 
     // Addresses and ports first, recorded before netavark runs: a daemon dying mid-setup leaves
     // rows that say what to undo.
@@ -381,7 +380,7 @@ export class NetworkService implements ContainerNetworking {
       throw err;
     }
     this.d.store.saveSandbox(sb);
-    const opts = netavarkOptions(c.id, c.name.slice(1), plumbed, toNetavarkPortMappings(sb.ports));
+    const opts = netavarkOptions(c.id, c.name.slice(1), plumbed, toNetavarkPortMappings(sb.ports), (c.hostConfig.Dns as string[] | null | undefined) ?? []);
     try {
       await this.d.backend.createNamespace(sb.netnsPath);
       const result = await this.d.backend.setup(sb.netnsPath, opts);
@@ -400,7 +399,7 @@ export class NetworkService implements ContainerNetworking {
       etc: {
         ownAddresses: plumbed.map((p) => p.endpoint.ipAddress),
         embeddedDns: plumbed.some((p) => isUserDefined(p.network)),
-        linkHosts: this.dns.linkHosts(c),
+        linkHosts,
         hostGateway,
       },
     };
@@ -455,7 +454,7 @@ export class NetworkService implements ContainerNetworking {
   }
 
   async renamed(c: ContainerRecord): Promise<void> {
-    await this.dns.renamed(c);
+    await this.plumbing.run(c.id, () => this.dns.renamed(c));
   }
 
   async removed(c: ContainerRecord): Promise<void> {

@@ -3,7 +3,9 @@
 // daemon's exec-root. Namespaces are nsfs files bind-mounted by util-linux `unshare --net=FILE`.
 import { execFile, spawn } from 'node:child_process';
 import { open, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
 import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
 import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
 
@@ -66,6 +68,13 @@ export class NetavarkBackend implements NetworkBackend {
   teardown(netnsPath: string, options: NetavarkOptions): Promise<void> {
     return this.serial(async () => {
       await this.netavark('teardown', netnsPath, options);
+    });
+  }
+
+  updateDnsNames(network: string, containerId: string, names: string[]): Promise<void> {
+    // on the queue: netavark's teardown edits aardvark-dns' files without its lock
+    return this.serial(async () => {
+      await updateAardvarkNames(join(this.opts.configDir, 'aardvark-dns'), network, containerId, names);
     });
   }
 

@@ -14,6 +14,8 @@ export interface NetworkBackend {
   setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkSetupResult>;
   /** Undoes setup for the given networks (best effort: a half-made setup is undone as far as it went). */
   teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
+  /** Gives a plumbed container exactly `names` in the network's DNS records (docker rename, link aliases). */
+  updateDnsNames(network: string, containerId: string, names: string[]): Promise<void>;
 }
 
 /** netavark refused or failed: its own message. */
