@@ -268,6 +268,47 @@ describe('networks API', () => {
     await rmNets();
   });
 
+  test('network events, a created container connected then started, none mode, bad EndpointConfig', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const n = net('napi-ev');
+    const id = (await d().dockerOk(['network', 'create', n])).trim();
+    const c = f.name('napi-created');
+    await d().dockerOk(['create', '--name', c, 'busybox', 'sleep', '1000']);
+    await d().dockerOk(['network', 'connect', '--alias', 'late', n, c]);
+    const created = (await f.inspect(c)).NetworkSettings.Networks;
+    assert.deepEqual(Object.keys(created).sort(), ['bridge', n]);
+    assert.equal(created[n].NetworkID, id);
+    assert.equal(created[n].IPAddress, '');
+    assert.deepEqual(JSON.parse(await d().dockerOk(['network', 'inspect', n]))[0].Containers, {});
+    await d().dockerOk(['start', c]);
+    const started = (await f.inspect(c)).NetworkSettings.Networks[n];
+    assert.match(started.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(started.Aliases, ['late']);
+    assert.ok(JSON.parse(await d().dockerOk(['network', 'inspect', n]))[0].Containers[(await f.inspect(c)).Id]);
+    const bad = await d().api('POST', `/networks/${n}/connect`, { Container: c, EndpointConfig: { Aliases: 'x' } });
+    assert.deepEqual([bad.status, bad.json.message], [400, 'json: cannot unmarshal string into Go struct field ConnectOptions.EndpointConfig.Aliases of type []string']);
+    await d().dockerOk(['rm', '-f', c]);
+    await d().dockerOk(['network', 'rm', n]);
+    await d().api('POST', `/networks/prune?filters=${encodeURIComponent(JSON.stringify({ label: ['napi-none-such'] }))}`);
+
+    const none = f.name('napi-none');
+    await d().dockerOk(['run', '-d', '--name', none, '--network', 'none', 'busybox', 'sleep', '1000']);
+    const ni = await f.inspect(none);
+    assert.equal(ni.HostConfig.NetworkMode, 'none');
+    assert.deepEqual(Object.keys(ni.NetworkSettings.Networks), ['none']);
+    assert.equal(ni.NetworkSettings.Networks.none.NetworkID, JSON.parse(await d().dockerOk(['network', 'inspect', 'none']))[0].Id);
+    assert.equal(ni.NetworkSettings.Networks.none.IPAddress, '');
+
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const ev = await d().api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ['network'] }))}`);
+    const events = ev.text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const mine = events.filter((e) => e.Actor.ID === id).map((e) => e.Action);
+    assert.deepEqual(mine, ['create', 'connect', 'disconnect', 'destroy']);
+    const createEv = events.find((e) => e.Actor.ID === id && e.Action === 'create');
+    assert.deepEqual(createEv.Actor.Attributes, { name: n, type: 'bridge' });
+    assert.ok(events.some((e) => e.Action === 'prune' && e.Actor.Attributes.reclaimed === '0'));
+  });
+
   test('docker-py: networks.create/list/get/connect/disconnect/remove/prune', { timeout: 120_000 }, async () => {
     const name = net('napi-py');
     const c = f.name('napi-pyc');

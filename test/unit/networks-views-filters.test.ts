@@ -6,6 +6,7 @@ import { listFilter } from '../../src/engine/networks/filters.js';
 import { findNetwork } from '../../src/engine/networks/lookup.js';
 import { pruneNetworks } from '../../src/engine/networks/prune.js';
 import { parseNetworkCreate } from '../../src/engine/networks/create-request.js';
+import { checkEndpointSettings } from '../../src/engine/networks/endpoint-settings-json.js';
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../../src/errors.js';
 
 function net(name: string, id: string, over: Partial<NetworkRecord> = {}): NetworkRecord {
@@ -154,5 +155,18 @@ describe('parseNetworkCreate', () => {
     err({ Name: 5 }, InvalidParameterError, 'json: cannot unmarshal number into Go struct field CreateRequest.Name of type string');
     err({ Name: 'x', Labels: { a: 1 } }, InvalidParameterError, 'json: cannot unmarshal number into Go struct field CreateRequest.Labels.a of type string');
     err({ Name: 'x', Options: { 'com.docker.network.enable_ipv6': 'maybe' } }, InvalidParameterError, 'driver-opt "com.docker.network.enable_ipv6" is not a valid bool');
+  });
+});
+
+describe('checkEndpointSettings', () => {
+  it('accepts what the CLI and docker-py send, refuses wrong types in Go words', () => {
+    checkEndpointSettings(null, 'X');
+    checkEndpointSettings({ IPAMConfig: { IPv4Address: '10.0.0.2' }, Aliases: ['a'], Links: null, DriverOpts: {}, MacAddress: '' }, 'X');
+    assert.throws(() => checkEndpointSettings({ Aliases: 'web' }, 'ConnectOptions.EndpointConfig'), {
+      message: 'json: cannot unmarshal string into Go struct field ConnectOptions.EndpointConfig.Aliases of type []string',
+    });
+    assert.throws(() => checkEndpointSettings({ IPAMConfig: { IPv4Address: 5 } }, 'X'), { message: 'json: cannot unmarshal number into Go struct field X.IPAMConfig.IPv4Address of type string' });
+    assert.throws(() => checkEndpointSettings([], 'X'), InvalidParameterError);
+    assert.throws(() => checkEndpointSettings({ DriverOpts: { a: 1 } }, 'X'), InvalidParameterError);
   });
 });

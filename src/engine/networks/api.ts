@@ -12,6 +12,7 @@ import { findNetwork } from './lookup.js';
 import type { EndpointRecord, NetworkRecord } from './model.js';
 import type { PortMapping } from './ports/types.js';
 import { pruneNetworks, type PruneReport } from './prune.js';
+import { checkEndpointSettings } from './endpoint-settings-json.js';
 import { isPredefined, networkView, type Attachment, type NetworkView } from './views.js';
 import type { ContainerNetworkState } from './container-settings.js';
 import { inspectPorts, listPorts } from './ports/index.js';
@@ -200,10 +201,8 @@ function parseConnect(body: unknown): { container: string; endpointConfig: Json 
   if (!isObject(b)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonType(b)} into Go value of type network.ConnectOptions`);
   const container = (field(b, 'Container', 'string', 'ConnectOptions') as string | undefined) ?? '';
   const endpointConfig = b.EndpointConfig ?? null;
-  if (endpointConfig !== null && !isObject(endpointConfig)) {
-    throw new InvalidParameterError(`json: cannot unmarshal ${jsonType(endpointConfig)} into Go struct field ConnectOptions.EndpointConfig of type network.EndpointSettings`);
-  }
-  return { container, endpointConfig };
+  checkEndpointSettings(endpointConfig, 'ConnectOptions.EndpointConfig');
+  return { container, endpointConfig: endpointConfig as Json | null };
 }
 
 function parseDisconnect(body: unknown): { container: string; force: boolean } {
