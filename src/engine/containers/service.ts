@@ -489,9 +489,12 @@ export class ContainerService {
       const started = Date.parse(c.state.StartedAt);
       const execDuration = Number.isFinite(started) ? String(Math.max(0, Math.round((exit.finishedAt.getTime() - started) / 1000))) : '0';
       this.emit(c, 'die', { exitCode: String(exit.exitCode), execDuration });
-      // Waiters learn of the exit before the cleanup (as with moby, whose unmount follows the
-      // die event); the lock is held until the cleanup is done, so whatever a waiter does next
-      // (start, rm, cp) finds no runtime state and no mount left.
+      // The network goes before waiters learn of the exit, as moby's Cleanup precedes SetStopped:
+      // `docker stop a; docker run -p 8080:80 b` (compose's recreate) needs a's ports free.
+      await this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'network teardown failed'));
+      // Waiters learn of the exit before the rest of the cleanup (as with moby, whose unmount
+      // follows the die event); the lock is held until the cleanup is done, so whatever a waiter
+      // does next (start, rm, cp) finds no runtime state and no mount left.
       this.signals.emit(`exit:${c.id}`);
       await this.releaseTask(c);
       this.scheduleRestart(c, Number.isFinite(started) ? exit.finishedAt.getTime() - started : 0);
