@@ -4,7 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
 import { hideHostPaths } from '../src/api/errors.js';
 import { buildServer, listen } from '../src/api/server.js';
-import { ConfigError, parseDaemonArgs } from '../src/engine/daemon-config.js';
+import { ConfigError, parseDaemonArgs } from '../src/engine/system/daemon-config.js';
 import { Engine } from '../src/engine/engine.js';
 
 export async function runDaemon(argv: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // Human-readable durations and sizes as docker prints them (github.com/docker/go-units).
 
 // The daemon's STATUS column and the client's CREATED column use the same go-units rules.
-import { humanDuration } from '../../src/engine/status-text.js';
+import { humanDuration } from '../../src/engine/containers/status-text.js';
 export { humanDuration };
 
 /** "2 minutes ago", for a unix time in seconds. */
