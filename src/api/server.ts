@@ -24,6 +24,8 @@ import { apiVersionOf, setApiHeaders, stripVersionPrefix, versionError } from '.
 import { archiveRoutes } from './routes/archive.js';
 import { containerFsRoutes } from './routes/container-fs.js';
 import { networkRoutes } from './routes/networks.js';
+import { volumeRoutes } from './routes/volumes.js';
+import { systemDfRoutes } from './routes/system-df.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -52,6 +54,8 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   archiveRoutes(app, ctx);
   containerFsRoutes(app, ctx);
   networkRoutes(app, ctx);
+  volumeRoutes(app, ctx);
+  systemDfRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

@@ -37,6 +37,7 @@ export class Engine {
     private readonly backend: ConmonBackend,
     /** Networks and endpoints: the /networks routes call it. */
     readonly networks: NetworkService,
+    readonly volumes: VolumeService,
   ) {
     this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
     this.health = new HealthMonitor(containers, this.execs, events, logger.child({ layer: 'health' }));
@@ -78,7 +79,14 @@ export class Engine {
       bip: config.bip,
       pools: config.defaultAddressPools,
     });
-    const volumes = new VolumeService();
+    const volumes = await VolumeService.open({
+      db,
+      dataRoot: config.dataRoot,
+      events,
+      logger: logger.child({ layer: 'volumes' }),
+      // called only once the services exist (at create, for --volumes-from and references)
+      containers: { get: (ref) => containers.get(ref), list: () => store.all() },
+    });
     const containers = new ContainerService({
       store,
       images,
@@ -94,7 +102,7 @@ export class Engine {
     });
     networking.bindContainers(containers);
     await networking.init();
-    const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend, networking);
+    const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend, networking, volumes);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));
     await containers.recover();
     engine.health.resume();

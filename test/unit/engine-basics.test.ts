@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBind } from '../../src/engine/volumes/binds.js';
 import { filterContainers, labelMatches } from '../../src/engine/containers/filters.js';
 import { ZERO_TIME, type ContainerRecord } from '../../src/engine/containers/model.js';
 import { normaliseContainerName, randomContainerName } from '../../src/engine/containers/names.js';
@@ -27,16 +26,6 @@ describe('names', () => {
     assert.throws(() => normaliseContainerName('-x'), /Invalid container name/);
     assert.throws(() => normaliseContainerName('a b'), /Invalid container name/);
     assert.match(randomContainerName(0), /^\/[a-z]+_[a-z]+$/);
-  });
-});
-
-describe('binds', () => {
-  it('parses host:container[:mode]', () => {
-    assert.deepEqual(parseBind('/h:/c:ro'), { source: '/h', destination: '/c', readonly: true, propagation: undefined });
-    assert.deepEqual(parseBind('/h:/c:rw,rshared'), { source: '/h', destination: '/c', readonly: false, propagation: 'rshared' });
-    assert.throws(() => parseBind('/h'), /invalid volume specification/);
-    assert.throws(() => parseBind('/h:rel'), /must be absolute/);
-    assert.throws(() => parseBind('/h:/c:bogus'), /invalid mode: bogus/);
   });
 });
 

@@ -2,8 +2,8 @@
 // tar into a directory, in a running or stopped container. A stopped container's rootfs is
 // mounted for the operation and unmounted after it; the container's lock is held throughout (a
 // GET holds it until its tar stream ends, as moby does), so start, rm and exit handling wait.
-// Paths under a bind mount's destination are served from the bind's source, as Docker does for
-// volumes and binds; everything else from the container's rootfs.
+// Paths under a bind's or a volume's destination are served from its host directory, as Docker
+// does; everything else from the container's rootfs.
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,7 +13,7 @@ import { lstatAt } from '../../util/in-root/dir-ops.js';
 import { InRootError, RootDir, type Resolved } from '../../util/in-root/root-dir.js';
 import { extractInto } from './extract-into.js';
 import { packPath } from './pack-path.js';
-import { parseBind } from '../volumes/binds.js';
+import { hostMounts } from '../volumes/view.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { ContainerService } from '../containers/service.js';
 import { streamFromRootfs, withContainerRootfs } from '../containers/rootfs-access.js';
@@ -112,7 +112,7 @@ export class ContainerArchive {
   }
 
   private binds(c: ContainerRecord): { destination: string; source: string; readonly: boolean }[] {
-    return (c.hostConfig.Binds ?? []).map(parseBind).map((b) => ({
+    return hostMounts(c).map((b) => ({
       source: b.source,
       readonly: b.readonly,
       // `/data/` and `/data` are one mountpoint

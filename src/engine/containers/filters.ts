@@ -3,6 +3,7 @@ import { InvalidParameterError } from '../../errors.js';
 import { linearRegExp } from '../../util/linear-regexp.js';
 import { parsePortFilter, portFiltersMatch, type ListedPort } from '../networks/ports/index.js';
 import type { ContainerRecord } from './model.js';
+import { containerMountPoints } from '../volumes/view.js';
 
 /** Parsed filters: key -> accepted values (OR within a key, AND across keys). */
 export type FilterMap = Map<string, string[]>;
@@ -71,6 +72,7 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
       const nets = o.networksOf?.(c) ?? [];
       if (!f('network').some((v) => nets.some((n) => n.name === v || n.id.startsWith(v)))) continue;
     }
+    if (f('volume').length && !f('volume').some((v) => usesVolume(c, v))) continue;
     out.push(c);
     if (o.limit > 0 && out.length >= o.limit) break;
   }
@@ -85,4 +87,9 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
 function nameMatcher(v: string): (name: string) => boolean {
   const re = linearRegExp(v);
   return (name) => (re !== undefined && (re.test(name) || re.test(name.slice(1)))) || name.slice(1).includes(v);
+}
+
+/** moby's `volume` filter: a mount's volume name (or a bind's source) or its destination. */
+function usesVolume(c: ContainerRecord, v: string): boolean {
+  return containerMountPoints(c).some((m) => (m.Name || m.Source) === v || m.Destination === v);
 }

@@ -1,5 +1,6 @@
 // The container record the engine keeps: Docker's config.v2.json and hostconfig.json, in our types.
 import type { ImageContainerConfig } from '../../images/types.js';
+import type { MountPoint } from '../volumes/model.js';
 
 /** Config as Docker's API carries it (api/types/container.Config), after merging the image's defaults. */
 export interface ContainerConfig extends ImageContainerConfig {
@@ -81,6 +82,8 @@ export interface ContainerRecord {
   /** Set while the last start's resolved process command line is known (Path/Args in inspect). */
   path: string;
   args: string[];
+  /** Binds, volumes and --mount tmpfs decided at create (moby's MountPoints); absent on older records. */
+  mountPoints?: MountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

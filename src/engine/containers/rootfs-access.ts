@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { parseBind } from '../volumes/binds.js';
+import { containerMountPoints } from '../volumes/view.js';
 import type { ContainerRecord } from './model.js';
 import { isRunning, type ContainerService } from './service.js';
 
@@ -59,7 +59,7 @@ const BERTH_MOUNT_TREES = ['/proc', '/sys', '/dev'];
 /** Paths of `c`'s rootfs that are mountpoints, not the container's own changes. */
 export function mountpointFilter(c: ContainerRecord): (path: string) => boolean {
   const mine = [
-    ...(c.hostConfig.Binds ?? []).map((b) => parseBind(b).destination),
+    ...containerMountPoints(c).map((m) => m.Destination),
     ...Object.keys((c.hostConfig.Tmpfs as Record<string, string> | undefined) ?? {}),
   ].filter(Boolean);
   return (path) =>

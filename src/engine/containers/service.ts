@@ -277,9 +277,12 @@ export class ContainerService {
       if (hc.IpcMode === 'shareable') facts.shm = await mountShareableShm(bundle, Number(hc.ShmSize) || 0);
       const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
       const [h, w] = c.hostConfig.ConsoleSize;
+      const hostOptions = hostSpecOptions(hc, argv, mounts.binds, facts);
+      const tmpfs = { ...hostOptions.tmpfs, ...mounts.tmpfs };
       const spec = buildSpec({
         rootfs,
-        ...hostSpecOptions(hc, argv, mounts, facts),
+        ...hostOptions,
+        tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
         env: processEnv(c),
         cwd: c.config.WorkingDir || '/',
         user,
@@ -323,6 +326,7 @@ export class ContainerService {
       this.attach.failPending(c.id);
       if (created) await this.d.backend.delete(c.id, { force: true }).catch(() => undefined);
       if (networked) await this.d.networking.release(c).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'network teardown after a failed start failed'));
+      await this.d.volumes.released(c).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'volume release after a failed start failed'));
       await this.d.snapshots.unmount(c.id).catch(() => undefined);
       await unmountShareableShm(bundle).catch(() => undefined);
       const exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
@@ -513,6 +517,7 @@ export class ContainerService {
     this.logRotator.unwatch(id);
     await Promise.all([
       this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id }, 'network teardown failed')),
+      this.d.volumes.released(c).catch((err) => this.d.logger.warn({ err, id }, 'volume release failed')),
       // force: the exit is known, so there is no state to ask runc about first
       this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
       this.d.snapshots.unmount(id).catch((err) => this.d.logger.warn({ err, id }, 'unmount failed')),
@@ -583,6 +588,7 @@ export class ContainerService {
       return st && (st.status === 'running' || st.status === 'paused');
     });
     await this.d.networking.recover(stillRunning);
+    await this.d.volumes.recover(stillRunning);
     for (const c of all) {
       if (c.state.Status === 'removing') {
         c.state.Status = 'dead';

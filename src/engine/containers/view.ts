@@ -2,6 +2,7 @@
 import type { ContainerRecord } from './model.js';
 import { statusText } from './status-text.js';
 import { listNetworks, networkSettings as networkSettingsOf, type ContainerNetworkState } from '../networks/container-settings.js';
+import { mountsView } from '../volumes/view.js';
 
 export interface ViewContext {
   bundleDir: string;
@@ -57,20 +58,6 @@ function networkSettings(c: ContainerRecord) {
   };
 }
 
-function mounts(c: ContainerRecord) {
-  return (c.hostConfig.Binds ?? []).map((b) => {
-    const [source, destination, mode = ''] = b.split(':');
-    return {
-      Type: 'bind',
-      Source: source,
-      Destination: destination,
-      Mode: mode,
-      RW: !mode.split(',').includes('ro'),
-      Propagation: 'rprivate',
-    };
-  });
-}
-
 export function inspectView(c: ContainerRecord, ctx: ViewContext) {
   const s = c.state;
   return {
@@ -107,7 +94,7 @@ export function inspectView(c: ContainerRecord, ctx: ViewContext) {
     ExecIDs: ctx.execIds ?? null,
     HostConfig: c.hostConfig,
     GraphDriver: { Name: 'overlay2', Data: ctx.rootfsDir ? { MergedDir: ctx.rootfsDir } : null },
-    Mounts: mounts(c),
+    Mounts: mountsView(c),
     Config: { ...c.config, Image: c.imageRef },
     NetworkSettings: ctx.network ? networkSettingsOf(c, ctx.network) : networkSettings(c),
   };
@@ -132,6 +119,6 @@ export function listView(c: ContainerRecord, ctx: ViewContext) {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
     NetworkSettings: { Networks: ctx.network ? listNetworks(c, ctx.network) : networkSettings(c).Networks },
-    Mounts: mounts(c),
+    Mounts: mountsView(c),
   };
 }

@@ -1,7 +1,14 @@
 // What the container lifecycle asks of volumes and mounts (issue 9). ContainerService calls
-// these at fixed points of create/start/remove; src/engine/volumes/ implements them.
+// these at fixed points of create/start/exit/remove; src/engine/volumes/ implements them.
 import type { BindMount } from '../../runtime/oci-spec.js';
 import type { ContainerRecord } from '../containers/model.js';
+
+/** What a start mounts besides the rootfs: host dirs (binds and volumes) and --mount tmpfs. */
+export interface StartMounts {
+  binds: BindMount[];
+  /** Destination -> tmpfs data, as HostConfig.Tmpfs. */
+  tmpfs: Record<string, string>;
+}
 
 export interface ContainerVolumes {
   /**
@@ -13,7 +20,11 @@ export interface ContainerVolumes {
   /** A create that failed after prepareCreate: anonymous volumes it made go. */
   abandonCreate(rec: ContainerRecord): Promise<void>;
   /** At start, the rootfs mounted: the host sources to mount (volume copy-up done). */
-  mountsForStart(c: ContainerRecord, rootfs: string): Promise<BindMount[]>;
+  mountsForStart(c: ContainerRecord, rootfs: string): Promise<StartMounts>;
+  /** The task is gone (exit, failed start): volumes no running container uses are unmounted. */
+  released(c: ContainerRecord): Promise<void>;
   /** docker rm (after the row is gone): with `volumes`, its anonymous volumes go too. */
   removed(c: ContainerRecord, volumes: boolean): Promise<void>;
+  /** Daemon start: the containers still running hold their volumes' mounts. */
+  recover(running: ContainerRecord[]): Promise<void>;
 }

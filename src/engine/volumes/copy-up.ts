@@ -1,0 +1,119 @@
+// Docker's copy-up: the first time a container mounts an empty volume, what its image has at the
+// mount point is copied into the volume (files, directories, symlinks, owners, modes, times), so
+// `-v data:/var/lib/mysql` starts from the image's tree. The source is the container's rootfs
+// (looked up inside it: its symlinks never lead to the host) and the target is a volume another
+// running container may be rearranging meanwhile, so both sides are walked from held directory
+// fds (src/util/in-root): every create is O_EXCL/O_NOFOLLOW in a held directory and every owner,
+// mode and time is set through the created inode, never through a name that could be swapped.
+import type { Stats } from 'node:fs';
+import { chmod, chown, lchown, lutimes, mkdir, open, readlink, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { CREATE_EXCL_NOFOLLOW, OPEN_DIR_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
+import { lstatAt, namesIn, openDirAt, openRegularAt } from '../../util/in-root/dir-ops.js';
+import { InRootError, RootDir, errnoOf } from '../../util/in-root/root-dir.js';
+
+/**
+ * Copies `rootfs`'s `destination` into the directory `volumeData` if that directory is empty
+ * (moby copyExistingContents); a destination that is missing or not a directory copies nothing.
+ * Returns whether anything was copied.
+ */
+export async function copyUp(rootfs: string, destination: string, volumeData: string): Promise<boolean> {
+  const dst = await open(volumeData, OPEN_DIR_NOFOLLOW);
+  try {
+    if ((await namesIn(dst)).length > 0) return false;
+    return await RootDir.with(rootfs, async (root) => {
+      const src = await root.openDir(destination).catch((err: unknown) => {
+        if (err instanceof InRootError) return null;
+        throw err;
+      });
+      if (!src) return false;
+      try {
+        await copyTree(src.dir.fh, dst);
+        // the volume's root takes the owner and mode of the image's directory, as moby's CopyDir
+        const st = await src.dir.fh.stat();
+        await setMeta(fdPath(dst.fd), st);
+        return true;
+      } finally {
+        await src.close();
+      }
+    });
+  } finally {
+    await dst.close();
+  }
+}
+
+async function copyTree(src: FileHandle, dst: FileHandle): Promise<void> {
+  for (const name of (await namesIn(src)).sort()) {
+    const st = await lstatAt(src, name);
+    if (!st) continue;
+    if (st.isDirectory()) {
+      await mkdir(fdPath(dst.fd, name), { mode: 0o700 }).catch((err) => {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      });
+      const [s, d] = await Promise.all([openDirAt(src, name), openDirAt(dst, name)]);
+      try {
+        // swapped for something else on either side meanwhile: leave it
+        if (!s || !d) continue;
+        await copyTree(s, d);
+        await setMeta(fdPath(d.fd), st);
+      } finally {
+        await s?.close();
+        await d?.close();
+      }
+    } else if (st.isFile()) {
+      await copyFile(src, dst, name);
+    } else if (st.isSymbolicLink()) {
+      const target = await readlink(fdPath(src.fd, name));
+      await symlink(target, fdPath(dst.fd, name)).catch((err) => {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      });
+      const at = fdPath(dst.fd, name);
+      await lchown(at, st.uid, st.gid).catch(() => undefined);
+      await lutimes(at, st.atime, st.mtime).catch(() => undefined);
+    }
+    // device nodes, FIFOs and sockets are not copied (Node cannot mknod; images rarely have them there)
+  }
+}
+
+async function copyFile(src: FileHandle, dst: FileHandle, name: string): Promise<void> {
+  const opened = await openRegularAt(src, name);
+  if (opened === null || opened === 'notRegular') return;
+  const { fh: input, stat } = opened;
+  try {
+    let out: FileHandle;
+    try {
+      out = await open(fdPath(dst.fd, name), CREATE_EXCL_NOFOLLOW, 0o600);
+    } catch (err) {
+      if (errnoOf(err) === 'EEXIST') return;
+      throw err;
+    }
+    try {
+      await copyBytes(input, out);
+      // owner first: a chown clears set-id bits the chmod then restores
+      await out.chown(stat.uid, stat.gid);
+      await out.chmod(stat.mode & 0o7777);
+      await out.utimes(stat.atime, stat.mtime);
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+/** The whole of `input` into `out`, through the fds both sides hold. */
+async function copyBytes(input: FileHandle, out: FileHandle): Promise<void> {
+  const buf = Buffer.allocUnsafe(256 * 1024);
+  for (let pos = 0; ; ) {
+    const { bytesRead } = await input.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) return;
+    for (let off = 0; off < bytesRead; ) off += (await out.write(buf, off, bytesRead - off)).bytesWritten;
+    pos += bytesRead;
+  }
+}
+
+/** Owner, mode and times of a directory through `/proc/self/fd/N`: the very inode the fd holds. */
+async function setMeta(inode: string, st: Stats): Promise<void> {
+  await chown(inode, st.uid, st.gid);
+  await chmod(inode, st.mode & 0o7777);
+  await utimes(inode, st.atime, st.mtime);
+}

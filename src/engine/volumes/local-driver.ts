@@ -1,0 +1,101 @@
+// The `local` driver's side on disk (moby daemon/volume/local): a volume is the directory
+// <data-root>/volumes/NAME with its data in _data. With driver options (`type`, `o`, `device`:
+// a tmpfs, an NFS share, `type=none,o=bind,device=/dir` as compose writes it) _data is a
+// mountpoint, mounted while a container uses it and unmounted when none does.
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { InvalidParameterError, SystemError, errorMessage } from '../../errors.js';
+import { isMountPoint } from '../../images/snapshotter.js';
+
+const run = promisify(execFile);
+
+const VALID_OPTS = new Set(['type', 'o', 'device', 'size']);
+// moby's mandatoryOpts, in a fixed order so the message does not depend on map order
+const MANDATORY: [string, string[]][] = [
+  ['device', ['type']],
+  ['type', ['device']],
+  ['o', ['device', 'type']],
+];
+
+/** moby local validateOpts (size needs a quota-capable filesystem, which berth does not set up). */
+export function validateDriverOpts(name: string, opts: Record<string, string> | null): void {
+  if (!opts || Object.keys(opts).length === 0) return;
+  const fail = (msg: string) => new InvalidParameterError(`create ${name}: ${msg}`);
+  for (const k of Object.keys(opts).sort()) if (!VALID_OPTS.has(k)) throw fail(`invalid option: ${JSON.stringify(k)}`);
+  if ('size' in opts) throw fail('quota size requested but no quota support');
+  for (const [opt, required] of MANDATORY) {
+    if (!(opt in opts)) continue;
+    for (const r of required) if (!(r in opts)) throw fail(`missing required option: ${JSON.stringify(r)}`);
+  }
+}
+
+/** Whether the volume's _data is a mountpoint of its own (moby needsMount). */
+export function needsMount(opts: Record<string, string> | null): boolean {
+  return !!opts && (!!opts.device || !!opts.type);
+}
+
+export class LocalDriver {
+  readonly root: string;
+
+  constructor(dataRoot: string) {
+    this.root = join(dataRoot, 'volumes');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o701 });
+  }
+
+  dir(name: string): string {
+    return join(this.root, name);
+  }
+
+  dataPath(name: string): string {
+    return join(this.root, name, '_data');
+  }
+
+  async create(name: string): Promise<void> {
+    await mkdir(this.dir(name), { recursive: true, mode: 0o701 });
+    await mkdir(this.dataPath(name), { recursive: true, mode: 0o755 });
+  }
+
+  /** Mounts the options' filesystem on _data unless it is there already. */
+  async mount(name: string, opts: Record<string, string>): Promise<void> {
+    const path = this.dataPath(name);
+    if (await isMountPoint(path)) return;
+    if (!opts.device) throw new SystemError(`error while mounting volume '${path}': missing device in volume options`);
+    const args = ['-t', opts.type || 'none'];
+    if (opts.o) args.push('-o', opts.o);
+    args.push('--', opts.device, path);
+    try {
+      await run('mount', args);
+    } catch (err) {
+      const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
+      // a password in o= (cifs) never reaches a client or the log
+      const text = (stderr || errorMessage(err)).replace(/password=[^,\s]*/g, 'password=********');
+      throw new SystemError(`error while mounting volume '${path}': failed to mount local volume: ${text}`);
+    }
+  }
+
+  /** Unmounts _data if it is a mountpoint (stacked mounts peeled one by one). */
+  async unmount(name: string): Promise<void> {
+    const path = this.dataPath(name);
+    for (let i = 0; i < 8 && (await isMountPoint(path)); i++) {
+      try {
+        await run('umount', [path]);
+      } catch (err) {
+        const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
+        if (/not mounted|no mount point/i.test(stderr)) return;
+        throw new SystemError(`error unmounting volume ${name}: ${stderr || errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** Removes the volume's directory; never while something is mounted on _data (it could be a host dir). */
+  async remove(name: string): Promise<void> {
+    await this.unmount(name);
+    if (await isMountPoint(this.dataPath(name))) throw new SystemError(`volume ${name} is still mounted`);
+    await rm(this.dir(name), { recursive: true, force: true });
+  }
+}
