@@ -441,10 +441,12 @@ export interface Leaks {
   rows: string[];
   /** netns files, bridges, veths, iptables rules, aardvark-dns of the daemon (net-harness.ts). */
   network?: string[];
+  /** A volume's _data still mounted (driver options: tmpfs, a bind of a host dir) with no container running. */
+  volumeMounts?: string[];
 }
 
 export function leakCount(l: Leaks): number {
-  return l.mounts.length + l.conmons.length + l.cgroups.length + l.runcState.length + l.rows.length + (l.network?.length ?? 0);
+  return l.mounts.length + l.conmons.length + l.cgroups.length + l.runcState.length + l.rows.length + (l.network?.length ?? 0) + (l.volumeMounts?.length ?? 0);
 }
 
 /**
@@ -487,12 +489,16 @@ async function foreignContainerIds(ownRoots: string[]): Promise<Set<string>> {
 export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: string[] = [dataRoot, execRoot]): Promise<Leaks> {
   const roots = [dataRoot, execRoot];
   const under = (p: string) => roots.some((r) => p === r || p.startsWith(`${r}/`));
-  const leaks: Leaks = { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [], network: await networkLeaks(dirname(dataRoot)) };
+  const leaks: Leaks = { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [], network: await networkLeaks(dirname(dataRoot)), volumeMounts: [] };
 
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const volumesDir = join(dataRoot, 'volumes');
   for (const line of mountinfo.split('\n')) {
     const mountPoint = line.split(' ')[4];
-    if (mountPoint !== undefined && under(mountPoint.replace(/\\040/g, ' '))) leaks.mounts.push(mountPoint);
+    if (mountPoint === undefined) continue;
+    const path = mountPoint.replace(/\\040/g, ' ');
+    if (path.startsWith(`${volumesDir}/`)) leaks.volumeMounts!.push(mountPoint);
+    else if (under(path)) leaks.mounts.push(mountPoint);
   }
 
   leaks.conmons = (await findProcesses(roots, 'conmon')).map((p) => `${p.pid}: ${p.args}`);

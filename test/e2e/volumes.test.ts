@@ -5,10 +5,10 @@
 // with filters, the in-use 409, system df, Mounts in inspect, and docker-py's volume calls.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonForFile, type Daemon } from './harness.js';
+import { daemonForFile, runCommand, type Daemon } from './harness.js';
 import { dockerPyEmits } from './python.js';
 
 const ANON = 'com.docker.volume.anonymous';
@@ -161,6 +161,23 @@ describe('volumes', () => {
     assert.match(ro.stderr, /must not set ReadOnly mode when using anonymous volumes/);
     // a failed create leaves no volume behind
     assert.ok(!(await vols()).includes('dupvol') || (await d.dockerOk(['volume', 'rm', 'dupvol'])) === 'dupvol');
+  });
+
+  test('bind options: :z/:Z accepted, propagation kept, bind-recursive=disabled leaves submounts out', async () => {
+    const host = join(work, 'nr');
+    await mkdir(join(host, 'sub'), { recursive: true });
+    await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'berth-test', join(host, 'sub')]);
+    try {
+      await writeFile(join(host, 'sub/inside'), 'x');
+      assert.equal(await d.dockerOk(['run', '--rm', '-v', `${host}:/b:ro,Z`, 'busybox', 'ls', '/b/sub']), 'inside');
+      assert.equal(await d.dockerOk(['run', '--rm', '--mount', `type=bind,source=${host},target=/b,bind-recursive=disabled`, 'busybox', 'ls', '/b/sub']), '');
+      const c = name('prop');
+      await d.dockerOk(['create', '--name', c, '-v', `${host}:/b:z,rslave`, 'busybox']);
+      const [m] = (await f.inspect(c)).Mounts;
+      assert.deepEqual(m, { Type: 'bind', Source: host, Destination: '/b', Mode: 'z,rslave', RW: true, Propagation: 'rslave' });
+    } finally {
+      await runCommand('umount', [join(host, 'sub')]);
+    }
   });
 
   test('driver options: a tmpfs volume and a bind of a host dir are mounted while used, unmounted after', async () => {
