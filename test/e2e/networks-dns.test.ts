@@ -139,6 +139,33 @@ describe('networks: name resolution', () => {
     }
   });
 
+  test('network connect/disconnect on a running container: /etc files follow, 127.0.0.11 keeps answering', async () => {
+    const a = await network(name('dnsnet-conn-a'));
+    const b = await network(name('dnsnet-conn-b'));
+    const onA = name('conn-on-a');
+    const onB = name('conn-on-b');
+    await d.dockerOk(['run', '-d', '--name', onA, '--network', a, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['run', '-d', '--name', onB, '--network', b, 'busybox', 'sleep', '1000']);
+    // from the default bridge (host's resolv.conf) to a user-defined network
+    const c = name('conn-mover');
+    await d.dockerOk(['run', '-d', '--name', c, 'busybox', 'sleep', '1000']);
+    assert.doesNotMatch(await d.dockerOk(['exec', c, 'cat', '/etc/resolv.conf']), /127\.0\.0\.11/);
+    await d.dockerOk(['network', 'connect', a, c]);
+    assert.match(await d.dockerOk(['exec', c, 'cat', '/etc/resolv.conf']), /^nameserver 127\.0\.0\.11$/m);
+    const ipA = await ipOn(c, a);
+    assert.ok((await d.dockerOk(['exec', c, 'cat', '/etc/hosts'])).split('\n').some((l) => l.startsWith(`${ipA}\t`)));
+    let r = await d.docker(['exec', c, 'sh', '-c', lookupLoop(onA)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // a second network, then the first one goes: names on the second still resolve
+    await d.dockerOk(['network', 'connect', b, c]);
+    await d.dockerOk(['network', 'disconnect', a, c]);
+    assert.ok(!(await d.dockerOk(['exec', c, 'cat', '/etc/hosts'])).split('\n').some((l) => l.startsWith(`${ipA}\t`)));
+    r = await d.docker(['exec', c, 'sh', '-c', lookupLoop(onB)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const gone = await d.docker(['exec', c, 'nslookup', '-type=a', onA, '127.0.0.11']);
+    assert.notEqual(gone.code, 0);
+  });
+
   test('docker rename: the new name resolves, the old one no more', async () => {
     const net = await network(name('dnsnet-rename'));
     const old = name('before-rename');

@@ -1,5 +1,6 @@
 // The per-container /etc/hostname, /etc/hosts and /etc/resolv.conf that Docker bind-mounts,
 // written as moby 28 writes them (libnetwork/etchosts, libnetwork/internal/resolvconf).
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -218,22 +219,72 @@ export function buildHosts(opts: Omit<EtcOptions, 'dns' | 'dnsSearch' | 'dnsOpti
   return lines.join('\n') + '\n';
 }
 
-export async function writeEtcFiles(bundle: string, opts: EtcOptions): Promise<EtcFiles> {
-  const files: EtcFiles = {
-    hostname: join(bundle, 'hostname'),
-    hosts: join(bundle, 'hosts'),
-    resolvConf: join(bundle, 'resolv.conf'),
-  };
+// What the files were made from, and digests of what was written: a network connected or
+// disconnected later rewrites them, unless the user edited them since (moby's UserModified).
+const STATE_FILE = 'etc.json';
+
+interface EtcState {
+  opts: EtcOptions;
+  hosts: string;
+  resolvConf: string;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function etcPaths(bundle: string): EtcFiles {
+  return { hostname: join(bundle, 'hostname'), hosts: join(bundle, 'hosts'), resolvConf: join(bundle, 'resolv.conf') };
+}
+
+async function buildEtc(opts: EtcOptions): Promise<{ hosts: string; resolv: string }> {
   const [hostResolv, hostHosts] = await Promise.all([
     readHostResolvConf(),
     opts.hostNetwork && !opts.extraHosts?.length ? readFile('/etc/hosts', 'utf8').catch(() => undefined) : undefined,
   ]);
-  const hosts = buildHosts(opts, hostHosts);
-  const resolv = buildResolvConf(hostResolv.text, hostResolv.path, opts);
+  return { hosts: buildHosts(opts, hostHosts), resolv: buildResolvConf(hostResolv.text, hostResolv.path, opts) };
+}
+
+export async function writeEtcFiles(bundle: string, opts: EtcOptions): Promise<EtcFiles> {
+  const files = etcPaths(bundle);
+  const { hosts, resolv } = await buildEtc(opts);
+  const state: EtcState = { opts, hosts: digest(hosts), resolvConf: digest(resolv) };
   await Promise.all([
     writeFile(files.hostname, `${opts.hostname}\n`),
     writeFile(files.hosts, hosts),
     writeFile(files.resolvConf, resolv),
+    writeFile(join(bundle, STATE_FILE), JSON.stringify(state)),
   ]);
   return files;
+}
+
+/**
+ * A running container's networks changed (docker network connect/disconnect): /etc/hosts and
+ * resolv.conf are made again from the changed options, in place (they are bind-mounted), each
+ * only if it still holds what berth wrote. False when the container has no files of berth's.
+ */
+export async function updateEtcFiles(bundle: string, change: (opts: EtcOptions) => EtcOptions): Promise<boolean> {
+  let state: EtcState;
+  try {
+    state = JSON.parse(await readFile(join(bundle, STATE_FILE), 'utf8')) as EtcState;
+  } catch {
+    return false;
+  }
+  const files = etcPaths(bundle);
+  const opts = change(state.opts);
+  const { hosts, resolv } = await buildEtc(opts);
+  const [curHosts, curResolv] = await Promise.all([readFile(files.hosts, 'utf8').catch(() => ''), readFile(files.resolvConf, 'utf8').catch(() => '')]);
+  const next: EtcState = { opts, hosts: state.hosts, resolvConf: state.resolvConf };
+  const writes: Promise<void>[] = [];
+  if (digest(curHosts) === state.hosts) {
+    next.hosts = digest(hosts);
+    writes.push(writeFile(files.hosts, hosts));
+  }
+  if (digest(curResolv) === state.resolvConf) {
+    next.resolvConf = digest(resolv);
+    writes.push(writeFile(files.resolvConf, resolv));
+  }
+  await Promise.all(writes);
+  await writeFile(join(bundle, STATE_FILE), JSON.stringify(next));
+  return true;
 }

@@ -20,6 +20,7 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
 import { allocatePorts, holdPortsAgain, releasePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
 import { ContainerDns } from './dns/container-dns.js';
+import { updateEtcFiles, type EtcOptions } from '../containers/etc-files.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 
@@ -28,6 +29,8 @@ export interface ContainerDirectory {
   get(ref: string): ContainerRecord;
   list(): ContainerRecord[];
   readonly lock: KeyedLock;
+  /** Where the container's hostname, hosts and resolv.conf are (etc-files.ts). */
+  bundleDir(id: string): string;
 }
 
 export interface NetworkServiceDeps {
@@ -239,6 +242,8 @@ export class NetworkService implements ContainerNetworking {
         this.d.store.saveEndpoint(ep);
         return;
       }
+      // 127.0.0.11 keeps the target it has: aardvark-dns answers for all the container's networks
+      const hadEmbeddedDns = this.userEndpointsOf(c.id).length > 0;
       this.assignAddress(n, ep);
       this.d.store.saveEndpoint(ep);
       const plumbed: PlumbedEndpoint = { network: n, endpoint: ep, names: this.dnsNames(c, n, ep) };
@@ -251,8 +256,10 @@ export class NetworkService implements ContainerNetworking {
         this.d.store.deleteEndpoint(c.id, n.id);
         throw new SystemError(errorMessage(err));
       }
-      if (isUserDefined(n)) await this.embeddedDns(sb.netnsPath, [plumbed]);
+      if (isUserDefined(n) && !hadEmbeddedDns) await this.embeddedDns(sb.netnsPath, [plumbed]);
       this.networkEvent(n, 'connect', c.id);
+      await this.etcChanged(c, (o) => ({ ...o, ownAddresses: [...(o.ownAddresses ?? []), ep.ipAddress], embeddedDns: o.embeddedDns || isUserDefined(n) }));
+      await this.dns.linksChanged(c, [ep]).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
     }));
   }
 
@@ -282,6 +289,13 @@ export class NetworkService implements ContainerNetworking {
         this.networkEvent(n, 'disconnect', c.id);
       }
       this.d.store.deleteEndpoint(c.id, n.id);
+      if (sb && ep.ipAddress) {
+        // 127.0.0.11 pointed at this network's aardvark-dns listener: another one of the container's takes over
+        const left = this.userEndpointsOf(c.id);
+        if (isUserDefined(n) && left.length) await this.embeddedDns(sb.netnsPath, [left[0]]).catch((err) => this.d.logger.warn({ err, id: c.id }, 'moving the embedded DNS failed'));
+        await this.etcChanged(c, (o) => ({ ...o, ownAddresses: (o.ownAddresses ?? []).filter((a) => a !== ep.ipAddress) }));
+        await this.dns.linksChanged(c, [{ ...ep, ipAddress: '' }]).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
+      }
       // Docker's NetworkMode keeps naming a network the container left; the next start uses what is left
     }));
   }
@@ -560,6 +574,20 @@ export class NetworkService implements ContainerNetworking {
   /** Names aardvark-dns answers for the container on a user-defined network. */
   private dnsNames(c: ContainerRecord, n: NetworkRecord, e: EndpointRecord): string[] {
     return isUserDefined(n) ? this.dns.names(c, n, e) : [];
+  }
+
+  /** The container's plumbed endpoints on user-defined networks, in interface order. */
+  private userEndpointsOf(containerId: string): PlumbedEndpoint[] {
+    return this.d.store
+      .endpointsOf(containerId)
+      .filter((e) => e.ipAddress)
+      .map((e) => ({ endpoint: e, network: this.d.store.network(e.networkId), names: [] as string[] }))
+      .filter((p): p is PlumbedEndpoint => !!p.network && isUserDefined(p.network));
+  }
+
+  /** A running container's networks changed: its /etc/hosts and resolv.conf follow, as Docker's do. */
+  private async etcChanged(c: ContainerRecord, change: (o: EtcOptions) => EtcOptions): Promise<void> {
+    await updateEtcFiles(this.dir.bundleDir(c.id), change).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating /etc/hosts and resolv.conf failed'));
   }
 
   private async embeddedDns(netnsPath: string, eps: PlumbedEndpoint[]): Promise<void> {
