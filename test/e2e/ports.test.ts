@@ -197,4 +197,38 @@ describe('published ports', () => {
     await d().dockerOk(['run', '-d', '--name', host, '--network', 'host', 'busybox', 'sleep', '1000']);
     assert.equal('networks' in (await d().api('GET', `/containers/${host}/stats?stream=false&one-shot=true`)).json, false);
   });
+
+  test("-P publishes the image's EXPOSE ports", async () => {
+    const base = f.name('pub-img-base');
+    const image = `ports-exposing-${process.pid}`;
+    await d().dockerOk(['create', '--name', base, 'busybox', 'true']);
+    await d().dockerOk(['commit', '--change', 'EXPOSE 80', '--change', 'EXPOSE 81/udp', base, image]);
+    try {
+      const n = f.name('pub-img');
+      await d().dockerOk(['run', '-d', '--name', n, '-P', image, ...httpdCmd('hello-image')]);
+      const ports = (await f.inspect(n)).NetworkSettings.Ports;
+      assert.deepEqual(Object.keys(ports), ['80/tcp', '81/udp']);
+      assert.equal((await httpUntil('127.0.0.1', Number(ports['80/tcp'][0].HostPort))).trim(), 'hello-image');
+      assert.match(await d().dockerOk(['port', n, '81/udp']), /^0\.0\.0\.0:\d+$/);
+    } finally {
+      await d().docker(['rm', '-f', 'pub-img']);
+      await d().docker(['rmi', image]);
+    }
+  });
+
+  test('an internal network publishes nothing, as Docker', async () => {
+    const net = `ports-internal-${process.pid}`;
+    await d().dockerOk(['network', 'create', '--internal', net]);
+    try {
+      const n = f.name('pub-internal');
+      const h = await freePorts();
+      await d().dockerOk(['run', '-d', '--name', n, '--network', net, '-p', `${h}:80`, 'busybox', ...httpdCmd('hidden')]);
+      assert.deepEqual((await f.inspect(n)).NetworkSettings.Ports, {});
+      assert.deepEqual(await natRulesFor(h), []);
+      assert.equal(await hostCanBind(h), true);
+      await d().dockerOk(['rm', '-f', n]);
+    } finally {
+      await d().docker(['network', 'rm', net]);
+    }
+  });
 });

@@ -111,12 +111,14 @@ export class NetworkApi {
     const modeNetwork = mode === 'host' || mode === 'none' ? [...byId.values()].find((n) => n.name === mode) : undefined;
     // A sandbox exists from start to release; a container sharing another's namespace has none.
     const mappings = live(c) ? this.d.backend.portsOf(c.id) : null;
+    // moby lists ports (exposed ones too) only from an endpoint on a network that is not internal
+    const published = mappings && endpoints.some((e) => !e.network.internal) ? mappings : null;
     return {
       endpoints,
       modeNetwork,
       sandbox: mappings ? { id: sandboxId(c.id), key: this.d.backend.netnsPath(c.id) } : undefined,
-      ports: inspectPorts(c.config, mappings),
-      listPorts: listPorts(c.config, mappings),
+      ports: inspectPorts(c.config, published),
+      listPorts: listPorts(c.config, published),
       apiVersion,
     };
   }

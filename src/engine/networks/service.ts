@@ -384,11 +384,14 @@ export class NetworkService implements ContainerNetworking {
     const taken = this.d.store.allSandboxes().filter((s) => s.containerId !== c.id).flatMap((s) => s.ports);
     const sb: SandboxRecord = { containerId: c.id, netnsPath: this.netnsPath(c.id), ports: [] };
     try {
-      const first = plumbed[0].endpoint;
-      sb.ports = await allocatePorts(c.hostConfig, c.config, taken, {
-        owner: c.id,
-        endpoint: { name: c.name.slice(1), id: first.endpointId, containerIp: first.ipAddress },
-      });
+      // Ports go on the first network that reaches out: moby publishes nothing on internal ones.
+      const first = plumbed.find((p) => !p.network.internal)?.endpoint;
+      sb.ports = first
+        ? await allocatePorts(c.hostConfig, c.config, taken, {
+            owner: c.id,
+            endpoint: { name: c.name.slice(1), id: first.endpointId, containerIp: first.ipAddress },
+          })
+        : [];
     } catch (err) {
       this.d.store.saveEndpoints(plumbed.map((p) => this.clearEndpoint(p.endpoint)));
       throw err;
