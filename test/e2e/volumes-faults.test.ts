@@ -72,6 +72,21 @@ describe('volumes under faults', () => {
     await d.dockerOk(['volume', 'rm', 'restart-tmp']);
   });
 
+  test('a start that fails leaves no volume mounted, and --rm takes its anonymous volumes', async () => {
+    await d.dockerOk(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'failing-tmp']);
+    const data = join(d.dataRoot, 'volumes/failing-tmp/_data');
+    const c = name('vfail');
+    const r = await d.docker(['run', '--name', c, '-v', 'failing-tmp:/t', 'busybox', '/no/such/binary']);
+    assert.equal(r.code, 127, r.stderr);
+    assert.equal(await mountedAt(data), false);
+    const anonBefore = await d.dockerOk(['volume', 'ls', '-q', '--filter', 'label=com.docker.volume.anonymous']);
+    const rm1 = await d.docker(['run', '--rm', '-v', '/anon', 'busybox', '/no/such/binary']);
+    assert.equal(rm1.code, 127);
+    assert.equal(await d.dockerOk(['volume', 'ls', '-q', '--filter', 'label=com.docker.volume.anonymous']), anonBefore);
+    await d.dockerOk(['rm', c]);
+    await d.dockerOk(['volume', 'rm', 'failing-tmp']);
+  });
+
   test("docker cp into a volume writes into the volume; the container's links there stay inside it", async () => {
     const c = name('vcp');
     await d.dockerOk(['run', '-d', '--name', c, '-v', 'cpvol:/data', 'busybox', 'sh', '-c',
