@@ -208,6 +208,17 @@ describe('networks: name resolution', () => {
     const { code, out } = await runIn(['--link', `${db}:database`], 'cat /etc/hosts; ping -c1 -W2 database');
     assert.equal(code, 0, out);
     assert.ok(out.split('\n').includes(`${dbInfo.NetworkSettings.IPAddress}\tdatabase ${dbInfo.Config.Hostname} ${db}`), out);
+    // the linked container comes back with another address: the running parent's line follows
+    const web = name('link-web');
+    await d.dockerOk(['run', '-d', '--name', web, '--link', `${db}:database`, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['stop', '-t', '0', db]);
+    const filler = name('link-filler');
+    await d.dockerOk(['run', '-d', '--name', filler, 'busybox', 'sleep', '1000']);
+    await d.dockerOk(['start', db]);
+    const newIp = (await inspect(db)).NetworkSettings.IPAddress;
+    assert.notEqual(newIp, dbInfo.NetworkSettings.IPAddress);
+    const webHosts = (await d.dockerOk(['exec', web, 'cat', '/etc/hosts'])).split('\n');
+    assert.ok(webHosts.includes(`${newIp}\tdatabase ${dbInfo.Config.Hostname} ${db}`), webHosts.join('\n'));
     const missing = await d.docker(['run', '--rm', '--link', 'no-such-container-x:x', 'busybox', 'true']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /could not get container for no-such-container-x: No such container: no-such-container-x/);

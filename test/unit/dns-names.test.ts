@@ -120,6 +120,8 @@ test('ContainerDns: link aliases follow the linking container; rename and link c
     ({ containerId, networkId, ipAddress, links, aliases }) as unknown as EndpointRecord;
   const db = ctr(ID, '/db');
   const web = ctr(OTHER, '/web');
+  const parent = { ...ctr('c'.repeat(64), '/parent'), hostConfig: { NetworkMode: 'bridge', Links: ['db:d'] } } as unknown as ContainerRecord;
+  const stoppedParent = { ...ctr('d'.repeat(64), '/stopped', 'exited'), hostConfig: { NetworkMode: 'bridge', Links: ['db:d'] } } as unknown as ContainerRecord;
   const eps = [ep(ID, 'n1', '10.0.0.2', [], ['cache']), ep(ID, 'nb', '10.1.0.2'), ep(OTHER, 'n1', '10.0.0.3', ['db:database'])];
   const updates: string[] = [];
   const dns = new ContainerDns({
@@ -128,12 +130,16 @@ test('ContainerDns: link aliases follow the linking container; rename and link c
     endpointsOf: (id) => eps.filter((e) => e.containerId === id),
     endpointsOn: (id) => eps.filter((e) => e.networkId === id),
     container: (ref) => [db, web].find((c) => c.id === ref || c.name === `/${ref}`),
+    containers: () => [db, web, parent, stoppedParent],
     updateNames: async (n, c, names) => {
       updates.push(`${n} ${c.slice(0, 4)} ${names.join(',')}`);
     },
   });
   assert.deepEqual(dns.names(db, net, eps[0]), ['db', 'cache', '0123456789ab', 'database']);
   assert.deepEqual(dns.names(db, bridge, eps[1]), []);
+  // default-bridge link parents: running ones only
+  assert.deepEqual(dns.linkParents(db).map((c) => c.name), ['/parent']);
+  assert.deepEqual(dns.linkHosts(parent), [{ ip: '10.1.0.2', names: ['d', '0123456789ab', 'db'] }]);
   await dns.linksChanged(web, [eps[2]]);
   assert.deepEqual(updates, ['n1 0123 db,cache,0123456789ab,database']);
   // web stopped: its link no longer gives db an alias

@@ -68,6 +68,7 @@ export class NetworkService implements ContainerNetworking {
           return undefined;
         }
       },
+      containers: () => this.dir.list(),
       // aardvark-dns' file is named after netavark's network name: berth's network id; the
       // backend edits it on netavark's queue (netavark's teardown edits it without a lock)
       updateNames: (networkId, containerId, names) => d.backend.updateDnsNames(networkId, containerId, names),
@@ -411,6 +412,16 @@ export class NetworkService implements ContainerNetworking {
     }
     for (const p of plumbed) this.networkEvent(p.network, 'connect', c.id);
     await this.dns.linksChanged(c, plumbed.map((p) => p.endpoint)).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
+    // containers linking to this one on the default bridge learn its new address
+    for (const parent of this.dns.linkParents(c)) {
+      await this.etcChanged(parent, (o) => {
+        try {
+          return { ...o, linkHosts: this.dns.linkHosts(parent, c.id) };
+        } catch {
+          return o; // another of its links is down: its file stays as it is
+        }
+      });
+    }
     return {
       network: { mode: 'path', path: sb.netnsPath },
       etc: {

@@ -15,6 +15,8 @@ export interface DnsDirectory {
   endpointsOn(networkId: string): EndpointRecord[];
   /** A container by name or id (undefined when there is none). */
   container(ref: string): ContainerRecord | undefined;
+  /** Every container. */
+  containers(): ContainerRecord[];
   /** Gives the container exactly `names` in aardvark-dns' records of the network (netavark's queue). */
   updateNames(networkId: string, containerId: string, names: string[]): Promise<void>;
 }
@@ -90,8 +92,28 @@ export class ContainerDns {
     });
   }
 
-  /** At start on the default bridge: the /etc/hosts lines of the container's links. */
-  linkHosts(c: ContainerRecord): { ip: string; names: string[] }[] {
+  /**
+   * Running containers whose default-bridge links name `c` (moby's link parents): when `c`
+   * starts with a new address their /etc/hosts line for it is rewritten, as moby's sbJoin does.
+   */
+  linkParents(c: ContainerRecord): ContainerRecord[] {
+    return this.d.containers().filter((p) => {
+      if (p.id === c.id || !running(p)) return false;
+      return defaultBridgeLinks(p.hostConfig.NetworkMode || 'default', p.hostConfig.Links as string[] | null | undefined).some((l) => {
+        try {
+          return linkTargets(parseLink(l).name, { id: c.id, name: c.name, hostname: '' });
+        } catch {
+          return false;
+        }
+      });
+    });
+  }
+
+  /**
+   * At start on the default bridge: the /etc/hosts lines of the container's links. `starting`
+   * is a container being started (not running yet) that counts as running.
+   */
+  linkHosts(c: ContainerRecord, starting?: string): { ip: string; names: string[] }[] {
     const links = defaultBridgeLinks(c.hostConfig.NetworkMode || 'default', c.hostConfig.Links as string[] | null | undefined);
     if (links.length === 0) return [];
     const bridge = this.d.defaultBridge();
@@ -100,7 +122,9 @@ export class ContainerDns {
       links,
       (ref) => {
         const o = this.d.container(ref);
-        return o ? linked(o) : undefined;
+        if (!o) return undefined;
+        const l = linked(o);
+        return o.id === starting ? { ...l, running: true } : l;
       },
       (id) => (bridge ? this.d.endpointsOf(id).find((e) => e.networkId === bridge.id)?.ipAddress : undefined),
     );
