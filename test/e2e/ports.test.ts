@@ -165,6 +165,11 @@ describe('published ports', () => {
     assert.equal(await hostCanBind(h), true, 'the port is free after exit');
     assert.deepEqual((await f.inspect(n)).NetworkSettings.Ports, {});
     assert.equal(await d().dockerOk(['ps', '-a', '--filter', `name=${n}`, '--format', '{{.Ports}}']), '');
+    // its port is free for the next container at once (compose's recreate: stop, then run)
+    const next = f.name('pub-exit-next');
+    await d().dockerOk(['run', '-d', '--name', next, '-p', `${h}:80`, 'busybox', ...httpdCmd('next')]);
+    assert.equal((await httpUntil('127.0.0.1', h)).trim(), 'next');
+    await d().dockerOk(['stop', '-t', '1', next]);
     // started again: the same port
     await d().dockerOk(['start', n]);
     assert.equal((await httpUntil('127.0.0.1', h)).trim(), 'bye');
@@ -227,6 +232,14 @@ describe('published ports', () => {
       assert.deepEqual(await natRulesFor(h), []);
       assert.equal(await hostCanBind(h), true);
       await d().dockerOk(['rm', '-f', n]);
+      // on an internal network and the default bridge: published through the bridge
+      const both = f.name('pub-internal-and-bridge');
+      await d().dockerOk(['create', '--name', both, '--network', net, '-p', `${h}:80`, 'busybox', ...httpdCmd('via-bridge')]);
+      await d().dockerOk(['network', 'connect', 'bridge', both]);
+      await d().dockerOk(['start', both]);
+      assert.equal((await httpUntil('127.0.0.1', h)).trim(), 'via-bridge');
+      assert.deepEqual((await f.inspect(both)).NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(h) }] });
+      await d().dockerOk(['rm', '-f', both]);
     } finally {
       await d().docker(['network', 'rm', net]);
     }
