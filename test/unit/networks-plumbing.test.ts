@@ -90,7 +90,8 @@ describe('networks: netavark JSON', () => {
     const opts = netavarkOptions('cid', 'web', [{ network: n, endpoint: ep(n.id, '10.150.1.2'), names: ['web', 'cid'] }], [
       { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' },
     ]);
-    assert.deepEqual(opts.networks[n.id], { interface_name: 'eth0', static_ips: ['10.150.1.2'], aliases: ['web', 'cid'] });
+    // netavark gives aardvark-dns container_name itself: the aliases are the other names
+    assert.deepEqual(opts.networks[n.id], { interface_name: 'eth0', static_ips: ['10.150.1.2'], aliases: ['cid'] });
     assert.equal(opts.network_info[n.id].name, n.id);
     assert.equal(opts.network_info[n.id].network_interface, n.bridge);
     assert.deepEqual(opts.network_info[n.id].subnets, [{ subnet: '10.150.1.0/24', gateway: '10.150.1.1' }]);
@@ -98,6 +99,9 @@ describe('networks: netavark JSON', () => {
     const quiet = netavarkOptions('cid', 'web', [{ network: { ...n, dnsEnabled: false }, endpoint: ep(n.id, '10.150.1.2'), names: ['web'] }], []);
     assert.equal(quiet.networks[n.id].aliases, undefined);
     assert.equal(quiet.port_mappings, undefined);
+    // --dns: the container's own upstreams for aardvark-dns
+    assert.deepEqual(netavarkOptions('cid', 'web', [], [], ['10.9.9.9']).dns_servers, ['10.9.9.9']);
+    assert.equal(quiet.dns_servers, undefined);
   });
 
   it('reads netavark\'s error JSON', () => {
