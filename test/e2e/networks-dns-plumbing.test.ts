@@ -18,12 +18,12 @@ const AARDVARK = '/usr/lib/podman/aardvark-dns';
 const A_ID = 'a'.repeat(64);
 const B_ID = 'b'.repeat(64);
 
-/** A /24 in 10.231.0.0/16 that no host route touches. */
+/** A /24 in 10.99.0.0/16 (outside the test daemons' 10.128.0.0/9 pools) that no host route touches. */
 async function freeSubnet(): Promise<string> {
   const routes = (await run('ip', ['-4', 'route'])).stdout;
   for (let i = 0; i < 50; i++) {
     const third = 100 + Math.floor(Math.random() * 150);
-    if (!routes.includes(`10.231.${third}.`)) return `10.231.${third}`;
+    if (!routes.includes(`10.99.${third}.`)) return `10.99.${third}`;
   }
   throw new Error('no free subnet');
 }
