@@ -4,7 +4,9 @@
 // itself and leaves nothing; the forwards go with the container (exit, rm -f).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
 import { buildUdpEcho, freePorts, hostAddress, hostCanBind, httpdCmd, httpGet, httpUntil, natRulesFor, udpAsk, until } from './ports-tools.js';
 
@@ -134,7 +136,8 @@ describe('published ports', () => {
       assert.equal(c.State.Status, 'created');
       assert.deepEqual(c.NetworkSettings.Ports, {});
       assert.deepEqual(await natRulesFor(h), [], 'no DNAT rule for the busy port');
-      assert.equal(id, c.Id);
+      assert.equal(existsSync(join(d().execRoot, 'netns', id)), false, 'no netns left');
+      assert.deepEqual(c.NetworkSettings.Networks.bridge?.IPAddress ?? '', '', 'no address kept');
     } finally {
       await new Promise((r) => server.close(r));
     }
@@ -243,5 +246,18 @@ describe('published ports', () => {
     } finally {
       await d().docker(['network', 'rm', net]);
     }
+  });
+
+  test('two containers started at once on one port: one gets it, the other is told', async () => {
+    const h = await freePorts();
+    const names = [f.name('pub-race-a'), f.name('pub-race-b')];
+    for (const n of names) await d().dockerOk(['create', '--name', n, '-p', `${h}:80`, 'busybox', ...httpdCmd(n)]);
+    const results = await Promise.all(names.map((n) => d().docker(['start', n])));
+    const ok = results.filter((r) => r.code === 0);
+    assert.equal(ok.length, 1, results.map((r) => r.stderr).join('\n'));
+    const failed = results.find((r) => r.code !== 0)!;
+    assert.match(failed.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${h} failed: port is already allocated|failed to bind host port for 0\\.0\\.0\\.0:${h}:[0-9.]+:80/tcp: address already in use`));
+    const winner = names[results.indexOf(ok[0])];
+    assert.equal((await httpUntil('127.0.0.1', h)).trim(), winner);
   });
 });
