@@ -111,6 +111,24 @@ describe('volumes under faults', () => {
     await d.dockerOk(['volume', 'rm', 'cpvol']);
   });
 
+  test('docker cp on a stopped container mounts its driver-option volumes for the copy, and unmounts them after', async () => {
+    const host = join(work, 'cp-dev');
+    await mkdir(host);
+    await d.dockerOk(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${host}`, 'cp-bind']);
+    const c = name('vcp-stopped');
+    await d.dockerOk(['create', '--name', c, '-v', 'cp-bind:/b', 'busybox']);
+    const src = join(work, 'to-bind');
+    await writeFile(src, 'through the volume\n');
+    await d.dockerOk(['cp', src, `${c}:/b/`]);
+    assert.equal(await readFile(join(host, 'to-bind'), 'utf8'), 'through the volume\n');
+    await d.dockerOk(['cp', `${c}:/b/to-bind`, join(work, 'from-bind')]);
+    assert.equal(await readFile(join(work, 'from-bind'), 'utf8'), 'through the volume\n');
+    // the tar's end reaches the client before the daemon lets go of the volume
+    await until('unmounted after the copy', async () => !(await mountedAt(join(d.dataRoot, 'volumes/cp-bind/_data'))));
+    await d.dockerOk(['rm', c]);
+    await d.dockerOk(['volume', 'rm', 'cp-bind']);
+  });
+
   test('copy-up into a volume whose links a running container keeps swapping never writes on the host', async () => {
     // the image has /data/sub/f; a running container keeps the shared volume holding a link
     // to the host canary where copy-up would write

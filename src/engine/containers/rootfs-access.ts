@@ -15,9 +15,12 @@ export function withContainerRootfs<T>(svc: ContainerService, c: ContainerRecord
       throw new ConflictError(`container ${c.id} is marked for removal and cannot be accessed`);
     }
     const rootfs = await svc.deps.snapshots.mount(c.id, c.imageId);
+    let releaseVolumes: (() => Promise<void>) | undefined;
     try {
+      if (!isRunning(c)) releaseVolumes = await svc.deps.volumes.holdForCopy(c);
       return await fn(rootfs);
     } finally {
+      await releaseVolumes?.();
       if (!isRunning(c)) await unmountSoon(svc, c.id);
     }
   });

@@ -344,20 +344,48 @@ export class VolumeService implements ContainerVolumes {
     return path;
   }
 
+  async holdForCopy(c: ContainerRecord): Promise<() => Promise<void>> {
+    const user = `copy:${c.id}:${anonymousVolumeName().slice(0, 8)}`;
+    const held: string[] = [];
+    const release = async () => {
+      for (const name of held) await this.letGo(name, user, false);
+    };
+    try {
+      for (const name of new Set(containerMountPoints(c).filter((m) => m.Type === 'volume').map((m) => m.Name!))) {
+        await this.lock.run(name, async () => {
+          const v = this.store.get(name);
+          if (!v || !needsMount(v.options)) return;
+          await this.driver.mount(name, v.options!);
+          this.active.set(name, (this.active.get(name) ?? new Set<string>()).add(user));
+          held.push(name);
+        });
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return release;
+  }
+
   async released(c: ContainerRecord): Promise<void> {
     const names = new Set(containerMountPoints(c).filter((m) => m.Type === 'volume').map((m) => m.Name!));
-    for (const name of names) {
-      await this.lock.run(name, async () => {
+    for (const name of names) await this.letGo(name, c.id, true);
+  }
+
+  /** `user` no longer needs the volume: unmounted (driver options) once nobody does. */
+  private async letGo(name: string, user: string, container: boolean): Promise<void> {
+    await this.lock
+      .run(name, async () => {
         const users = this.active.get(name);
-        if (users?.delete(c.id)) {
-          this.d.events.emit('volume', 'unmount', name, { container: c.id, driver: this.store.get(name)?.driver ?? 'local' });
+        if (users?.delete(user) && container) {
+          this.d.events.emit('volume', 'unmount', name, { container: user, driver: this.store.get(name)?.driver ?? 'local' });
         }
         if (users && users.size > 0) return;
         this.active.delete(name);
         const v = this.store.get(name);
         if (v && needsMount(v.options)) await this.driver.unmount(name);
-      }).catch((err) => this.d.logger.warn({ err, volume: name, id: c.id }, 'unmounting a volume failed'));
-    }
+      })
+      .catch((err) => this.d.logger.warn({ err, volume: name, user }, 'unmounting a volume failed'));
   }
 
   async removed(c: ContainerRecord, volumes: boolean): Promise<void> {

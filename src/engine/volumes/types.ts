@@ -23,6 +23,11 @@ export interface ContainerVolumes {
   mountsForStart(c: ContainerRecord, rootfs: string): Promise<StartMounts>;
   /** The task is gone (exit, failed start): volumes no running container uses are unmounted. */
   released(c: ContainerRecord): Promise<void>;
+  /**
+   * cp on a stopped container: its volumes with driver options are mounted until the returned
+   * release is called (a running container's are mounted already), as moby mounts them for cp.
+   */
+  holdForCopy(c: ContainerRecord): Promise<() => Promise<void>>;
   /** docker rm (after the row is gone): with `volumes`, its anonymous volumes go too. */
   removed(c: ContainerRecord, volumes: boolean): Promise<void>;
   /** Daemon start: the containers still running hold their volumes' mounts. */
