@@ -99,7 +99,7 @@ describe('networks: name resolution', () => {
     const id = await d.dockerOk(['run', '-d', '--name', srv, '--network', net, '--network-alias', 'web', '--network-alias', 'Www', 'busybox', 'sleep', '1000']);
     const ip = await ipOn(srv, net);
     const dnsNames = (await inspect(srv)).NetworkSettings.Networks[net].DNSNames;
-    if (dnsNames) assert.deepEqual(dnsNames, [srv, 'web', 'Www', id.slice(0, 12)]);
+    assert.deepEqual(dnsNames, [srv, 'web', 'Www', id.slice(0, 12)]);
     for (const n of [srv, 'web', 'www', id.slice(0, 12)]) {
       const r = await runIn(['--network', net], lookupLoop(n));
       assert.equal(r.code, 0, r.out);
@@ -175,6 +175,7 @@ describe('networks: name resolution', () => {
     await d.dockerOk(['run', '-d', '--name', client, '--network', net, 'busybox', 'sleep', '1000']);
     assert.equal((await d.docker(['exec', client, 'sh', '-c', lookupLoop(old)])).code, 0);
     await d.dockerOk(['rename', old, renamed]);
+    assert.equal((await inspect(renamed)).NetworkSettings.Networks[net].DNSNames[0], renamed);
     const r = await d.docker(['exec', client, 'sh', '-c', lookupLoop(renamed)]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`Address: ${(await ipOn(renamed, net)).replace(/\./g, '\\.')}`));
