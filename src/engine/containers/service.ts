@@ -28,7 +28,7 @@ import { mountShareableShm, unmountShareableShm } from './ipc-shm.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js';
 import type { ContainerNetworking } from '../networks/types.js';
-import { portWarnings, validatePorts } from '../networks/ports/index.js';
+import { portWarnings } from '../networks/ports/index.js';
 import type { ContainerVolumes } from '../volumes/types.js';
 import { ZERO_TIME, type ContainerRecord } from './model.js';
 import type { ContainerStore } from './store.js';
@@ -152,7 +152,6 @@ export class ContainerService {
     if (!this.d.runtimes[runtimeName]) throw new InvalidParameterError(`unknown or invalid runtime name: ${runtimeName}`);
     req.hostConfig.Runtime = runtimeName;
     validateHostOptions(req.hostConfig, req.config);
-    validatePorts(req.hostConfig, req.config);
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
 
     const image = this.d.images.get(req.config.Image);
