@@ -197,6 +197,13 @@ describe('published ports', () => {
     assert.doesNotMatch(netIo, /^0B \/ 0B$/);
     assert.match(netIo, /kB/);
 
+    // a container in another's namespace reports that namespace's interfaces, as moby
+    const joined = f.name('stats-joined');
+    await d().dockerOk(['run', '-d', '--name', joined, '--network', `container:${n}`, 'busybox', 'sleep', '1000']);
+    const sj = (await d().api('GET', `/containers/${joined}/stats?stream=false&one-shot=true`)).json;
+    assert.deepEqual(Object.keys(sj.networks), ['eth0']);
+    assert.ok(sj.networks.eth0.tx_bytes >= s.networks.eth0.tx_bytes);
+
     const none = f.name('stats-none');
     await d().dockerOk(['run', '-d', '--name', none, '--network', 'none', 'busybox', 'sleep', '1000']);
     const sn = (await d().api('GET', `/containers/${none}/stats?stream=false&one-shot=true`)).json;
