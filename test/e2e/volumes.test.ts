@@ -155,6 +155,11 @@ describe('volumes', () => {
     const escape = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: ['../../etc:/x'] } });
     assert.equal(escape.status, 400);
     assert.match(escape.json.message, /create \.\.\/\.\.\/etc: "\.\.\/\.\.\/etc" includes invalid characters for a local volume name/);
+    for (const hc of [{ VolumesFrom: 'x' }, { Mounts: [{ Type: 'bind', Source: 5, Target: '/x' }] }, { Mounts: {} }, { Tmpfs: 'x', Binds: ['/tmp:/x'] }]) {
+      const r = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: hc });
+      assert.ok(r.status === 400 || r.status === 201, `${JSON.stringify(hc)}: ${r.status} ${r.text}`);
+      if (r.status === 201) await d.api('DELETE', `/containers/${r.json.Id}`);
+    }
     const badMode = await d.docker(['create', '-v', `${host}:/x:bogus`, 'busybox']);
     assert.match(badMode.stderr, /invalid mode: bogus/);
     const ro = await d.docker(['create', '--mount', 'type=volume,target=/x,readonly', 'busybox']);

@@ -83,6 +83,14 @@ describe('--mount (HostConfig.Mounts)', () => {
     for (const [spec, msg] of cases) assert.throws(() => parseApiMount(spec), (err: Error) => err.message === msg, msg);
   });
 
+  it('refuses wrong JSON types as Go would decode them', () => {
+    assert.throws(() => parseApiMount('x'), /cannot unmarshal string into Go struct field HostConfig.Mounts of type mount.Mount/);
+    assert.throws(() => parseApiMount({ Type: 'bind', Source: 5, Target: '/d' }), /cannot unmarshal number into Go struct field Mount.Source of type string/);
+    assert.throws(() => parseApiMount({ Type: 'volume', Target: '/d', VolumeOptions: { Labels: { a: 1 } } }), /Go struct field VolumeOptions.Labels of type map\[string\]string/);
+    assert.throws(() => parseApiMount({ Type: 'tmpfs', Target: '/d', TmpfsOptions: { Options: 'exec' } }), /TmpfsOptions.Options of type \[\]\[\]string/);
+    assert.throws(() => parseApiMount({ Type: 'tmpfs', Target: '/d', TmpfsOptions: { SizeBytes: '1m' } }), /TmpfsOptions.SizeBytes of type int64/);
+  });
+
   it('writes tmpfs sizes with the largest unit that divides them', () => {
     assert.equal(tmpfsData({ SizeBytes: 2 ** 30 }, false), 'size=1g');
     assert.equal(tmpfsData({ SizeBytes: 3072 }, true), 'ro,size=3k');

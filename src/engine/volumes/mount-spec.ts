@@ -187,12 +187,53 @@ function parseSpec(m: ApiMount, fromBinds: boolean): ParsedMount {
   }
 }
 
+function goType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'boolean' ? 'bool' : typeof v;
+}
+
+/** Go's decoder on api/types/mount.Mount: a wrong JSON type is a 400, never a TypeError later. */
+function checkTypes(raw: unknown): ApiMount {
+  const fail = (field: string, v: unknown, want: string) =>
+    new InvalidParameterError(`json: cannot unmarshal ${goType(v)} into Go struct field ${field} of type ${want}`);
+  const obj = (v: unknown, field: string, want: string): Record<string, unknown> | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'object' || Array.isArray(v)) throw fail(field, v, want);
+    return v as Record<string, unknown>;
+  };
+  const check = (o: Record<string, unknown> | null, field: string, key: string, want: 'string' | 'bool' | 'number' | 'map') => {
+    const v = o?.[key];
+    if (v === undefined || v === null) return;
+    const ok =
+      want === 'string' ? typeof v === 'string' : want === 'bool' ? typeof v === 'boolean' : want === 'number' ? typeof v === 'number' && Number.isInteger(v) : typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string');
+    if (!ok) throw fail(`${field}.${key}`, v, want === 'bool' ? 'bool' : want === 'number' ? 'int64' : want === 'map' ? 'map[string]string' : 'string');
+  };
+  const m = obj(raw, 'HostConfig.Mounts', 'mount.Mount') ?? {};
+  for (const k of ['Type', 'Source', 'Target', 'Consistency']) check(m, 'Mount', k, 'string');
+  check(m, 'Mount', 'ReadOnly', 'bool');
+  const b = obj(m.BindOptions, 'Mount.BindOptions', 'mount.BindOptions');
+  check(b, 'BindOptions', 'Propagation', 'string');
+  for (const k of ['NonRecursive', 'CreateMountpoint', 'ReadOnlyNonRecursive', 'ReadOnlyForceRecursive']) check(b, 'BindOptions', k, 'bool');
+  const v = obj(m.VolumeOptions, 'Mount.VolumeOptions', 'mount.VolumeOptions');
+  check(v, 'VolumeOptions', 'NoCopy', 'bool');
+  check(v, 'VolumeOptions', 'Subpath', 'string');
+  check(v, 'VolumeOptions', 'Labels', 'map');
+  const dc = obj(v?.DriverConfig, 'VolumeOptions.DriverConfig', 'mount.Driver');
+  check(dc, 'Driver', 'Name', 'string');
+  check(dc, 'Driver', 'Options', 'map');
+  const t = obj(m.TmpfsOptions, 'Mount.TmpfsOptions', 'mount.TmpfsOptions');
+  check(t, 'TmpfsOptions', 'SizeBytes', 'number');
+  check(t, 'TmpfsOptions', 'Mode', 'number');
+  const opts = t?.Options;
+  if (opts !== undefined && opts !== null && !(Array.isArray(opts) && opts.every((o) => Array.isArray(o) && o.every((x) => typeof x === 'string')))) {
+    throw fail('TmpfsOptions.Options', opts, '[][]string');
+  }
+  return m as ApiMount;
+}
+
 /** A HostConfig.Mounts entry; 400 with moby's text. */
 export function parseApiMount(raw: unknown): ParsedMount {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig.Mounts of type mount.Mount');
-  }
-  const m = raw as ApiMount;
+  const m = checkTypes(raw);
   try {
     return parseSpec(m, false);
   } catch (err) {

@@ -193,14 +193,18 @@ export class VolumeService implements ContainerVolumes {
   async prepareCreate(rec: ContainerRecord): Promise<void> {
     const hc = rec.hostConfig;
     const points = new Map<string, MountPoint>();
-    const tmpfs = (hc.Tmpfs as Record<string, string> | undefined) ?? {};
+    const tmpfs = isRecord(hc.Tmpfs) ? hc.Tmpfs : {};
     const volumeDriver = typeof hc.VolumeDriver === 'string' ? hc.VolumeDriver : '';
+    const volumesFrom = hc.VolumesFrom ?? [];
+    if (!Array.isArray(volumesFrom) || !volumesFrom.every((v) => typeof v === 'string')) {
+      throw new InvalidParameterError(`json: cannot unmarshal ${Array.isArray(volumesFrom) ? 'array' : typeof volumesFrom} into Go struct field HostConfig.VolumesFrom of type []string`);
+    }
     const made: string[] = [];
     this.madeFor.set(rec.id, made);
     const makeVolume = async (p: ParsedMount) => {
       const spec = p.volume!;
       const created = await this.create(
-        { name: spec.name, driver: spec.driver === 'local' && volumeDriver && !spec.name ? volumeDriver : spec.driver, options: spec.options, labels: spec.labels },
+        { name: spec.name, driver: spec.driver, options: spec.options, labels: spec.labels },
         rec.id,
       );
       if (!spec.name) made.push(created.name);
@@ -209,7 +213,7 @@ export class VolumeService implements ContainerVolumes {
     };
 
     // 1. --volumes-from: the other container's mounts, read-only if asked
-    for (const spec of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
+    for (const spec of volumesFrom as string[]) {
       const { container, rw } = parseVolumesFrom(spec);
       // moby wraps the lookup as a bad parameter: a 404 would make the CLI try to pull the image
       let donor: ContainerRecord;
@@ -231,6 +235,8 @@ export class VolumeService implements ContainerVolumes {
     const bound = new Set<string>();
     for (const raw of hc.Binds ?? []) {
       const p = parseBindSpec(raw);
+      // -v volumes take HostConfig.VolumeDriver (moby ParseMountRaw's volumeDriver)
+      if (p.volume && volumeDriver) p.volume.driver = p.mount.Driver = volumeDriver;
       if (bound.has(p.mount.Destination) || p.mount.Destination in tmpfs) {
         throw new InvalidParameterError(`Duplicate mount point: ${p.mount.Destination}`);
       }
@@ -421,6 +427,10 @@ export class VolumeService implements ContainerVolumes {
       }
     }
   }
+}
+
+function isRecord(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function bindOf(m: MountPoint, source: string): BindMount {
