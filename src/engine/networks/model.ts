@@ -65,4 +65,9 @@ export interface SandboxRecord {
   netnsPath: string;
   /** Published ports as allocated at start (host ports picked for `-p 80` / `-P` included). */
   ports: PortMapping[];
+  /**
+   * Set once the container's task is gone: what netavark must undo, copied from the endpoints
+   * (which are cleared first). Addresses and host ports stay taken until the sandbox is gone.
+   */
+  teardown?: { containerName: string; endpoints: EndpointRecord[]; networks: NetworkRecord[] };
 }

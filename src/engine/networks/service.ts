@@ -219,6 +219,14 @@ export class NetworkService implements ContainerNetworking {
       const list = active.map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.endpointId.slice(0, 12)}"`).join(', ');
       throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${list})`);
     }
+    // a container that just exited may still be leaving it
+    await Promise.all(
+      this.d.store
+        .allSandboxes()
+        .filter((sb) => sb.teardown?.endpoints.some((e) => e.networkId === n.id))
+        .map((sb) => this.plumbing.run(sb.containerId, async () => undefined)),
+    );
+    if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
     // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the name
     for (const e of this.d.store.endpointsOn(n.id)) this.d.store.deleteEndpoint(e.containerId, e.networkId);
     this.d.store.deleteNetwork(n.id);
@@ -400,8 +408,11 @@ export class NetworkService implements ContainerNetworking {
     this.d.store.saveSandbox(sb);
     const opts = netavarkOptions(c.id, c.name.slice(1), plumbed, toNetavarkPortMappings(sb.ports), (c.hostConfig.Dns as string[] | null | undefined) ?? []);
     try {
+      const t0 = performance.now();
       await this.d.backend.createNamespace(sb.netnsPath);
+      const t1 = performance.now();
       const result = await this.d.backend.setup(sb.netnsPath, opts);
+      this.d.logger.debug({ id: c.id, netnsMs: Math.round(t1 - t0), setupMs: Math.round(performance.now() - t1) }, 'network set up');
       this.recordResult(result, plumbed);
       const userNets = plumbed.filter((p) => isUserDefined(p.network));
       if (userNets.length) await this.embeddedDns(sb.netnsPath, userNets);
@@ -433,32 +444,73 @@ export class NetworkService implements ContainerNetworking {
     };
   }
 
+  /**
+   * Synchronous as Docker's: when `docker stop` returns, the forwards and the host ports are
+   * free (a `docker run -p` of the same port right after must work).
+   */
   release(c: ContainerRecord): Promise<void> {
     return this.plumbing.run(c.id, () => this.releaseLocked(c));
   }
 
   private async releaseLocked(c: ContainerRecord): Promise<void> {
-    const sb = this.d.store.sandbox(c.id);
+    const sb = this.detach(c);
+    if (sb) await this.teardownSandbox(sb);
+  }
+
+  /**
+   * The first half of a release: the endpoints are cleared (disconnect events), what is to be
+   * undone is recorded in the sandbox row (a daemon dying in the second half finds it there).
+   * Undefined when nothing is plumbed.
+   */
+  private detach(c: ContainerRecord): SandboxRecord | undefined {
+    const existing = this.d.store.sandbox(c.id);
     const plumbed = this.d.store.endpointsOf(c.id).filter((e) => e.ipAddress);
-    if (!sb && plumbed.length === 0) return;
-    const path = sb?.netnsPath ?? this.netnsPath(c.id);
-    const eps = plumbed
-      .map((e) => ({ endpoint: e, network: this.d.store.network(e.networkId), names: [] as string[] }))
-      .filter((p): p is PlumbedEndpoint => !!p.network);
-    if (eps.length) {
-      const opts = netavarkOptions(c.id, c.name.slice(1), eps, toNetavarkPortMappings(sb?.ports ?? []));
-      await this.teardown(path, opts, eps);
+    if (!existing && plumbed.length === 0) return undefined;
+    const sb: SandboxRecord = existing ?? { containerId: c.id, netnsPath: this.netnsPath(c.id), ports: [] };
+    if (plumbed.length || !sb.teardown) {
+      const networks = plumbed.map((e) => this.d.store.network(e.networkId)).filter((n): n is NetworkRecord => !!n);
+      const before = sb.teardown ?? { containerName: c.name.slice(1), endpoints: [], networks: [] };
+      sb.teardown = {
+        containerName: before.containerName,
+        endpoints: [...before.endpoints, ...plumbed.map((e) => ({ ...e }))],
+        networks: [...before.networks, ...networks.filter((n) => !before.networks.some((b) => b.id === n.id))],
+      };
     }
-    await this.d.backend.removeNamespace(path);
-    releasePorts(c.id);
-    for (const p of eps) {
-      this.clearEndpoint(p.endpoint);
-      this.networkEvent(p.network, 'disconnect', c.id);
+    this.d.store.saveSandbox(sb);
+    for (const e of plumbed) {
+      const n = this.d.store.network(e.networkId);
+      if (n) this.networkEvent(n, 'disconnect', c.id);
     }
     this.d.store.saveEndpoints(plumbed.map((e) => this.clearEndpoint(e)));
-    this.d.store.deleteSandbox(c.id);
+    return sb;
+  }
+
+  /** The slow half: netavark teardown, the netns, the held ports, the row. */
+  private async teardownSandbox(sb: SandboxRecord): Promise<void> {
+    const t = sb.teardown ?? { containerName: sb.containerId.slice(0, 12), endpoints: [], networks: [] };
+    const eps = t.endpoints
+      .map((e) => ({ endpoint: e, network: t.networks.find((n) => n.id === e.networkId) ?? this.d.store.network(e.networkId), names: [] as string[] }))
+      .filter((p): p is PlumbedEndpoint => !!p.network);
+    const t0 = performance.now();
+    if (eps.length) {
+      const opts = netavarkOptions(sb.containerId, t.containerName, eps, toNetavarkPortMappings(sb.ports));
+      await this.teardown(sb.netnsPath, opts, eps);
+    }
+    this.d.logger.debug({ id: sb.containerId, teardownMs: Math.round(performance.now() - t0) }, 'network torn down');
+    await this.d.backend.removeNamespace(sb.netnsPath);
+    releasePorts(sb.containerId);
+    this.d.store.deleteSandbox(sb.containerId);
     // the containers its links named lose the aliases it gave them
-    await this.dns.linksChanged(c, plumbed).catch((err) => this.d.logger.warn({ err, id: c.id }, 'updating link aliases failed'));
+    const c = this.lookup(sb.containerId);
+    if (c) await this.dns.linksChanged(c, t.endpoints).catch((err) => this.d.logger.warn({ err, id: sb.containerId }, 'updating link aliases failed'));
+  }
+
+  private lookup(id: string): ContainerRecord | undefined {
+    try {
+      return this.dir.get(id);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -486,7 +538,9 @@ export class NetworkService implements ContainerNetworking {
   }
 
   async removed(c: ContainerRecord): Promise<void> {
-    await this.release(c);
+    // a sandbox being torn down carries its own copy of the endpoints
+    const sb = this.d.store.sandbox(c.id);
+    if ((sb && !sb.teardown) || this.d.store.endpointsOf(c.id).some((e) => e.ipAddress)) await this.release(c);
     this.d.store.deleteEndpointsOf(c.id);
   }
 
@@ -506,7 +560,7 @@ export class NetworkService implements ContainerNetworking {
         c = undefined;
       }
       // a container that still exists is released by its own exit path; a vanished one here
-      if (!c) await this.release({ id: sb.containerId, name: '/' + sb.containerId.slice(0, 12) } as ContainerRecord).catch((err) => this.d.logger.warn({ err }, 'releasing an orphaned sandbox failed'));
+      if (!c) await this.release({ id: sb.containerId, name: '/' + (sb.teardown?.containerName ?? sb.containerId.slice(0, 12)) } as ContainerRecord).catch((err) => this.d.logger.warn({ err }, 'releasing an orphaned sandbox failed'));
     }
   }
 
@@ -555,7 +609,12 @@ export class NetworkService implements ContainerNetworking {
   }
 
   private addressesInUse(networkId: string, exceptContainer: string): Set<string> {
-    return new Set(this.d.store.endpointsOn(networkId).filter((e) => e.containerId !== exceptContainer && e.ipAddress).map((e) => e.ipAddress));
+    const used = new Set(this.d.store.endpointsOn(networkId).filter((e) => e.containerId !== exceptContainer && e.ipAddress).map((e) => e.ipAddress));
+    // an address is free again only once its teardown removed the forwards to it
+    for (const sb of this.d.store.allSandboxes()) {
+      for (const e of sb.teardown?.endpoints ?? []) if (e.networkId === networkId) used.add(e.ipAddress);
+    }
+    return used;
   }
 
   /** Synchronous from reading the used addresses to the caller's save: no two containers share one. */

@@ -24,9 +24,12 @@ export interface NetavarkBackendOptions {
 }
 
 export class NetavarkBackend implements NetworkBackend {
-  // One netavark at a time: two setups creating the same bridge, or editing aardvark-dns' files,
-  // must not interleave (netavark locks only the latter).
-  private queue: Promise<unknown> = Promise.resolve();
+  // One netavark at a time (as podman does): a teardown deleting a bridge it left empty must not
+  // interleave with a setup attaching to it. Setups go first: a container starting waits for no
+  // teardown of one that exited, and finds the bridge still there (cheaper for both).
+  private running = false;
+  private readonly setups: (() => void)[] = [];
+  private readonly teardowns: (() => void)[] = [];
 
   constructor(private readonly opts: NetavarkBackendOptions) {}
 
@@ -62,26 +65,42 @@ export class NetavarkBackend implements NetworkBackend {
   }
 
   setup(netnsPath: string, options: NetavarkOptions): Promise<NetavarkSetupResult> {
-    return this.serial(async () => JSON.parse(await this.netavark('setup', netnsPath, options)) as NetavarkSetupResult);
+    return this.serial(this.setups, async () => JSON.parse(await this.netavark('setup', netnsPath, options)) as NetavarkSetupResult);
   }
 
   teardown(netnsPath: string, options: NetavarkOptions): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(this.teardowns, async () => {
       await this.netavark('teardown', netnsPath, options);
     });
   }
 
   updateDnsNames(network: string, containerId: string, names: string[]): Promise<void> {
     // on the queue: netavark's teardown edits aardvark-dns' files without its lock
-    return this.serial(async () => {
+    return this.serial(this.setups, async () => {
       await updateAardvarkNames(join(this.opts.configDir, 'aardvark-dns'), network, containerId, names);
     });
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+  private serial<T>(queue: (() => void)[], fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        fn()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running = false;
+            this.next();
+          });
+      });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.running) return;
+    const job = this.setups.shift() ?? this.teardowns.shift();
+    if (!job) return;
+    this.running = true;
+    job();
   }
 
   private netavark(command: 'setup' | 'teardown', netnsPath: string, options: NetavarkOptions): Promise<string> {
