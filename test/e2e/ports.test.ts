@@ -6,7 +6,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
 import { buildUdpEcho, freePorts, hostAddress, hostCanBind, httpdCmd, httpGet, httpUntil, natRulesFor, udpAsk, until } from './ports-tools.js';
 
@@ -83,6 +84,7 @@ describe('published ports', () => {
     const u = await freePorts();
     await d().dockerOk(['create', '--name', n, '-p', `${u}:5353/udp`, 'busybox', '/udp-echo', '5353']);
     await d().dockerOk(['cp', echo, `${n}:/udp-echo`]);
+    await rm(dirname(echo), { recursive: true, force: true });
     await d().dockerOk(['start', n]);
     assert.equal(await until('UDP echo through the published port', () => udpAsk('127.0.0.1', u, 'ping')), 'echo:ping');
     assert.equal(await until('UDP echo on the host address', () => udpAsk(hostIp, u, 'pong')), 'echo:pong');
