@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   allocateAddress,
   checkNoOverlap,
@@ -110,6 +113,19 @@ describe('networks daemon config', () => {
     assert.throws(() => parseDaemonArgs(['--bridge', 'docker0']), ConfigError);
     assert.throws(() => parseDaemonArgs(['--bip', '10.0.0.0/8']), ConfigError);
     assert.throws(() => parseDaemonArgs(['--default-address-pool', 'base=10.0.0.0/16,size=8']), ConfigError);
+  });
+
+  it('reads them from daemon.json, flags winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ bip: '10.46.0.1/24', bridge: 'cfgbr0', 'default-address-pools': [{ base: '10.47.0.0/16', size: 26 }] }));
+    try {
+      const c = parseDaemonArgs(['--config-file', file]);
+      assert.deepEqual([c.bip, c.bridge, c.defaultAddressPools], ['10.46.0.1/24', 'cfgbr0', [{ base: '10.47.0.0/16', size: 26 }]]);
+      assert.equal(parseDaemonArgs(['--config-file', file, '--bridge', 'flagbr']).bridge, 'flagbr');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
