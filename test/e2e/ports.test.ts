@@ -37,7 +37,7 @@ describe('published ports', () => {
     assert.equal(await hostCanBind(h), false, 'the host port is held while the container runs');
   });
 
-  test('-p 127.0.0.1:H:80 answers on loopback only', async () => {
+  test('-p 127.0.0.1:H:80 answers on loopback only, -p ADDR:H:80 on that address only', async () => {
     const n = f.name('pub-local');
     const h = await freePorts();
     await d().dockerOk(['run', '-d', '--name', n, '-p', `127.0.0.1:${h}:80`, 'busybox', ...httpdCmd('hello-local')]);
@@ -46,6 +46,13 @@ describe('published ports', () => {
     assert.equal(other.body, undefined, `the host address must not answer: ${JSON.stringify(other)}`);
     assert.equal(await d().dockerOk(['port', n]), `80/tcp -> 127.0.0.1:${h}`);
     assert.equal(await d().dockerOk(['ps', '--filter', `name=${n}`, '--format', '{{.Ports}}']), `127.0.0.1:${h}->80/tcp`);
+    // and the other way round: the host address only
+    const a = f.name('pub-hostaddr');
+    const h2 = await freePorts();
+    await d().dockerOk(['run', '-d', '--name', a, '-p', `${hostIp}:${h2}:80`, 'busybox', ...httpdCmd('hello-addr')]);
+    assert.equal((await httpUntil(hostIp, h2)).trim(), 'hello-addr');
+    assert.equal((await httpGet('127.0.0.1', h2)).body, undefined, 'loopback must not answer');
+    assert.equal(await d().dockerOk(['port', a]), `80/tcp -> ${hostIp}:${h2}`);
   });
 
   test('-p 80 takes a free port of the ephemeral range; -P publishes every --expose port', async () => {
