@@ -79,6 +79,22 @@ describe('networks: default bridge, host, none, container:', () => {
     assert.deepEqual(await readdir(join(d().execRoot, 'netns')), []);
   });
 
+  test('a netns gone with the container while the daemon was down: rules, forwards and bridge still go', async () => {
+    const a = name('nb-gone');
+    await d().dockerOk(['run', '-d', '--name', a, '-p', '127.0.0.1::80', 'busybox', 'sleep', '300']);
+    const { Id: id, State } = await inspect(a);
+    assert.notDeepEqual(await networkLeaks(d().base), [], 'plumbed: the leak check sees it');
+    await d().stop('SIGKILL');
+    process.kill(State.Pid as number, 'SIGKILL');
+    // half there: the namespace (and with it the veth) vanished, iptables rules and the bridge stay
+    const ns = join(d().execRoot, 'netns', id as string);
+    await run('umount', [ns]);
+    await run('rm', [ns]);
+    await d().start();
+    await d().waitInspect(a, (j: any) => j.State.Status === 'exited');
+    assert.deepEqual(await settled(() => networkLeaks(d().base), (l) => l.length === 0), []);
+  });
+
   test('an exit while the daemon was down is torn down by the next daemon', async () => {
     const a = name('nb-down');
     await d().dockerOk(['run', '-d', '--name', a, 'busybox', 'sleep', '300']);
