@@ -183,6 +183,16 @@ describe('volumes', () => {
     } finally {
       await runCommand('umount', [join(host, 'sub')]);
     }
+    // a bind of the data-root's parent is rslave unless asked otherwise, as moby (a private one would pin its mounts)
+    const near = name('near-root');
+    await d.dockerOk(['create', '--name', near, '-v', `${d.base}:/base`, 'busybox']);
+    assert.equal((await f.inspect(near)).Mounts[0].Propagation, 'rslave');
+    const priv = await d.docker(['create', '--mount', `type=bind,source=${d.base},target=/base,bind-propagation=private`, 'busybox']);
+    assert.match(priv.stderr, /invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root/);
+    const [plain] = JSON.parse(await d.dockerOk(['volume', 'inspect', (await d.dockerOk(['volume', 'create', 'plain-cli']))]));
+    assert.equal(plain.Labels, null);
+    assert.equal(plain.Options, null);
+    await d.dockerOk(['volume', 'rm', 'plain-cli']);
   });
 
   test('driver options: a tmpfs volume and a bind of a host dir are mounted while used, unmounted after', async () => {

@@ -21,6 +21,8 @@ export interface ParsedMount {
   mustExist?: boolean;
   /** The target as the client wrote it, for the duplicate error. */
   rawTarget: string;
+  /** Binds: the propagation the client asked for ('' when none). */
+  askedPropagation?: string;
 }
 
 /** HostConfig.Mounts[i] as the API carries it (api/types/mount.Mount). */
@@ -132,6 +134,7 @@ function parseSpec(m: ApiMount, fromBinds: boolean): ParsedMount {
         },
         mustExist: !fromBinds && !m.BindOptions?.CreateMountpoint,
         rawTarget: target,
+        askedPropagation: prop ?? '',
       };
     }
     case 'volume': {

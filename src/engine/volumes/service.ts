@@ -82,8 +82,10 @@ export class VolumeService implements ContainerVolumes {
         if (ref) this.addPending(ref, name);
         return existing;
       }
-      const labels = req.name ? req.labels : { ...(req.labels ?? {}), [ANONYMOUS_LABEL]: '' };
-      const rec: VolumeRecord = { name, driver, labels, options: req.options, created: isoSeconds(new Date()), anonymous: !req.name };
+      // empty maps read back as null, as moby's metadata store gives them
+      const given = (m: Record<string, string> | null) => (m && Object.keys(m).length > 0 ? m : null);
+      const labels = req.name ? given(req.labels) : { ...(req.labels ?? {}), [ANONYMOUS_LABEL]: '' };
+      const rec: VolumeRecord = { name, driver, labels, options: given(req.options), created: isoSeconds(new Date()), anonymous: !req.name };
       try {
         await this.driver.create(name);
         this.store.insert(rec);
@@ -201,6 +203,9 @@ export class VolumeService implements ContainerVolumes {
     }
     const made: string[] = [];
     this.madeFor.set(rec.id, made);
+    const bindNearRoot = (p: ParsedMount) => {
+      if (p.mount.Type === 'bind') p.mount.Propagation = daemonRootPropagation(this.d.dataRoot, p.mount.Source, p.askedPropagation ?? '') ?? p.mount.Propagation;
+    };
     const makeVolume = async (p: ParsedMount) => {
       const spec = p.volume!;
       const created = await this.create(
@@ -235,6 +240,7 @@ export class VolumeService implements ContainerVolumes {
     const bound = new Set<string>();
     for (const raw of hc.Binds ?? []) {
       const p = parseBindSpec(raw);
+      bindNearRoot(p);
       // -v volumes take HostConfig.VolumeDriver (moby ParseMountRaw's volumeDriver)
       if (p.volume && volumeDriver) p.volume.driver = p.mount.Driver = volumeDriver;
       if (bound.has(p.mount.Destination) || p.mount.Destination in tmpfs) {
@@ -252,6 +258,7 @@ export class VolumeService implements ContainerVolumes {
     }
     for (const raw of (mounts as unknown[] | null | undefined) ?? []) {
       const p = parseApiMount(raw);
+      bindNearRoot(p);
       if (p.mustExist) {
         const exists = await stat(p.mount.Source).then(
           () => true,
@@ -427,6 +434,21 @@ export class VolumeService implements ContainerVolumes {
       }
     }
   }
+}
+
+/**
+ * moby validateBindDaemonRoot: a bind of (or into) the data-root must not be private, or the
+ * container's mount namespace would pin every overlay mounted there after it (rm's unmounts then
+ * fail busy): rslave unless the client asked for rslave or rshared; anything else is refused.
+ * Returns the propagation to use, or undefined when the rule does not apply.
+ */
+function daemonRootPropagation(root: string, source: string, asked: string): string | undefined {
+  if (!source.startsWith(root) && !root.startsWith(source)) return undefined;
+  if (asked === '') return 'rslave';
+  if (asked === 'rslave' || asked === 'rshared') return asked;
+  throw new InvalidParameterError(
+    `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: ${JSON.stringify(root)}, bind mount source: ${JSON.stringify(source)}, propagation: ${JSON.stringify(asked)}`,
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, string> {
