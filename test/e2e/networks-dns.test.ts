@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
 
 /** A DNS server answering every A question with `answer`: the upstream a --dns names. */
@@ -185,7 +187,7 @@ describe('networks: name resolution', () => {
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
   });
 
-  test('names keep resolving across a daemon SIGKILL, and a rename after it still reaches aardvark-dns', async () => {
+  test('names keep resolving across a daemon SIGKILL (aardvark-dns killed too: the next daemon starts it), and a rename after it still works', async () => {
     const net = await network(name('dnsnet-restart'));
     const srv = name('restart-srv');
     const client = name('restart-client');
@@ -193,6 +195,8 @@ describe('networks: name resolution', () => {
     await d.dockerOk(['run', '-d', '--name', client, '--network', net, 'busybox', 'sleep', '1000']);
     assert.equal((await d.docker(['exec', client, 'sh', '-c', lookupLoop(srv)])).code, 0);
     await d.stop('SIGKILL');
+    const pidFile = join(d.execRoot, 'netavark', 'aardvark-dns', 'aardvark.pid');
+    process.kill(Number(await readFile(pidFile, 'utf8')), 'SIGKILL');
     await d.start();
     const r = await d.docker(['exec', client, 'sh', '-c', lookupLoop(srv)]);
     assert.equal(r.code, 0, r.stdout + r.stderr);

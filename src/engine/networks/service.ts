@@ -562,6 +562,8 @@ export class NetworkService implements ContainerNetworking {
       // a container that still exists is released by its own exit path; a vanished one here
       if (!c) await this.release({ id: sb.containerId, name: '/' + (sb.teardown?.containerName ?? sb.containerId.slice(0, 12)) } as ContainerRecord).catch((err) => this.d.logger.warn({ err }, 'releasing an orphaned sandbox failed'));
     }
+    // the running containers' names need an aardvark-dns: one that died meanwhile is started again
+    if (await this.d.backend.ensureDnsServer().catch((err) => this.d.logger.warn({ err }, 'starting aardvark-dns failed'))) this.d.logger.warn('aardvark-dns was not running: started it again');
   }
 
   // ---- helpers ----

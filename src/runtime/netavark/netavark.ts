@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
+import { ensureAardvark, updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
 import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
 import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
 
@@ -79,6 +79,10 @@ export class NetavarkBackend implements NetworkBackend {
     return this.serial(this.setups, async () => {
       await updateAardvarkNames(join(this.opts.configDir, 'aardvark-dns'), network, containerId, names);
     });
+  }
+
+  ensureDnsServer(): Promise<boolean> {
+    return this.serial(this.setups, () => ensureAardvark(join(this.opts.configDir, 'aardvark-dns'), this.opts.aardvarkBinary ?? AARDVARK_BINARY));
   }
 
   private serial<T>(queue: (() => void)[], fn: () => Promise<T>): Promise<T> {

@@ -16,6 +16,8 @@ export interface NetworkBackend {
   teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
   /** Gives a plumbed container exactly `names` in the network's DNS records (docker rename, link aliases). */
   updateDnsNames(network: string, containerId: string, names: string[]): Promise<void>;
+  /** Restarts the DNS server when it has records but died (daemon start). True if it had to. */
+  ensureDnsServer(): Promise<boolean>;
 }
 
 /** netavark refused or failed: its own message. */

@@ -8,7 +8,7 @@
 // entries; we take the same lock. (Its teardown edits without the lock: callers also run this
 // on the same queue as their netavark calls.)
 import { spawn } from 'node:child_process';
-import { readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const PID_FILE = 'aardvark.pid';
@@ -72,13 +72,46 @@ export async function updateAardvarkNames(configDir: string, network: string, co
   return changed;
 }
 
-/** SIGHUP to the aardvark-dns of `configDir`, if it runs (its pid file, checked against /proc). */
-export async function reloadAardvark(configDir: string): Promise<void> {
+/**
+ * The pid of the aardvark-dns serving `configDir`, if one runs: its pid file, checked against
+ * /proc (a stale file must not make us signal whatever has that pid now; a zombie serves nothing).
+ */
+export async function aardvarkPid(configDir: string): Promise<number | undefined> {
   const pid = Number((await readFile(join(configDir, PID_FILE), 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 1) return;
-  // a stale pid file must not make us signal whatever process has that pid now
-  const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
-  if (comm !== 'aardvark-dns') return;
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')]);
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  if (!stat.includes('(aardvark-dns)') || state === 'Z' || state === 'X') return undefined;
+  return cmdline.split('\0').includes(configDir) ? pid : undefined;
+}
+
+/**
+ * Starts aardvark-dns for `configDir` when it has records but nothing serves them (it was
+ * killed, or died with the host's OOM killer): netavark starts it only when it adds entries.
+ * aardvark-dns forks into the background and the command returns once it listens.
+ */
+export async function ensureAardvark(configDir: string, binary: string, port = 53): Promise<boolean> {
+  const files = await readdir(configDir).catch(() => [] as string[]);
+  if (!files.some((f) => f !== PID_FILE) || (await aardvarkPid(configDir)) !== undefined) return false;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(binary, ['--config', configDir, '-p', String(port), 'run'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    // 'exit', not 'close': the background aardvark-dns may keep the inherited stderr open
+    child.on('exit', (code) => {
+      child.stderr.destroy();
+      if (code === 0) resolve();
+      else reject(new Error(`aardvark-dns exited ${code}: ${err.trim().split('\n').filter((l) => !/syslog/.test(l)).join(' ')}`));
+    });
+  });
+  return true;
+}
+
+/** SIGHUP to the aardvark-dns of `configDir`, if it runs. */
+export async function reloadAardvark(configDir: string): Promise<void> {
+  const pid = await aardvarkPid(configDir);
+  if (pid === undefined) return;
   try {
     process.kill(pid, 'SIGHUP');
   } catch (err) {
