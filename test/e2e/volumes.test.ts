@@ -257,6 +257,11 @@ describe('volumes', () => {
     const out = await d.dockerOk(['volume', 'prune', '-a', '-f', '--filter', 'label=app']);
     assert.match(out, /Deleted Volumes:\nf-one\n/);
     assert.deepEqual(await vols('label=app'), ['f-two']);
+    // clients of API < 1.42 prune named volumes too, as dockerd does for them
+    await d.dockerOk(['volume', 'create', 'f-old']);
+    const old = (await d.api('POST', '/v1.41/volumes/prune')).json;
+    assert.ok(old.VolumesDeleted.includes('f-old'));
+    assert.ok(!old.VolumesDeleted.includes('f-two'), 'never one in use');
     await d.dockerOk(['rm', user]);
     await d.dockerOk(['volume', 'rm', 'f-two']);
   });
