@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { resolve4 } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
@@ -255,6 +256,26 @@ describe('networks: name resolution', () => {
     assert.equal(out.trim(), `${gw}\tgw.test`);
     const net = await network(name('dnsnet-gw'));
     assert.equal((await runIn(['--network', net, '--add-host', 'gw.test:host-gateway'], 'grep gw.test /etc/hosts')).out.trim(), `${gw}\tgw.test`);
+  });
+
+  test("names outside the network are forwarded to the host's resolvers", async (t) => {
+    // whichever of these the host itself resolves (offline hosts may resolve none: then skip)
+    let known: { name: string; address: string } | undefined;
+    for (const candidate of ['deb.debian.org', 'registry-1.docker.io', 'example.com', 'github.com']) {
+      const addrs = await resolve4(candidate).catch(() => [] as string[]);
+      if (addrs.length) {
+        known = { name: candidate, address: addrs[0] };
+        break;
+      }
+    }
+    if (!known) {
+      t.skip('the host resolves none of the candidate names');
+      return;
+    }
+    const net = await network(name('dnsnet-host-fwd'));
+    const { code, out } = await runIn(['--network', net], lookupLoop(known.name));
+    assert.equal(code, 0, out);
+    assert.match(out, /Address: \d+\.\d+\.\d+\.\d+/);
   });
 
   test('names outside the network are forwarded: --dns servers are the embedded DNS upstreams', async () => {
