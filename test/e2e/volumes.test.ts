@@ -144,6 +144,17 @@ describe('volumes', () => {
     assert.deepEqual(await d.dockerOk(['ps', '-a', '-q', '--no-trunc', '--filter', 'volume=mvol']), (await f.inspect(c)).Id);
     assert.deepEqual(await d.dockerOk(['ps', '-a', '-q', '--no-trunc', '--filter', 'volume=/t']), (await f.inspect(c)).Id);
 
+    // volume-opt makes the volume on first use with those driver options; no source: anonymous
+    const vo = name('mount-vo');
+    await d.dockerOk(['run', '--name', vo, '--mount', 'type=volume,source=mvo,target=/o,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=1m', '--mount', 'type=volume,target=/anon', 'busybox', 'grep', ' /o ', '/proc/mounts']);
+    assert.match(await d.dockerOk(['logs', vo]), /^tmpfs \/o tmpfs .*size=1024k/);
+    assert.deepEqual(JSON.parse(await d.dockerOk(['volume', 'inspect', 'mvo']))[0].Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
+    const anonMount = ((await f.inspect(vo)).Mounts as any[]).find((m) => m.Destination === '/anon');
+    assert.deepEqual(JSON.parse(await d.dockerOk(['volume', 'inspect', anonMount.Name]))[0].Labels, { [ANON]: '' });
+    await d.dockerOk(['rm', '-v', vo]);
+    assert.ok(!(await vols()).includes(anonMount.Name));
+    await d.dockerOk(['volume', 'rm', 'mvo']);
+
     const missing = await d.docker(['run', '--rm', '--mount', 'type=bind,source=/nonexistent-berth,target=/x', 'busybox', 'true']);
     assert.match(missing.stderr, /invalid mount config for type "bind": bind source path does not exist: \/nonexistent-berth/);
     const dup = await d.docker(['create', '-v', `${host}:/x`, '-v', 'dupvol:/x', 'busybox']);
