@@ -6,6 +6,7 @@ import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureAardvark, updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
+import { pinBridgeMac } from './bridge-mac.js';
 import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
 import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
 
@@ -65,7 +66,11 @@ export class NetavarkBackend implements NetworkBackend {
   }
 
   setup(netnsPath: string, options: NetavarkOptions): Promise<NetavarkSetupResult> {
-    return this.serial(this.setups, async () => JSON.parse(await this.netavark('setup', netnsPath, options)) as NetavarkSetupResult);
+    return this.serial(this.setups, async () => {
+      const result = JSON.parse(await this.netavark('setup', netnsPath, options)) as NetavarkSetupResult;
+      for (const n of Object.values(options.network_info)) await pinBridgeMac(n.network_interface);
+      return result;
+    });
   }
 
   teardown(netnsPath: string, options: NetavarkOptions): Promise<void> {
