@@ -313,6 +313,8 @@ export class ContainerService {
       });
       created = true;
       await this.attach.connectPending(c.id, () => this.d.backend.attach(c.id), c.config);
+      // the network's plumbing ran beside the task's create; the process starts once it is done
+      await net.attachment.ready;
       await this.d.backend.start(c.id);
       c.path = argv[0];
       c.args = argv.slice(1);

@@ -362,8 +362,23 @@ export class NetworkService implements ContainerNetworking {
     this.d.store.deleteEndpointsOf(rec.id);
   }
 
+  /**
+   * Resolves with the attachment as soon as the namespace exists and the addresses are known;
+   * netavark's setup (100-200 ms of iptables) goes on under the plumbing lock, overlapping the
+   * task's create, and `ready` settles when it is done.
+   */
   setUp(c: ContainerRecord): Promise<NetworkAttachment> {
-    return this.plumbing.run(c.id, () => this.setUpLocked(c));
+    return new Promise((resolve, reject) => {
+      void this.plumbing
+        .run(c.id, async () => {
+          const attachment = await this.setUpLocked(c);
+          const ready = attachment.ready;
+          if (ready) ready.catch(() => undefined); // awaited by the start; a start that failed first leaves it unread
+          resolve(attachment);
+          await ready?.catch(() => undefined);
+        })
+        .catch(reject);
+    });
   }
 
   private async setUpLocked(c: ContainerRecord): Promise<NetworkAttachment> {
@@ -408,11 +423,30 @@ export class NetworkService implements ContainerNetworking {
     this.d.store.saveSandbox(sb);
     const opts = netavarkOptions(c.id, c.name.slice(1), plumbed, toNetavarkPortMappings(sb.ports), (c.hostConfig.Dns as string[] | null | undefined) ?? []);
     try {
-      const t0 = performance.now();
       await this.d.backend.createNamespace(sb.netnsPath);
+    } catch (err) {
+      await this.releaseLocked(c).catch((e) => this.d.logger.warn({ err: e, id: c.id }, 'undoing a failed network setup failed'));
+      throw new SystemError(`failed to set up container networking: ${errorMessage(err)}`);
+    }
+    const ready = this.plumb(c, sb, opts, plumbed);
+    return {
+      network: { mode: 'path', path: sb.netnsPath },
+      etc: {
+        ownAddresses: plumbed.map((p) => p.endpoint.ipAddress),
+        embeddedDns: plumbed.some((p) => isUserDefined(p.network)),
+        linkHosts,
+        hostGateway,
+      },
+      ready,
+    };
+  }
+
+  /** setUp's second half: netavark, the embedded DNS, events and link aliases. */
+  private async plumb(c: ContainerRecord, sb: SandboxRecord, opts: ReturnType<typeof netavarkOptions>, plumbed: PlumbedEndpoint[]): Promise<void> {
+    try {
       const t1 = performance.now();
       const result = await this.d.backend.setup(sb.netnsPath, opts);
-      this.d.logger.debug({ id: c.id, netnsMs: Math.round(t1 - t0), setupMs: Math.round(performance.now() - t1) }, 'network set up');
+      this.d.logger.debug({ id: c.id, setupMs: Math.round(performance.now() - t1) }, 'network set up');
       this.recordResult(result, plumbed);
       const userNets = plumbed.filter((p) => isUserDefined(p.network));
       if (userNets.length) await this.embeddedDns(sb.netnsPath, userNets);
@@ -433,15 +467,6 @@ export class NetworkService implements ContainerNetworking {
         }
       });
     }
-    return {
-      network: { mode: 'path', path: sb.netnsPath },
-      etc: {
-        ownAddresses: plumbed.map((p) => p.endpoint.ipAddress),
-        embeddedDns: plumbed.some((p) => isUserDefined(p.network)),
-        linkHosts,
-        hostGateway,
-      },
-    };
   }
 
   /**

@@ -10,6 +10,12 @@ export interface NetworkAttachment {
   network: { mode: 'none' | 'host' | 'path'; path?: string };
   /** Additions to the /etc files (the container's own addresses, links, embedded DNS...). */
   etc: Partial<EtcOptions>;
+  /**
+   * Settles when the namespace's interfaces, routes and forwards are in place: the task may be
+   * created meanwhile (the namespace exists), but must not start before. A failure has already
+   * undone the plumbing.
+   */
+  ready?: Promise<void>;
 }
 
 export interface ContainerNetworking {
