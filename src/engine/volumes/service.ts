@@ -3,9 +3,9 @@
 // A volume is in use while any container record names it (moby's references), or while a
 // create that names it has not yet stored its row.
 import type { Database } from 'better-sqlite3';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../../errors.js';
+import { ConflictError, NotFoundError, SystemError, errorMessage } from '../../errors.js';
 import { dirSize } from '../../images/dir-size.js';
 import { isMountPoint } from '../../images/snapshotter.js';
 import type { BindMount, MountPropagation } from '../../runtime/oci-spec.js';
@@ -15,7 +15,7 @@ import type { EventBus } from '../events/bus.js';
 import { copyUp } from './copy-up.js';
 import { LocalDriver, needsMount, validateDriverOpts } from './local-driver.js';
 import { ANONYMOUS_LABEL, type MountPoint, type VolumeRecord } from './model.js';
-import { cleanTarget, parseApiMount, parseBindSpec, parseVolumesFrom, type ParsedMount } from './mount-spec.js';
+import { registerMountPoints } from './mount-points.js';
 import { anonymousVolumeName, validateVolumeName } from './names.js';
 import { VolumeStore } from './store.js';
 import type { ContainerVolumes, StartMounts } from './types.js';
@@ -193,104 +193,21 @@ export class VolumeService implements ContainerVolumes {
   // ---- ContainerVolumes: the container lifecycle's side ----
 
   async prepareCreate(rec: ContainerRecord): Promise<void> {
-    const hc = rec.hostConfig;
-    const points = new Map<string, MountPoint>();
-    const tmpfs = isRecord(hc.Tmpfs) ? hc.Tmpfs : {};
-    const volumeDriver = typeof hc.VolumeDriver === 'string' ? hc.VolumeDriver : '';
-    const volumesFrom = hc.VolumesFrom ?? [];
-    if (!Array.isArray(volumesFrom) || !volumesFrom.every((v) => typeof v === 'string')) {
-      throw new InvalidParameterError(`json: cannot unmarshal ${Array.isArray(volumesFrom) ? 'array' : typeof volumesFrom} into Go struct field HostConfig.VolumesFrom of type []string`);
-    }
     const made: string[] = [];
     this.madeFor.set(rec.id, made);
-    const bindNearRoot = (p: ParsedMount) => {
-      if (p.mount.Type === 'bind') p.mount.Propagation = daemonRootPropagation(this.d.dataRoot, p.mount.Source, p.askedPropagation ?? '') ?? p.mount.Propagation;
-    };
-    const makeVolume = async (p: ParsedMount) => {
-      const spec = p.volume!;
-      const created = await this.create(
-        { name: spec.name, driver: spec.driver, options: spec.options, labels: spec.labels },
-        rec.id,
-      );
-      if (!spec.name) made.push(created.name);
-      p.mount.Name = created.name;
-      p.mount.Source = this.driver.dataPath(created.name);
-    };
-
-    // 1. --volumes-from: the other container's mounts, read-only if asked
-    for (const spec of volumesFrom as string[]) {
-      const { container, rw } = parseVolumesFrom(spec);
-      // moby wraps the lookup as a bad parameter: a 404 would make the CLI try to pull the image
-      let donor: ContainerRecord;
-      try {
-        donor = this.d.containers.get(container);
-      } catch (err) {
-        throw err instanceof NotFoundError ? new InvalidParameterError(err.message) : err;
-      }
-      for (const m of containerMountPoints(donor)) {
-        if (m.Type === 'volume') {
-          if (!this.store.get(m.Name!)) throw new NotFoundError(`get ${m.Name}: no such volume`);
-          this.addPending(rec.id, m.Name!);
-        }
-        points.set(m.Destination, { ...m, RW: m.RW && rw, CopyData: false });
-      }
-    }
-
-    // 2. Binds (-v): a bind, a named volume or an anonymous one
-    const bound = new Set<string>();
-    for (const raw of hc.Binds ?? []) {
-      const p = parseBindSpec(raw);
-      bindNearRoot(p);
-      // -v volumes take HostConfig.VolumeDriver (moby ParseMountRaw's volumeDriver)
-      if (p.volume && volumeDriver) p.volume.driver = p.mount.Driver = volumeDriver;
-      if (bound.has(p.mount.Destination) || p.mount.Destination in tmpfs) {
-        throw new InvalidParameterError(`Duplicate mount point: ${p.mount.Destination}`);
-      }
-      if (p.mount.Type === 'volume') await makeVolume(p);
-      bound.add(p.mount.Destination);
-      points.set(p.mount.Destination, p.mount);
-    }
-
-    // 3. Mounts (--mount)
-    const mounts = hc.Mounts as unknown;
-    if (mounts !== undefined && mounts !== null && !Array.isArray(mounts)) {
-      throw new InvalidParameterError('json: cannot unmarshal object into Go struct field HostConfig.Mounts of type []mount.Mount');
-    }
-    for (const raw of (mounts as unknown[] | null | undefined) ?? []) {
-      const p = parseApiMount(raw);
-      bindNearRoot(p);
-      if (p.mustExist) {
-        const exists = await stat(p.mount.Source).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${p.mount.Source}`);
-      }
-      if (bound.has(p.mount.Destination)) throw new InvalidParameterError(`Duplicate mount point: ${p.rawTarget}`);
-      if (p.mount.Type === 'volume') await makeVolume(p);
-      bound.add(p.mount.Destination);
-      points.set(p.mount.Destination, p.mount);
-    }
-
-    // 4. Config.Volumes (`-v /data`, the image's VOLUME): an anonymous volume where nothing else is
-    for (const path of Object.keys(rec.config.Volumes ?? {})) {
-      if (!path.startsWith('/')) {
-        throw new InvalidParameterError(`invalid volume specification: '${path}': invalid mount config for type "volume": invalid mount path: '${path}' mount path must be absolute`);
-      }
-      const destination = cleanTarget(path);
-      if (destination === '/') {
-        throw new InvalidParameterError(`invalid volume specification: '${path}': invalid mount config for type "volume": invalid specification: destination can't be '/'`);
-      }
-      if (points.has(destination) || destination in tmpfs) continue;
-      const p: ParsedMount = {
-        mount: { Type: 'volume', Name: '', Source: '', Destination: destination, Driver: 'local', Mode: '', RW: true, Propagation: '', CopyData: true, Named: false },
-        volume: { name: '', driver: volumeDriver || 'local', options: null, labels: null },
-        rawTarget: path,
-      };
-      await makeVolume(p);
-      points.set(destination, p.mount);
-    }
-    rec.mountPoints = [...points.values()];
+    rec.mountPoints = await registerMountPoints(rec, {
+      dataRoot: this.d.dataRoot,
+      container: (ref) => this.d.containers.get(ref),
+      volume: async (spec) => {
+        const created = await this.create(spec, rec.id);
+        if (!spec.name) made.push(created.name);
+        return { name: created.name, source: this.driver.dataPath(created.name) };
+      },
+      shareVolume: (name) => {
+        if (!this.store.get(name)) throw new NotFoundError(`get ${name}: no such volume`);
+        this.addPending(rec.id, name);
+      },
+    });
   }
 
   async abandonCreate(rec: ContainerRecord): Promise<void> {
@@ -434,25 +351,6 @@ export class VolumeService implements ContainerVolumes {
       }
     }
   }
-}
-
-/**
- * moby validateBindDaemonRoot: a bind of (or into) the data-root must not be private, or the
- * container's mount namespace would pin every overlay mounted there after it (rm's unmounts then
- * fail busy): rslave unless the client asked for rslave or rshared; anything else is refused.
- * Returns the propagation to use, or undefined when the rule does not apply.
- */
-function daemonRootPropagation(root: string, source: string, asked: string): string | undefined {
-  if (!source.startsWith(root) && !root.startsWith(source)) return undefined;
-  if (asked === '') return 'rslave';
-  if (asked === 'rslave' || asked === 'rshared') return asked;
-  throw new InvalidParameterError(
-    `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: ${JSON.stringify(root)}, bind mount source: ${JSON.stringify(source)}, propagation: ${JSON.stringify(asked)}`,
-  );
-}
-
-function isRecord(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function bindOf(m: MountPoint, source: string): BindMount {
