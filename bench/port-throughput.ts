@@ -1,16 +1,18 @@
 /**
  * Throughput through a published port on 127.0.0.1 (issue 9, item 9): a busybox httpd container
  * serving a 100 MB file, published with `-p 127.0.0.1:PORT:80`, fetched from the host with curl,
- * as MB/s (median of RUNS fetches after one warm-up fetch). berth forwards with netavark's
- * iptables DNAT (the kernel carries the bytes); dockerd 20.10 sends loopback traffic through
- * its userland docker-proxy. Goal: berth at least 1.5x dockerd's rate.
+ * as MB/s: the median of RUNS fetches alternating between the daemons, after one warm-up fetch
+ * each (a fetch takes a tenth of a second: alternating keeps a burst of other load from landing
+ * on one side only). berth forwards with netavark's iptables DNAT (the kernel carries the
+ * bytes); dockerd 20.10 sends loopback traffic through its userland docker-proxy. Goal: berth
+ * at least 1.5x dockerd's rate.
  */
 import { createServer } from 'node:net';
 import { runCommand } from '../test/e2e/harness.js';
 import { median, mustDocker, type Docker } from './docker-runner.js';
 
 const BYTES = 100_000_000;
-const RUNS = 5;
+const RUNS = 15;
 type Side = 'berth' | 'dockerd';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,29 +40,35 @@ async function fetchRate(url: string): Promise<number> {
 export class PortThroughputBench {
   private readonly rates = new Map<Side, number>();
 
-  async measure(side: Side, docker: Docker): Promise<void> {
-    const port = await freePort();
-    process.stderr.write(`bench: ${BYTES / 1e6} MB through -p 127.0.0.1:${port}:80 on ${side} (1 warm-up + ${RUNS} fetches)...\n`);
+  /** A serving container on each daemon, then fetches alternating between them (as run.ts does). */
+  async measure(sides: Map<Side, Docker>): Promise<void> {
     const script = `mkdir -p /www && head -c ${BYTES} /dev/zero > /www/blob && exec httpd -f -p 80 -h /www`;
-    const id = await mustDocker(docker, ['run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', script]);
+    const started: { side: Side; docker: Docker; id: string; url: string }[] = [];
     try {
-      const url = `http://127.0.0.1:${port}/blob`;
+      for (const [side, docker] of sides) {
+        const port = await freePort();
+        const id = await mustDocker(docker, ['run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', script]);
+        started.push({ side, docker, id, url: `http://127.0.0.1:${port}/blob` });
+      }
+      process.stderr.write(`bench: ${BYTES / 1e6} MB through -p 127.0.0.1:PORT:80 on ${[...sides.keys()].join(' and ')}, alternating (1 warm-up + ${RUNS} fetches each)...\n`);
       // httpd starts once the file is written: the first complete fetch is the warm-up
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await fetchRate(url);
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await sleep(200);
+      for (const s of started) {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          try {
+            await fetchRate(s.url);
+            break;
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+            await sleep(200);
+          }
         }
       }
-      const rates: number[] = [];
-      for (let i = 0; i < RUNS; i++) rates.push(await fetchRate(url));
-      this.rates.set(side, median(rates));
+      const rates = new Map<Side, number[]>(started.map((s) => [s.side, []]));
+      for (let i = 0; i < RUNS; i++) for (const s of started) rates.get(s.side)!.push(await fetchRate(s.url));
+      for (const [side, xs] of rates) this.rates.set(side, median(xs));
     } finally {
-      await mustDocker(docker, ['rm', '-f', id]);
+      for (const s of started) await mustDocker(s.docker, ['rm', '-f', s.id]);
     }
   }
 

@@ -206,7 +206,7 @@ async function networkParts(berth: Daemon, bdocker: Docker, archive: Buffer, bri
       sides.set('dockerd', ddocker);
     }
     if (wants('bridge-run')) await bridgeRun.measure(sides);
-    if (wants('port-throughput')) for (const [side, docker] of sides) await port.measure(side, docker);
+    if (wants('port-throughput')) await port.measure(sides);
   } finally {
     await dockerd?.stop();
     await bridge?.cleanup();
