@@ -129,6 +129,7 @@ export class Engine {
   /** Daemon shutdown: containers keep running under their shims; the next start reconciles them. */
   async close(): Promise<void> {
     this.health.close();
+    await this.networks.close();
     await this.backend.close();
     this.db.close();
     this.lock.release();

@@ -48,9 +48,14 @@ export function daemonNetArgs(net: DaemonNet): string[] {
   return ['--bridge', net.bridge, '--default-address-pool', `base=${net.pool},size=24`];
 }
 
-/** Leftover networking of the daemon whose base is `base`. */
+/**
+ * Leftover networking of the daemon whose base is `base`. While that daemon runs, only what a
+ * container leaves counts: the daemon keeps its bridges, their anchors (ba<10 hex>) and their
+ * network-wide rules as Docker keeps docker0, and removes them when it stops.
+ */
 export async function networkLeaks(base: string): Promise<string[]> {
   const leaks: string[] = [];
+  const running = await daemonRunning(base);
   let net: DaemonNet;
   try {
     net = JSON.parse(await readFile(join(base, NET_FILE), 'utf8')) as DaemonNet;
@@ -84,22 +89,42 @@ export async function networkLeaks(base: string): Promise<string[]> {
   }
   const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
   for (const l of links) {
-    if (bridges.has(l.ifname)) leaks.push(`bridge ${l.ifname}`);
-    else if (l.master && bridges.has(l.master)) leaks.push(`veth ${l.ifname} on ${l.master}`);
+    if (bridges.has(l.ifname)) {
+      if (!running) leaks.push(`bridge ${l.ifname}`);
+    } else if (l.master && bridges.has(l.master) && !(running && /^ba[0-9a-f]{10}$/.test(l.ifname))) leaks.push(`veth ${l.ifname} on ${l.master}`);
   }
   const prefix = net.pool.split('.').slice(0, 2).join('.') + '.';
   for (const table of ['filter', 'nat']) {
     const rules = (await run('iptables', ['-w', '-t', table, '-S'])).stdout;
-    for (const rule of rules.split('\n')) if (rule.includes(` ${prefix}`) || rule.includes(`destination ${prefix}`)) leaks.push(`iptables -t ${table} ${rule}`);
+    for (const rule of rules.split('\n')) {
+      if (!rule.includes(` ${prefix}`) && !rule.includes(`destination ${prefix}`)) continue;
+      // a container's rules name its ports; the network's own (masquerade, forward) name only the subnet
+      if (running && !/--dport|--to-destination/.test(rule)) continue;
+      leaks.push(`iptables -t ${table} ${rule}`);
+    }
   }
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ');
-      if (args.includes('aardvark-dns') && args.includes(execRoot)) leaks.push(`aardvark-dns ${entry}: ${args}`);
+      if (!running && args.includes('aardvark-dns') && args.includes(execRoot)) leaks.push(`aardvark-dns ${entry}: ${args}`);
     } catch {
       // gone
     }
   }
   return leaks;
+}
+
+async function daemonRunning(base: string): Promise<boolean> {
+  const socket = join(base, 's.sock');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (args.includes('daemon') && args.some((a) => a.includes(socket))) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
 }

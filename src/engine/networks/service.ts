@@ -51,6 +51,8 @@ export class NetworkService implements ContainerNetworking {
   // One plumbing change per container at a time: an exit found twice at daemon start, or a
   // connect racing the exit, must not tear down the same namespace side by side.
   private readonly plumbing = new KeyedLock();
+  /** Networks whose bridge berth keeps while no container uses it (anchor()). */
+  private readonly anchored = new Set<string>();
 
   private readonly dns: ContainerDns;
 
@@ -111,6 +113,72 @@ export class NetworkService implements ContainerNetworking {
     } else if ((current.bridge !== wanted.bridge || (this.d.bip && current.ipam.Config[0]?.Gateway !== wanted.ipam.Config[0].Gateway)) && !this.plumbedOn(current.id)) {
       // the daemon's bridge/bip changed: the default bridge follows when nothing uses it
       s.saveNetwork({ ...current, ...wanted });
+    }
+    // bridges a previous daemon kept (its anchors are still on them)
+    const links = new Set(await this.d.backend.linkNames().catch(() => [] as string[]));
+    for (const n of s.allNetworks()) if (n.driver === 'bridge' && links.has(anchorName(n))) this.anchored.add(n.id);
+  }
+
+  /**
+   * Daemon shutdown: the bridges no running container uses go with their firewall chains (a
+   * daemon that is not running holds no network, and the next one makes them again).
+   */
+  async close(): Promise<void> {
+    for (const id of [...this.anchored]) {
+      const n = this.d.store.network(id);
+      if (n && this.plumbedOn(id)) continue;
+      if (n) await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing an unused bridge failed'));
+      else this.anchored.delete(id);
+    }
+  }
+
+  /**
+   * Keeps the bridge of a network just plumbed while no container uses it (see anchorBridge):
+   * the next container's setup and the last one's teardown then skip the bridge and its chains
+   * (150 ms of iptables each way).
+   */
+  private async anchor(n: NetworkRecord): Promise<void> {
+    if (this.anchored.has(n.id)) return;
+    this.anchored.add(n.id);
+    const mtu = Number(n.options[MTU_OPTION]) || undefined;
+    await this.d.backend.anchorBridge(n.bridge, anchorName(n), mtu).catch((err) => {
+      this.anchored.delete(n.id);
+      this.d.logger.warn({ err, network: n.name }, 'anchoring the bridge failed');
+    });
+  }
+
+  /**
+   * Removes a network's bridge and chains now that nothing uses it: its anchor goes, then
+   * netavark's teardown of a stand-in endpoint is the complete one.
+   */
+  private async dropBridge(n: NetworkRecord): Promise<void> {
+    this.anchored.delete(n.id);
+    await this.d.backend.removeAnchor(anchorName(n));
+    if (!(await this.d.backend.linkNames()).includes(n.bridge)) return;
+    const path = join(this.d.execRoot, 'netns', `bridge-${n.id.slice(0, 12)}`);
+    const pool = n.ipam.Config[0];
+    const standIn: EndpointRecord = {
+      containerId: n.id,
+      networkId: n.id,
+      endpointId: '',
+      requestedIp: '',
+      ipAddress: (pool && allocateAddress(pool, new Set())) || '',
+      prefixLen: pool ? parseCidr(pool.Subnet)!.prefix : 0,
+      gateway: '',
+      macAddress: '',
+      aliases: [],
+      links: [],
+      interfaceName: 'eth0',
+      driverOpts: {},
+    };
+    // no DNS: the stand-in has no aardvark-dns record to remove
+    const eps: PlumbedEndpoint[] = [{ network: { ...n, dnsEnabled: false }, endpoint: standIn, names: [] }];
+    try {
+      await this.d.backend.createNamespace(path);
+      await addDummies(path, ['eth0']);
+      await this.d.backend.teardown(path, netavarkOptions(n.id, `bridge-${n.id.slice(0, 12)}`, eps, []));
+    } finally {
+      await this.d.backend.removeNamespace(path);
     }
   }
 
@@ -227,6 +295,7 @@ export class NetworkService implements ContainerNetworking {
         .map((sb) => this.plumbing.run(sb.containerId, async () => undefined)),
     );
     if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
+    await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing the bridge failed'));
     // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the name
     for (const e of this.d.store.endpointsOn(n.id)) this.d.store.deleteEndpoint(e.containerId, e.networkId);
     this.d.store.deleteNetwork(n.id);
@@ -260,6 +329,7 @@ export class NetworkService implements ContainerNetworking {
       try {
         const result = await this.d.backend.setup(sb.netnsPath, opts);
         this.recordResult(result, [plumbed]);
+        await this.anchor(n);
       } catch (err) {
         await this.d.backend.teardown(sb.netnsPath, opts).catch(() => undefined);
         this.d.store.deleteEndpoint(c.id, n.id);
@@ -448,6 +518,7 @@ export class NetworkService implements ContainerNetworking {
       const result = await this.d.backend.setup(sb.netnsPath, opts);
       this.d.logger.debug({ id: c.id, setupMs: Math.round(performance.now() - t1) }, 'network set up');
       this.recordResult(result, plumbed);
+      for (const p of plumbed) await this.anchor(p.network);
       const userNets = plumbed.filter((p) => isUserDefined(p.network));
       if (userNets.length) await this.embeddedDns(sb.netnsPath, userNets);
     } catch (err) {
@@ -711,6 +782,11 @@ export class NetworkService implements ContainerNetworking {
   private networkEvent(n: NetworkRecord, action: string, containerId?: string): void {
     this.d.events.emit('network', action, n.id, { ...(containerId ? { container: containerId } : {}), name: n.name, type: n.driver });
   }
+}
+
+/** The host end of the veth pair that keeps a network's bridge (12 characters: fits IFNAMSIZ). */
+function anchorName(n: NetworkRecord): string {
+  return `ba${n.id.slice(0, 10)}`;
 }
 
 function isRunningish(c: ContainerRecord): boolean {

@@ -90,6 +90,31 @@ export class NetavarkBackend implements NetworkBackend {
     return this.serial(this.setups, () => ensureAardvark(join(this.opts.configDir, 'aardvark-dns'), this.opts.aardvarkBinary ?? AARDVARK_BINARY));
   }
 
+  anchorBridge(bridge: string, anchor: string, mtu?: number): Promise<void> {
+    // on the queue: a teardown must not find the bridge empty and delete it meanwhile
+    return this.serial(this.setups, async () => {
+      const peer = anchorPeer(anchor);
+      try {
+        await run('ip', ['link', 'add', anchor, ...(mtu ? ['mtu', String(mtu)] : []), 'type', 'veth', 'peer', 'name', peer]);
+        await run('ip', ['link', 'set', anchor, 'master', bridge]);
+      } catch (err) {
+        await run('ip', ['link', 'del', anchor]).catch(() => undefined);
+        throw new NetworkBackendError(`anchoring bridge ${bridge}: ${stderrOf(err)}`);
+      }
+    });
+  }
+
+  async removeAnchor(anchor: string): Promise<void> {
+    await run('ip', ['link', 'del', anchor]).catch((err) => {
+      if (!/Cannot find device|does not exist/.test(stderrOf(err))) throw new NetworkBackendError(`removing ${anchor}: ${stderrOf(err)}`);
+    });
+  }
+
+  async linkNames(): Promise<string[]> {
+    const { stdout } = await run('ip', ['-j', 'link', 'show']);
+    return (JSON.parse(stdout) as { ifname: string }[]).map((l) => l.ifname);
+  }
+
   private serial<T>(queue: (() => void)[], fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       queue.push(() => {
@@ -146,6 +171,11 @@ export function netavarkErrorText(stdout: string, stderr: string, code: number |
   }
   const lines = (stderr.trim() || stdout.trim()).split('\n').filter((l) => !/failed to connect to syslog/.test(l));
   return `netavark failed (exit ${code})${lines.length ? `: ${lines.join(' ')}` : ''}`;
+}
+
+/** An anchor's peer: the same name with the second letter changed (ba... -> bp...). */
+function anchorPeer(anchor: string): string {
+  return `${anchor[0]}p${anchor.slice(2)}`;
 }
 
 function stderrOf(err: unknown): string {

@@ -18,6 +18,16 @@ export interface NetworkBackend {
   updateDnsNames(network: string, containerId: string, names: string[]): Promise<void>;
   /** Restarts the DNS server when it has records but died (daemon start). True if it had to. */
   ensureDnsServer(): Promise<boolean>;
+  /**
+   * Keeps `bridge` (and its network's firewall chains) in place while no container uses it, as
+   * Docker keeps its bridges: a port named `anchor` (a veth pair on the host) is enslaved to it,
+   * so netavark's teardown of the last container is not a complete one.
+   */
+  anchorBridge(bridge: string, anchor: string, mtu?: number): Promise<void>;
+  /** Removes an anchor (nothing there is not an error). */
+  removeAnchor(anchor: string): Promise<void>;
+  /** The host's link names (to find the anchors a previous daemon left). */
+  linkNames(): Promise<string[]>;
 }
 
 /** netavark refused or failed: its own message. */
