@@ -111,6 +111,18 @@ describe('networks: user-defined bridges', () => {
     assert.match(busy.stderr, new RegExp(`error while removing network: network ${n2} has active endpoints \\(name:"${a}" id:"[0-9a-f]{12}"\\)`));
   });
 
+  test('network events as Docker emits them: create, connect at start, disconnect at exit, destroy', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const n = 'nu-events';
+    const id = (await d().dockerOk(['network', 'create', n])).trim();
+    const a = name('nu-ev-a');
+    await d().dockerOk(['run', '--rm', '--name', a, '--network', n, 'busybox', 'true']);
+    await d().dockerOk(['network', 'rm', n]);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await d().dockerOk(['events', '--since', String(since), '--until', String(until), '--filter', 'type=network', '--filter', `network=${id}`, '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}}']);
+    assert.deepEqual(out.trim().split('\n'), [`create ${n} bridge`, `connect ${n} bridge`, `disconnect ${n} bridge`, `destroy ${n} bridge`]);
+  });
+
   test('bad subnets, overlaps and predefined networks: Docker\'s errors, nothing made', async () => {
     const before = (await d().dockerOk(['network', 'ls', '-q'])).trim().split('\n').sort();
     const bad = await d().docker(['network', 'create', '--subnet', '10.1.2.3/24', 'nu-bad']);
