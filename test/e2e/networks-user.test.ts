@@ -111,6 +111,18 @@ describe('networks: user-defined bridges', () => {
     assert.match(busy.stderr, new RegExp(`error while removing network: network ${n2} has active endpoints \\(name:"${a}" id:"[0-9a-f]{12}"\\)`));
   });
 
+  test('a stopped container whose network was removed: its start is Docker\'s "not found"', async () => {
+    const n = 'nu-gone';
+    await d().dockerOk(['network', 'create', n]);
+    const a = name('nu-gone-a');
+    await d().dockerOk(['create', '--name', a, '--network', n, 'busybox', 'true']);
+    await d().dockerOk(['network', 'rm', n]);
+    const r = await d().docker(['start', a]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /network nu-gone not found/);
+    assert.deepEqual(await readdir(join(d().execRoot, 'netns')), []);
+  });
+
   test('network events as Docker emits them: create, connect at start, disconnect at exit, destroy', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const n = 'nu-events';

@@ -173,6 +173,9 @@ describe('networks store', () => {
     assert.deepEqual(again.endpointsOf('c1').map((e) => e.interfaceName), ['eth0', 'eth1']);
     assert.equal(again.endpointsOn('a'.repeat(64)).length, 2);
     assert.equal(again.sandbox('c1')?.netnsPath, '/run/x/netns/c1');
+    // a removed network leaves the endpoints of stopped containers (no foreign key)
+    again.deleteNetwork('b'.repeat(64));
+    assert.equal(new NetworkStore(db).endpointsOf('c1').length, 2);
     again.deleteEndpointsOf('c1');
     again.deleteSandbox('c1');
     assert.equal(new NetworkStore(db).endpointsOf('c1').length, 0);

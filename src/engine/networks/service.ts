@@ -296,8 +296,8 @@ export class NetworkService implements ContainerNetworking {
     );
     if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
     await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing the bridge failed'));
-    // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the name
-    for (const e of this.d.store.endpointsOn(n.id)) this.d.store.deleteEndpoint(e.containerId, e.networkId);
+    // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the
+    // network: their next start is Docker's 'network ... not found'
     this.d.store.deleteNetwork(n.id);
     this.networkEvent(n, 'destroy');
   }
@@ -458,7 +458,10 @@ export class NetworkService implements ContainerNetworking {
     const eps = this.d.store.endpointsOf(c.id);
     const bridged = eps.map((e) => ({ e, n: this.d.store.network(e.networkId) })).filter((x) => x.n?.driver === 'bridge') as { e: EndpointRecord; n: NetworkRecord }[];
     const missing = eps.filter((e) => !this.d.store.network(e.networkId));
-    if (missing.length) throw new NotFoundError(`network ${missing[0].networkId} not found`);
+    if (missing.length) {
+      const name = missing[0].interfaceName === 'eth0' && !mode.startsWith('container:') ? mode : missing[0].networkId;
+      throw new NotFoundError(`network ${name} not found`);
+    }
     if (mode === 'host' || eps.some((e) => this.d.store.network(e.networkId)?.driver === 'host')) return { network: { mode: 'host' }, etc: { hostGateway } };
     if (bridged.length === 0) return { network: { mode: 'none' }, etc: { hostGateway } };
     if (this.d.store.sandbox(c.id)) await this.releaseLocked(c);

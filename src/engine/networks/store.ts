@@ -21,6 +21,18 @@ const MIGRATIONS = [
      container_id TEXT PRIMARY KEY,
      record TEXT NOT NULL
    );`,
+  // A stopped container keeps its endpoint on a removed network (Docker's start then says the
+  // network is not found): no foreign key to networks.
+  `CREATE TABLE endpoints_v2 (
+     container_id TEXT NOT NULL,
+     network_id TEXT NOT NULL,
+     record TEXT NOT NULL,
+     PRIMARY KEY (container_id, network_id)
+   );
+   INSERT INTO endpoints_v2 SELECT container_id, network_id, record FROM endpoints;
+   DROP TABLE endpoints;
+   ALTER TABLE endpoints_v2 RENAME TO endpoints;
+   CREATE INDEX endpoints_by_network ON endpoints(network_id);`,
 ];
 
 export class NetworkStore {
