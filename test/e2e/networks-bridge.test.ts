@@ -95,6 +95,13 @@ describe('networks: default bridge, host, none, container:', () => {
     assert.deepEqual(await settled(() => networkLeaks(d().base), (l) => l.length === 0), []);
   });
 
+  test('a start that fails after the plumbing began leaves none of it', async () => {
+    const r = await d().docker(['run', '--rm', '-p', '127.0.0.1::80', 'busybox', '/no/such/binary']);
+    assert.notEqual(r.code, 0);
+    assert.deepEqual(await settled(() => networkLeaks(d().base), (l) => l.length === 0), []);
+    assert.deepEqual(await readdir(join(d().execRoot, 'netns')), []);
+  });
+
   test('an exit while the daemon was down is torn down by the next daemon', async () => {
     const a = name('nb-down');
     await d().dockerOk(['run', '-d', '--name', a, 'busybox', 'sleep', '300']);
