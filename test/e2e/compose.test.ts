@@ -1,7 +1,8 @@
 // docker-compose (Debian's 1.29.2, docker-py underneath) against berth (issue 9, item 7): an app
 // of three services on a user-defined network, reaching each other by service name, a named
 // volume that outlives `down`, a published port reached from the host, depends_on with a
-// healthcheck, scale, logs, exec, restart, and `down -v` leaving nothing behind.
+// healthcheck, scale, logs, exec, restart, stop/start, run --rm, and `down -v` leaving nothing
+// behind.
 //
 // The steps share one compose project and run in order, each one a test: a failing step names
 // what broke, and the ones after it may fail for the same reason.
@@ -189,6 +190,20 @@ describe('docker-compose 1.29', { skip: existsSync(COMPOSE_BIN) ? false : `${COM
     for (const a of addrs) assert.ok(looked.includes(a), `nslookup web from client: ${looked} (want ${addrs.join(', ')})`);
     await composeOk(['up', '-d', '--scale', 'web=1']);
     assert.equal((await containers('web')).length, 1);
+  });
+
+  test('stop, start, ps, and run --rm: a one-off container waits for web and reaches it', async () => {
+    await composeOk(['stop', '--timeout', '1', 'web']);
+    const [web] = await containers('web');
+    assert.equal(web.State, 'exited');
+    assert.match(await composeOk(['ps', 'web']), /Exit \d+/);
+    await composeOk(['start', 'web']);
+    // run starts nothing already up, and waits for web's healthcheck (depends_on) before the one-off runs
+    const out = await composeOk(['run', '--rm', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']);
+    assert.equal(out, PAGE);
+    const all = await containers();
+    assert.deepEqual(all.map((c: any) => c.Labels['com.docker.compose.service']).sort(), ['client', 'store', 'web'], 'the one-off container was removed');
+    assert.equal((await containers('web'))[0].State, 'running');
   });
 
   test('down keeps the named volume; up again finds its data', async () => {

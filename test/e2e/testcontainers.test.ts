@@ -5,7 +5,7 @@
 // missing, so nothing is fetched: the test checks that no pull happened.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GenericContainer, PullPolicy, Wait } from 'testcontainers';
+import { GenericContainer, Network, PullPolicy, Wait } from 'testcontainers';
 import { daemonForFile, type Daemon } from './harness.js';
 import { httpGet } from '../fixtures/http-get.js';
 
@@ -61,5 +61,37 @@ describe('testcontainers', () => {
     const events = await d().api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'] }))}`);
     assert.equal(events.status, 200);
     assert.doesNotMatch(events.text, /"Action":"pull"/, 'testcontainers pulled an image');
+  });
+
+  test('a Network: one container reaches another by its network alias', async () => {
+    const network = await new Network().start();
+    try {
+      const server = await new GenericContainer(IMAGE)
+        .withNetwork(network)
+        .withNetworkAliases('pages')
+        .withWaitStrategy(Wait.forLogMessage('serving on 80'))
+        .start();
+      try {
+        // the wait strategy sees the line only if the fetch by alias worked
+        const client = await new GenericContainer('busybox:latest')
+          .withNetwork(network)
+          .withCommand(['sh', '-c', 'wget -q -O /tmp/page http://pages/index.html && echo "fetched: $(cat /tmp/page)" && exec sleep 100000'])
+          .withWaitStrategy(Wait.forLogMessage(`fetched: ${PAGE}`))
+          .withStartupTimeout(30_000)
+          .start();
+        try {
+          const exec = await client.exec(['cat', '/tmp/page']);
+          assert.equal(exec.output, `${PAGE}\n`);
+        } finally {
+          await client.stop({ timeout: 1 });
+        }
+      } finally {
+        await server.stop({ timeout: 1 });
+      }
+    } finally {
+      await network.stop();
+    }
+    const left = await d().api('GET', `/networks/${network.getId()}`);
+    assert.equal(left.status, 404, 'network.stop() removes the network');
   });
 });
