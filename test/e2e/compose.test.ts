@@ -63,7 +63,7 @@ describe('docker-compose 1.29', { skip: existsSync(COMPOSE_BIN) ? false : `${COM
   let dir = '';
 
   const compose = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CmdResult> =>
-    runCommand(COMPOSE_BIN, ['--no-ansi', '-p', project, '-f', join(dir, 'docker-compose.yml'), ...args], {
+    runCommand(COMPOSE_BIN, ['--ansi', 'never', '-p', project, '-f', join(dir, 'docker-compose.yml'), ...args], {
       timeoutMs: 180_000,
       env: {
         ...process.env,
