@@ -21,8 +21,63 @@ export function imageListView(img: ImageRecord, containers: number) {
   };
 }
 
-export function imageInspectView(img: ImageRecord) {
+/** What an older API version adds to GET /images/{name}/json (moby 28's getImagesByName). */
+export interface ImageInspectCompat {
+  /** API < 1.44: VirtualSize (= Size). */
+  virtualSize?: boolean;
+  /** API < 1.45: Container (omitted when empty) and ContainerConfig (docker-compose 1.29 reads ContainerConfig.Volumes). */
+  containerConfig?: boolean;
+  /** API < 1.50: Config carries container.Config's fields that the OCI config lacks (Hostname, Tty...). */
+  legacyConfig?: boolean;
+}
+
+// moby's legacyConfigFields: Config is merged over these, so the keys are always present.
+const CONFIG_DEFAULTS_CURRENT: Record<string, unknown> = {
+  Cmd: null, Entrypoint: null, Env: null, Labels: null, OnBuild: null, User: '', Volumes: null, WorkingDir: '',
+};
+const CONFIG_DEFAULTS_V1_49: Record<string, unknown> = {
+  ...CONFIG_DEFAULTS_CURRENT,
+  AttachStderr: false, AttachStdin: false, AttachStdout: false, Domainname: '', Hostname: '', Image: '', OpenStdin: false, StdinOnce: false, Tty: false,
+};
+
+/** Config as moby 28 writes it: the image's config over the defaults, keys sorted (Go marshals a map). */
+function configView(config: object | undefined, legacy: boolean): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...(legacy ? CONFIG_DEFAULTS_V1_49 : CONFIG_DEFAULTS_CURRENT), ...config };
+  return Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]));
+}
+
+// Go's container.Config: the fields without omitempty, in struct order.
+const CONTAINER_CONFIG_FIELDS: ReadonlyArray<readonly [string, unknown]> = [
+  ['Hostname', ''], ['Domainname', ''], ['User', ''], ['AttachStdin', false], ['AttachStdout', false], ['AttachStderr', false],
+  ['ExposedPorts', undefined], ['Tty', false], ['OpenStdin', false], ['StdinOnce', false], ['Env', null], ['Cmd', null],
+  ['Healthcheck', undefined], ['ArgsEscaped', undefined], ['Image', ''], ['Volumes', null], ['WorkingDir', ''], ['Entrypoint', null],
+  ['NetworkDisabled', undefined], ['MacAddress', undefined], ['OnBuild', null], ['Labels', null], ['StopSignal', undefined],
+  ['StopTimeout', undefined], ['Shell', undefined],
+];
+
+/**
+ * The image's container_config as moby's graphdriver image service returns it: a container.Config
+ * value, so images without one (built by buildkit, imported, pulled OCI images) give an empty one.
+ */
+export function containerConfigView(raw: unknown): Record<string, unknown> {
+  const src = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, empty] of CONTAINER_CONFIG_FIELDS) {
+    const v = src[key];
+    const omitEmpty = empty === undefined;
+    if (omitEmpty) {
+      if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) out[key] = v;
+    } else {
+      out[key] = v ?? empty;
+    }
+  }
+  return out;
+}
+
+export function imageInspectView(img: ImageRecord, compat: ImageInspectCompat = {}) {
   const created = img.config.created ?? img.storedAt;
+  // fields a classic builder wrote into the config blob; the OCI config type does not name them
+  const legacy = img.config as { container?: unknown; container_config?: unknown };
   return {
     Id: img.id,
     RepoTags: img.repoTags.map(familiar),
@@ -30,13 +85,20 @@ export function imageInspectView(img: ImageRecord) {
     Parent: '',
     Comment: img.config.history?.at(-1)?.comment ?? '',
     Created: created,
+    ...(compat.containerConfig
+      ? {
+          ...(typeof legacy.container === 'string' && legacy.container ? { Container: legacy.container } : {}),
+          ContainerConfig: containerConfigView(legacy.container_config),
+        }
+      : {}),
     DockerVersion: '',
     Author: img.config.author ?? '',
-    Config: img.config.config ?? null,
+    Config: configView(img.config.config, !!compat.legacyConfig),
     Architecture: img.config.architecture,
     Variant: img.config.variant,
     Os: img.config.os,
     Size: img.size,
+    ...(compat.virtualSize ? { VirtualSize: img.size } : {}),
     GraphDriver: { Name: 'overlay2', Data: null },
     RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
     Metadata: { LastTagTime: img.storedAt },

@@ -216,6 +216,21 @@ describe('docker-compose 1.29', { skip: existsSync(COMPOSE_BIN) ? false : `${COM
     assert.deepEqual(await boots(), ['boot', 'boot', 'boot']);
   });
 
+  test('a changed environment recreates the service: new container, same volume, the app still works', async () => {
+    const [old] = await containers('store');
+    await writeFile(join(dir, 'docker-compose.yml'), COMPOSE_FILE.replace('    volumes: ["appdata:/data"]\n', '    volumes: ["appdata:/data"]\n    environment: { MARK: "2" }\n'));
+    // Recreating reads the image's ContainerConfig, which moby 28 (and berth) give only to API
+    // < 1.45; compose 1.29 otherwise negotiates 1.50 from /version and fails with KeyError:
+    // 'ContainerConfig', against Docker 28 as against berth. COMPOSE_API_VERSION is the fix.
+    await composeOk(['up', '-d', '--timeout', '1'], { COMPOSE_API_VERSION: '1.44' });
+    const [store] = await containers('store');
+    assert.notEqual(store.Id, old.Id, 'store was not recreated');
+    assert.ok((await d().api('GET', `/containers/${store.Id}/json`)).json.Config.Env.includes('MARK=2'));
+    assert.deepEqual(await boots(), ['boot', 'boot', 'boot', 'boot']);
+    assert.equal(await composeOk(['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']), PAGE);
+    assert.match(await composeOk(['exec', '-T', 'client', 'nslookup', 'store']), new RegExp(store.NetworkSettings.Networks[`${project}_appnet`].IPAddress.replace(/\./g, '\\.')));
+  });
+
   test('down -v leaves no container, network or volume of the project', async () => {
     await composeOk(['down', '-v', '--timeout', '1']);
     assert.deepEqual(await containers(), []);

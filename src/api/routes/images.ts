@@ -1,7 +1,7 @@
 // /images/*: pull, import, load, list, inspect, tag, remove.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { labelMatches } from '../../engine/containers/filters.js';
-import { imageInspectView, imageListView } from '../../engine/image-view.js';
+import { imageInspectView, imageListView, type ImageInspectCompat } from '../../engine/image-view.js';
 import { familiar } from '../../images/reference.js';
 import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
@@ -11,6 +11,7 @@ import { Glob } from '../glob-match.js';
 import { openJsonStream } from '../json-stream.js';
 import { boolParam } from '../query.js';
 import { rawBody, rawBodyRoute } from '../body.js';
+import { apiVersionOf, compareVersions } from '../versioning.js';
 
 type Q = Record<string, string | undefined>;
 type WildReq = FastifyRequest<{ Params: { '*': string }; Querystring: Q }>;
@@ -33,6 +34,15 @@ export function decodeRegistryAuth(header: string | string[] | undefined): Regis
 function pullReference(fromImage: string, tag: string | undefined): string {
   if (!tag) return fromImage;
   return tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+}
+
+/** The fields moby 28 keeps in image inspect for older API versions (getImagesByName). */
+export function imageInspectCompat(version: string): ImageInspectCompat {
+  return {
+    virtualSize: compareVersions(version, '1.44') < 0,
+    containerConfig: compareVersions(version, '1.45') < 0,
+    legacyConfig: compareVersions(version, '1.50') < 0,
+  };
 }
 
 export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -115,7 +125,9 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // action off the end, as moby's {name:.*} routes do.
   app.get('/images/*', async (request: WildReq) => {
     const path = request.params['*'];
-    if (path.endsWith('/json')) return imageInspectView(images.get(path.slice(0, -'/json'.length)));
+    if (path.endsWith('/json')) {
+      return imageInspectView(images.get(path.slice(0, -'/json'.length)), imageInspectCompat(apiVersionOf(request)));
+    }
     if (path.endsWith('/history')) {
       const img = images.get(path.slice(0, -'/history'.length));
       return (img.config.history ?? []).map((h, i, arr) => ({
