@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { networkChains } from '../../src/runtime/netavark/chains.js';
 
 const run = promisify(execFile);
 
@@ -69,14 +70,17 @@ export async function networkLeaks(base: string): Promise<string[]> {
     // never ran a container with a network
   }
   const bridges = new Set([net.bridge]);
+  /** netavark's nat chains of the daemon's networks (empty ones carry no address to find them by). */
+  const chains = new Set<string>();
   const dbPath = join(base, 'd', 'berth.db');
   if (existsSync(dbPath)) {
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     try {
       const has = (t: string) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(t);
       if (has('networks')) for (const r of db.prepare('SELECT record FROM networks').all() as { record: string }[]) {
-        const b = (JSON.parse(r.record) as { bridge?: string }).bridge;
+        const { id, bridge: b } = JSON.parse(r.record) as { id: string; bridge?: string };
         if (b) bridges.add(b);
+        if (b) for (const c of networkChains(id)) chains.add(c);
       }
       if (has('sandboxes')) for (const r of db.prepare('SELECT container_id FROM sandboxes').all() as { container_id: string }[]) leaks.push(`sandbox row ${r.container_id}`);
       if (has('endpoints')) for (const r of db.prepare('SELECT record FROM endpoints').all() as { record: string }[]) {
@@ -97,6 +101,8 @@ export async function networkLeaks(base: string): Promise<string[]> {
   for (const table of ['filter', 'nat']) {
     const rules = (await run('iptables', ['-w', '-t', table, '-S'])).stdout;
     for (const rule of rules.split('\n')) {
+      // a running daemon keeps its networks' chains with their bridges; a stopped one keeps none
+      if (!running && table === 'nat' && rule.startsWith('-N ') && chains.has(rule.slice(3))) leaks.push(`iptables -t nat chain ${rule.slice(3)}`);
       if (!rule.includes(` ${prefix}`) && !rule.includes(`destination ${prefix}`)) continue;
       // a container's rules name its ports; the network's own (masquerade, forward) name only the subnet
       if (running && !/--dport|--to-destination/.test(rule)) continue;

@@ -176,7 +176,7 @@ export class NetworkService implements ContainerNetworking {
     try {
       await this.d.backend.createNamespace(path);
       await addDummies(path, ['eth0']);
-      await this.d.backend.teardown(path, netavarkOptions(n.id, `bridge-${n.id.slice(0, 12)}`, eps, []));
+      await this.d.backend.removeNetwork(path, netavarkOptions(n.id, `bridge-${n.id.slice(0, 12)}`, eps, []));
     } finally {
       await this.d.backend.removeNamespace(path);
     }

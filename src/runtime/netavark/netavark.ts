@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureAardvark, updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
 import { pinBridgeMac } from './bridge-mac.js';
+import { portChain } from './chains.js';
 import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
 import type { NetavarkOptions, NetavarkSetupResult } from './types.js';
 
@@ -76,6 +77,17 @@ export class NetavarkBackend implements NetworkBackend {
   teardown(netnsPath: string, options: NetavarkOptions): Promise<void> {
     return this.serial(this.teardowns, async () => {
       await this.netavark('teardown', netnsPath, options);
+    });
+  }
+
+  removeNetwork(netnsPath: string, options: NetavarkOptions): Promise<void> {
+    return this.serial(this.teardowns, async () => {
+      // netavark drops a network's port chain only when told of port mappings, and fails when
+      // told of them for a chain that is not there (a network that never published a port)
+      const chains = Object.keys(options.network_info).map(portChain);
+      const present = await Promise.all(chains.map((c) => chainExists('nat', c)));
+      const withPorts = present.length > 0 && present.every(Boolean);
+      await this.netavark('teardown', netnsPath, withPorts ? { ...options, port_mappings: [] } : options);
     });
   }
 
@@ -171,6 +183,15 @@ export function netavarkErrorText(stdout: string, stderr: string, code: number |
   }
   const lines = (stderr.trim() || stdout.trim()).split('\n').filter((l) => !/failed to connect to syslog/.test(l));
   return `netavark failed (exit ${code})${lines.length ? `: ${lines.join(' ')}` : ''}`;
+}
+
+async function chainExists(table: string, chain: string): Promise<boolean> {
+  try {
+    await run('iptables', ['-w', '-t', table, '-S', chain]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An anchor's peer: the same name with the second letter changed (ba... -> bp...). */

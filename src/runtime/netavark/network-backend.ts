@@ -14,6 +14,11 @@ export interface NetworkBackend {
   setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkSetupResult>;
   /** Undoes setup for the given networks (best effort: a half-made setup is undone as far as it went). */
   teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
+  /**
+   * The complete teardown of a stand-in endpoint on a network nothing else uses: netavark removes
+   * the bridge and the network's firewall chains, its port-forwarding chain included.
+   */
+  removeNetwork(netnsPath: string, opts: NetavarkOptions): Promise<void>;
   /** Gives a plumbed container exactly `names` in the network's DNS records (docker rename, link aliases). */
   updateDnsNames(network: string, containerId: string, names: string[]): Promise<void>;
   /** Restarts the DNS server when it has records but died (daemon start). True if it had to. */
