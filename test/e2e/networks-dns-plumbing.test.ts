@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { fakeUpstream } from '../fixtures/fake-dns.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,32 +29,6 @@ async function freeSubnet(): Promise<string> {
   throw new Error('no free subnet');
 }
 
-/** A DNS server answering every A question with `answer` (aardvark's upstream in the test). */
-function fakeUpstream(address: string, answer: string): Promise<Socket> {
-  const sock = createSocket('udp4');
-  sock.on('message', (q, rinfo) => {
-    // header: same id, QR + RD + RA, one question, one answer; the question as asked; then
-    // the answer pointing at the question's name (0xc00c)
-    const qEnd = q.indexOf(0, 12) + 5;
-    const header = Buffer.from(q.subarray(0, 12));
-    header.writeUInt16BE(0x8180, 2);
-    header.writeUInt16BE(1, 6);
-    header.writeUInt16BE(0, 8);
-    header.writeUInt16BE(0, 10);
-    const rr = Buffer.alloc(16);
-    rr.writeUInt16BE(0xc00c, 0);
-    rr.writeUInt16BE(1, 2);
-    rr.writeUInt16BE(1, 4);
-    rr.writeUInt32BE(60, 6);
-    rr.writeUInt16BE(4, 10);
-    answer.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
-    sock.send(Buffer.concat([header, q.subarray(12, qEnd), rr]), rinfo.port, rinfo.address);
-  });
-  return new Promise((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(53, address, () => resolve(sock));
-  });
-}
 
 describe('embedded DNS plumbing (netns + aardvark-dns)', () => {
   let root = '';

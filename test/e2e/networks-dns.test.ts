@@ -5,36 +5,13 @@
 // bridge; docker rename; --link; --add-host host-gateway.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { fakeUpstream } from '../fixtures/fake-dns.js';
 import { resolve4 } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
 
-/** A DNS server answering every A question with `answer`: the upstream a --dns names. */
-function fakeUpstream(address: string, answer: string): Promise<Socket> {
-  const sock = createSocket('udp4');
-  sock.on('message', (q, rinfo) => {
-    const qEnd = q.indexOf(0, 12) + 5;
-    const header = Buffer.from(q.subarray(0, 12));
-    header.writeUInt16BE(0x8180, 2);
-    header.writeUInt16BE(1, 6);
-    header.writeUInt16BE(0, 8);
-    header.writeUInt16BE(0, 10);
-    const rr = Buffer.alloc(16);
-    rr.writeUInt16BE(0xc00c, 0);
-    rr.writeUInt16BE(1, 2);
-    rr.writeUInt16BE(1, 4);
-    rr.writeUInt32BE(60, 6);
-    rr.writeUInt16BE(4, 10);
-    answer.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
-    sock.send(Buffer.concat([header, q.subarray(12, qEnd), rr]), rinfo.port, rinfo.address);
-  });
-  return new Promise((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(53, address, () => resolve(sock));
-  });
-}
 
 // aardvark-dns re-reads its files on SIGHUP, asynchronously: a lookup right after a start or a
 // rename retries a moment (a bounded loop in the container, never a timed assertion)

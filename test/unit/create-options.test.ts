@@ -13,23 +13,9 @@ import {
 import { InvalidParameterError } from '../../src/errors.js';
 import { cpus } from 'node:os';
 import { buildSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
+import { hostConfigOf } from '../fixtures/host-config.js';
 
-const hc = (extra: Record<string, unknown> = {}): HostConfig =>
-  ({
-    Binds: null,
-    NetworkMode: 'none',
-    AutoRemove: false,
-    RestartPolicy: { Name: '', MaximumRetryCount: 0 },
-    LogConfig: { Type: 'json-file', Config: {} },
-    Privileged: false,
-    CapAdd: null,
-    CapDrop: null,
-    SecurityOpt: null,
-    ReadonlyRootfs: false,
-    Runtime: 'runc',
-    ConsoleSize: [0, 0],
-    ...extra,
-  }) as HostConfig;
+const hc = (extra: Record<string, unknown> = {}): HostConfig => hostConfigOf({ NetworkMode: 'none', ...extra });
 
 const noFacts: StartFacts = { devices: [] };
 

@@ -19,23 +19,9 @@ import {
   type PortMapping,
 } from '../../src/engine/networks/ports/index.js';
 import { InvalidParameterError, SystemError } from '../../src/errors.js';
+import { hostConfigOf } from '../fixtures/host-config.js';
 
-const hc = (extra: Record<string, unknown> = {}): HostConfig =>
-  ({
-    Binds: null,
-    NetworkMode: 'bridge',
-    AutoRemove: false,
-    RestartPolicy: { Name: '', MaximumRetryCount: 0 },
-    LogConfig: { Type: 'json-file', Config: {} },
-    Privileged: false,
-    CapAdd: null,
-    CapDrop: null,
-    SecurityOpt: null,
-    ReadonlyRootfs: false,
-    Runtime: 'runc',
-    ConsoleSize: [0, 0],
-    ...extra,
-  }) as HostConfig;
+const hc = (extra: Record<string, unknown> = {}): HostConfig => hostConfigOf(extra);
 const cfg = (exposed: string[] = []): ContainerConfig => ({ ExposedPorts: Object.fromEntries(exposed.map((p) => [p, {}])) }) as unknown as ContainerConfig;
 
 function listen(port: number, host: string): Promise<Server> {

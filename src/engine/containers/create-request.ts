@@ -6,18 +6,8 @@ import type { ImageContainerConfig } from '../../images/types.js';
 import type { ContainerConfig, HostConfig, RestartPolicy } from './model.js';
 import { validateRestartPolicy } from '../lifecycle/resources.js';
 import { validateLogConfig } from '../logs/config.js';
+import { type Json, wrongFieldType as wrongType } from '../go-json.js';
 
-type Json = Record<string, unknown>;
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-function wrongType(field: string, v: unknown, want: string): InvalidParameterError {
-  return new InvalidParameterError(`json: cannot unmarshal ${typeName(v)} into Go struct field ${field} of type ${want}`);
-}
 
 function str(obj: Json, key: string, field: string): string {
   const v = obj[key];

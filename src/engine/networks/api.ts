@@ -16,6 +16,7 @@ import { checkEndpointSettings } from './endpoint-settings-json.js';
 import { isPredefined, networkView, type Attachment, type NetworkView } from './views.js';
 import type { ContainerNetworkState } from './container-settings.js';
 import { inspectPorts, listPorts } from './ports/index.js';
+import { type Json, goJsonType as jsonType, isJsonObject as isObject } from '../go-json.js';
 
 /** What the network service (service.ts NetworkService) provides to the API verbs. */
 export interface NetworkBackend {
@@ -177,17 +178,6 @@ function findNetworkNotFound(term: string): Error {
   return new Error(term);
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function jsonType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
 
 function field(o: Json, key: string, want: 'string' | 'boolean', goStruct: string): string | boolean | undefined {
   const v = o[key];

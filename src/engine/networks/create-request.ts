@@ -4,6 +4,7 @@
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../../errors.js';
 import type { IpamPool } from './model.js';
 import { isPredefined } from './views.js';
+import { type Json, goJsonType as typeName, isJsonObject as isObject, wrongFieldType as wrongType } from '../go-json.js';
 
 /**
  * The request with its types checked, in Docker's field names; the duplicate name and the IPAM
@@ -20,21 +21,6 @@ export interface CheckedNetworkCreate {
   Labels: Record<string, string>;
 }
 
-type Json = Record<string, unknown>;
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-function wrongType(field: string, v: unknown, want: string): InvalidParameterError {
-  return new InvalidParameterError(`json: cannot unmarshal ${typeName(v)} into Go struct field ${field} of type ${want}`);
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(o: Json, key: string, field: string): string {
   const v = o[key];

@@ -1,23 +1,9 @@
 // The types of an EndpointSettings object from a client (network connect's EndpointConfig), with
 // Go's decoder texts: a wrong type is a 400 naming the field, never a 500 or a mangled value
 // (a string spread as a list of one-letter aliases).
-import { InvalidParameterError } from '../../errors.js';
+import { type Json, isJsonObject as isObject, wrongFieldType } from '../go-json.js';
 
-type Json = Record<string, unknown>;
-
-function jsonType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function wrong(path: string, v: unknown, want: string): InvalidParameterError {
-  return new InvalidParameterError(`json: cannot unmarshal ${jsonType(v)} into Go struct field ${path} of type ${want}`);
-}
+const wrong = wrongFieldType;
 
 const STRINGS = ['MacAddress', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPv6Gateway', 'GlobalIPv6Address'];
 const INTS = ['IPPrefixLen', 'GlobalIPv6PrefixLen', 'GwPriority'];

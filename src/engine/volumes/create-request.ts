@@ -1,15 +1,10 @@
 // POST /volumes/create's body (api/types/volume.CreateOptions), decoded with Go's messages.
 import { InvalidParameterError } from '../../errors.js';
 import type { CreateVolumeRequest } from './service.js';
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'boolean' ? 'bool' : typeof v;
-}
+import { goJsonType as typeName, wrongFieldType } from '../go-json.js';
 
 function wrong(field: string, v: unknown, want: string): InvalidParameterError {
-  return new InvalidParameterError(`json: cannot unmarshal ${typeName(v)} into Go struct field CreateOptions.${field} of type ${want}`);
+  return wrongFieldType(`CreateOptions.${field}`, v, want);
 }
 
 function str(b: Record<string, unknown>, key: string): string {

@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import { InvalidParameterError } from '../../errors.js';
 import type { MountPoint, MountType } from './model.js';
+import { wrongFieldType } from '../go-json.js';
 
 const RW_MODES = new Set(['rw', 'ro', 'ro-non-recursive', 'ro-force-recursive', 'rro']);
 const LABEL_MODES = new Set(['z', 'Z']);
@@ -190,15 +191,9 @@ function parseSpec(m: ApiMount, fromBinds: boolean): ParsedMount {
   }
 }
 
-function goType(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
 /** Go's decoder on api/types/mount.Mount: a wrong JSON type is a 400, never a TypeError later. */
 function checkTypes(raw: unknown): ApiMount {
-  const fail = (field: string, v: unknown, want: string) =>
-    new InvalidParameterError(`json: cannot unmarshal ${goType(v)} into Go struct field ${field} of type ${want}`);
+  const fail = wrongFieldType;
   const obj = (v: unknown, field: string, want: string): Record<string, unknown> | null => {
     if (v === undefined || v === null) return null;
     if (typeof v !== 'object' || Array.isArray(v)) throw fail(field, v, want);

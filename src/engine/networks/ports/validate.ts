@@ -3,14 +3,9 @@
 import { InvalidParameterError } from '../../../errors.js';
 import type { HostConfig } from '../../containers/model.js';
 import { isProtocol, normaliseHostIp, parseHostPort, parsePortRange, splitProtoPort } from './spec.js';
+import { wrongFieldType } from '../../go-json.js';
 
-function goType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-const wrongType = (v: unknown, field: string, want: string) => new InvalidParameterError(`json: cannot unmarshal ${goType(v)} into Go struct field ${field} of type ${want}`);
+const wrongType = (v: unknown, field: string, want: string) => wrongFieldType(field, v, want);
 
 interface RawBinding {
   HostIp?: unknown;
