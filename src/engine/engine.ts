@@ -77,6 +77,7 @@ export class Engine {
       execRoot: config.execRoot,
       bridgeName: config.bridge,
       bip: config.bip,
+      mtu: config.mtu,
       pools: config.defaultAddressPools,
     });
     const volumes = await VolumeService.open({

@@ -1,5 +1,5 @@
 // Addresses as the daemon's configuration and the host's routes decide them (issue 9 item 3):
-// daemon.json's bip (the harness' own --default-address-pool flag gives the pool; daemon.json's
+// daemon.json's bip and mtu (the harness' own --default-address-pool flag gives the pool; daemon.json's
 // pools are read by the unit test networks-ipam), and subnets that skip a host route.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { daemonNet } from './net-harness.js';
 
 const run = promisify(execFile);
 
-describe('networks: daemon.json bip and bridge; host routes', () => {
+describe('networks: daemon.json bip, bridge and mtu; host routes', () => {
   let d: Daemon;
   let octet: string;
   let bridge: string;
@@ -26,7 +26,7 @@ describe('networks: daemon.json bip and bridge; host routes', () => {
     octet = net.pool.split('.')[1];
     bridge = `${net.bridge.slice(0, 12)}cfg`;
     const config = join(base, 'daemon.json');
-    await writeFile(config, JSON.stringify({ bip: `10.${octet}.200.1/24`, bridge, 'default-address-pools': [{ base: `10.${octet}.0.0/16`, size: 24 }] }));
+    await writeFile(config, JSON.stringify({ bip: `10.${octet}.200.1/24`, bridge, mtu: 9000, 'default-address-pools': [{ base: `10.${octet}.0.0/16`, size: 24 }] }));
     // flags win over daemon.json: the harness' --bridge/--default-address-pool are overridden by ours
     d = new Daemon(base, { args: ['--config-file', config, '--bridge', bridge] });
     await mkdir(d.dockerConfig, { recursive: true });
@@ -46,6 +46,19 @@ describe('networks: daemon.json bip and bridge; host routes', () => {
     const out = await d.dockerOk(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; ip route | grep default']);
     assert.match(out, new RegExp(`inet 10\\.${octet}\\.200\\.2/24`));
     assert.match(out, new RegExp(`default via 10\\.${octet}\\.200\\.1`));
+  });
+
+  test('mtu is the MTU of the default bridge\'s containers, not of user-defined networks', async () => {
+    const [bridgeNet] = JSON.parse(await d.dockerOk(['network', 'inspect', 'bridge']));
+    assert.equal(bridgeNet.Options['com.docker.network.driver.mtu'], '9000');
+    assert.match(await d.dockerOk(['run', '--rm', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), /^9000\s*$/);
+    // as in moby: the daemon's mtu is the default bridge's only
+    await d.dockerOk(['network', 'create', 'nc-mtu']);
+    try {
+      assert.match(await d.dockerOk(['run', '--rm', '--network', 'nc-mtu', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), /^1500\s*$/);
+    } finally {
+      await d.docker(['network', 'rm', 'nc-mtu']);
+    }
   });
 
   test('a new network skips subnets routed on the host and the other networks\' subnets', async () => {

@@ -129,6 +129,42 @@ describe('networks daemon config', () => {
   });
 });
 
+describe('daemon mtu', () => {
+  it('reads --mtu and daemon.json mtu, 0 meaning Docker\'s 1500, flags winning', () => {
+    assert.equal(parseDaemonArgs([]).mtu, 1500);
+    assert.equal(parseDaemonArgs(['--mtu', '9000']).mtu, 9000);
+    assert.equal(parseDaemonArgs(['--mtu=0']).mtu, 1500);
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    const file = join(dir, 'daemon.json');
+    try {
+      writeFileSync(file, JSON.stringify({ mtu: 1400 }));
+      assert.equal(parseDaemonArgs(['--config-file', file]).mtu, 1400);
+      assert.equal(parseDaemonArgs(['--config-file', file, '--mtu', '1300']).mtu, 1300);
+      writeFileSync(file, JSON.stringify({ mtu: 0 }));
+      assert.equal(parseDaemonArgs(['--config-file', file]).mtu, 1500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses what dockerd refuses, with its words', () => {
+    assert.throws(() => parseDaemonArgs(['--mtu', 'abc']), { message: 'invalid argument "abc" for "--mtu" flag: strconv.ParseInt: parsing "abc": invalid syntax' });
+    assert.throws(() => parseDaemonArgs(['--mtu', '-10']), { message: 'invalid default MTU: -10' });
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    const file = join(dir, 'daemon.json');
+    try {
+      writeFileSync(file, '{"mtu": "abc"}');
+      assert.throws(() => parseDaemonArgs(['--config-file', file]), { message: `unable to configure the daemon with file ${file}: json: cannot unmarshal string into Go struct field Config.mtu of type int` });
+      writeFileSync(file, '{"mtu": 1.5}');
+      assert.throws(() => parseDaemonArgs(['--config-file', file]), /cannot unmarshal number 1\.5 into Go struct field Config\.mtu of type int/);
+      writeFileSync(file, '{"mtu": -5}');
+      assert.throws(() => parseDaemonArgs(['--config-file', file]), (e: Error) => e instanceof ConfigError && e.message === 'invalid default MTU: -5');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('networks store', () => {
   const net = (id: string, name: string): NetworkRecord => ({
     id,

@@ -43,6 +43,8 @@ export interface NetworkServiceDeps {
   bridgeName: string;
   /** dockerd's `bip`, '' to pick. */
   bip: string;
+  /** dockerd's `mtu`: the default bridge's only (user networks keep their own option). */
+  mtu: number;
   pools: AddressPool[];
 }
 
@@ -108,15 +110,28 @@ export class NetworkService implements ContainerNetworking {
     }
     const wanted = await this.defaultBridgeConfig();
     const current = s.networkByName('bridge');
+    let mtuChanged = false;
     if (!current) {
       s.insertNetwork({ ...this.predefinedRecord('bridge', 'bridge'), ...wanted });
-    } else if ((current.bridge !== wanted.bridge || (this.d.bip && current.ipam.Config[0]?.Gateway !== wanted.ipam.Config[0].Gateway)) && !this.plumbedOn(current.id)) {
-      // the daemon's bridge/bip changed: the default bridge follows when nothing uses it
-      s.saveNetwork({ ...current, ...wanted });
+    } else if (current.bridge !== wanted.bridge || (this.d.bip && current.ipam.Config[0]?.Gateway !== wanted.ipam.Config[0].Gateway) || current.options[MTU_OPTION] !== wanted.options[MTU_OPTION]) {
+      // the daemon's bridge/bip/mtu changed: dockerd remakes its default bridge from the config at
+      // each start; berth's follows when nothing uses it, as a running container's veth and the
+      // bridge under it cannot change beneath it
+      if (!this.plumbedOn(current.id)) {
+        s.saveNetwork({ ...current, ...wanted });
+        mtuChanged = current.options[MTU_OPTION] !== wanted.options[MTU_OPTION];
+      } else {
+        this.d.logger.warn({ network: 'bridge', mtu: current.options[MTU_OPTION], configured: wanted.options[MTU_OPTION] }, 'running containers use the default bridge: it keeps its settings until the next daemon start without them');
+      }
     }
     // bridges a previous daemon kept (its anchors are still on them)
     const links = new Set(await this.d.backend.linkNames().catch(() => [] as string[]));
     for (const n of s.allNetworks()) if (n.driver === 'bridge' && links.has(anchorName(n))) this.anchored.add(n.id);
+    // a bridge kept with the old MTU goes, so that netavark makes it again with the new one
+    const bridgeNet = s.networkByName('bridge');
+    if (mtuChanged && bridgeNet && this.anchored.has(bridgeNet.id)) {
+      await this.dropBridge(bridgeNet).catch((err) => this.d.logger.warn({ err, network: 'bridge' }, 'removing the default bridge for its new MTU failed'));
+    }
   }
 
   /**
@@ -219,7 +234,7 @@ export class NetworkService implements ContainerNetworking {
         'com.docker.network.bridge.enable_ip_masquerade': 'true',
         'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
         [BRIDGE_NAME_OPTION]: this.d.bridgeName,
-        [MTU_OPTION]: '1500',
+        [MTU_OPTION]: String(this.d.mtu),
       },
       userSubnet: !!this.d.bip,
     };

@@ -18,6 +18,8 @@ export interface DaemonConfig {
   bip: string;
   /** Where subnets of new networks come from (dockerd's `default-address-pools`); [] = Docker's. */
   defaultAddressPools: AddressPool[];
+  /** The MTU of the default bridge's containers (dockerd's `mtu`; 0 in the file means Docker's 1500). */
+  mtu: number;
 }
 
 interface DaemonJson {
@@ -30,6 +32,7 @@ interface DaemonJson {
   bridge?: string;
   bip?: string;
   'default-address-pools'?: AddressPool[];
+  mtu?: unknown;
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
 }
 
@@ -44,7 +47,7 @@ export class ConfigError extends Error {}
 
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const flags: Record<string, string[]> = {};
-  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool']);
+  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool', '--mtu']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -91,6 +94,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const defaultAddressPools = flags['--default-address-pool']?.map(parsePoolFlag) ?? file['default-address-pools'] ?? [];
   const poolError = validatePools(defaultAddressPools);
   if (poolError) throw new ConfigError(poolError);
+  const mtu = parseMtu(flags['--mtu']?.at(-1), file.mtu, configFile);
   return {
     hosts,
     dataRoot: flags['--data-root']?.at(-1) ?? file['data-root'] ?? DEFAULTS.dataRoot,
@@ -103,7 +107,32 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     bridge,
     bip,
     defaultAddressPools,
+    mtu,
   };
+}
+
+/** Docker's default MTU for the default bridge (moby's DefaultNetworkMtu). */
+export const DEFAULT_MTU = 1500;
+
+/** dockerd's `--mtu` / daemon.json `mtu`, with dockerd's messages (pflag's, Go's JSON decoder's, Validate's). */
+function parseMtu(flag: string | undefined, fromFile: unknown, configFile: string): number {
+  let mtu: number;
+  if (flag !== undefined) {
+    // decimal only: Go's base prefixes (0x, 0o, 0b) are not worth their parser here
+    if (!/^[+-]?(0|[1-9][0-9]{0,8})$/.test(flag)) {
+      throw new ConfigError(`invalid argument "${flag}" for "--mtu" flag: strconv.ParseInt: parsing "${flag}": invalid syntax`);
+    }
+    mtu = Number(flag);
+  } else if (fromFile === undefined || fromFile === null) {
+    mtu = 0;
+  } else if (typeof fromFile === 'number' && Number.isSafeInteger(fromFile)) {
+    mtu = fromFile;
+  } else {
+    const what = typeof fromFile === 'number' ? `number ${fromFile}` : typeof fromFile === 'string' ? 'string' : typeof fromFile === 'boolean' ? 'bool' : Array.isArray(fromFile) ? 'array' : 'object';
+    throw new ConfigError(`unable to configure the daemon with file ${configFile}: json: cannot unmarshal ${what} into Go struct field Config.mtu of type int`);
+  }
+  if (mtu < 0) throw new ConfigError(`invalid default MTU: ${mtu}`);
+  return mtu || DEFAULT_MTU;
 }
 
 /** dockerd's `--default-address-pool base=10.10.0.0/16,size=24`. */
