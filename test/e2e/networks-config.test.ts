@@ -17,6 +17,8 @@ describe('networks: daemon.json bip, bridge and mtu; host routes', () => {
   let octet: string;
   let bridge: string;
   let blackhole = '';
+  let config: string;
+  const daemonJson = (mtu: number) => ({ bip: `10.${octet}.200.1/24`, bridge, mtu, 'default-address-pools': [{ base: `10.${octet}.0.0/16`, size: 24 }] });
 
   before(async () => {
     const base = await mkdtemp('/tmp/bt-');
@@ -25,8 +27,8 @@ describe('networks: daemon.json bip, bridge and mtu; host routes', () => {
     const net = daemonNet(base, await recordedRoots());
     octet = net.pool.split('.')[1];
     bridge = `${net.bridge.slice(0, 12)}cfg`;
-    const config = join(base, 'daemon.json');
-    await writeFile(config, JSON.stringify({ bip: `10.${octet}.200.1/24`, bridge, mtu: 9000, 'default-address-pools': [{ base: `10.${octet}.0.0/16`, size: 24 }] }));
+    config = join(base, 'daemon.json');
+    await writeFile(config, JSON.stringify(daemonJson(9000)));
     // flags win over daemon.json: the harness' --bridge/--default-address-pool are overridden by ours
     d = new Daemon(base, { args: ['--config-file', config, '--bridge', bridge] });
     await mkdir(d.dockerConfig, { recursive: true });
@@ -73,5 +75,23 @@ describe('networks: daemon.json bip, bridge and mtu; host routes', () => {
     } finally {
       await d.docker(['network', 'rm', 'nc-one', 'nc-two']);
     }
+  });
+
+  test('a changed mtu reaches the default bridge at the next start with no container on it; a running container keeps its own', async () => {
+    const mtuOf = async () => JSON.parse(await d.dockerOk(['network', 'inspect', 'bridge']))[0].Options['com.docker.network.driver.mtu'];
+    const id = (await d.dockerOk(['run', '-d', 'busybox', 'sleep', '300'])).trim();
+    try {
+      await writeFile(config, JSON.stringify(daemonJson(1400)));
+      await d.restart();
+      // moby remakes its default bridge at each start; berth cannot under a running container
+      assert.equal(await mtuOf(), '9000');
+      assert.match(await d.dockerOk(['exec', id, 'cat', '/sys/class/net/eth0/mtu']), /^9000\s*$/);
+      assert.match(await d.log(), /running containers use the default bridge/);
+    } finally {
+      await d.docker(['rm', '-f', id]);
+    }
+    await d.restart();
+    assert.equal(await mtuOf(), '1400');
+    assert.match(await d.dockerOk(['run', '--rm', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), /^1400\s*$/);
   });
 });

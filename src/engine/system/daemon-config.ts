@@ -1,6 +1,7 @@
 // Daemon settings: dockerd's flag names, then /etc/berth/daemon.json (flags win, as in dockerd).
 import { existsSync, readFileSync } from 'node:fs';
 import type { RuntimeHandler } from '../../runtime/task-backend.js';
+import { goJsonType } from '../go-json.js';
 import { parseBip, validatePools, type AddressPool } from '../networks/ipam.js';
 
 export interface DaemonConfig {
@@ -128,7 +129,8 @@ function parseMtu(flag: string | undefined, fromFile: unknown, configFile: strin
   } else if (typeof fromFile === 'number' && Number.isSafeInteger(fromFile)) {
     mtu = fromFile;
   } else {
-    const what = typeof fromFile === 'number' ? `number ${fromFile}` : typeof fromFile === 'string' ? 'string' : typeof fromFile === 'boolean' ? 'bool' : Array.isArray(fromFile) ? 'array' : 'object';
+    // Go names the number itself when it does not fit an int
+    const what = typeof fromFile === 'number' ? `number ${fromFile}` : goJsonType(fromFile);
     throw new ConfigError(`unable to configure the daemon with file ${configFile}: json: cannot unmarshal ${what} into Go struct field Config.mtu of type int`);
   }
   if (mtu < 0) throw new ConfigError(`invalid default MTU: ${mtu}`);
