@@ -74,7 +74,12 @@ describe('volumes', () => {
     assert.equal(await d.dockerOk(['run', '--rm', '-v', 'full:/data', 'volimg', 'ls', '-A', '/data']), 'own');
     assert.equal(await d.dockerOk(['run', '--rm', '-v', 'nc:/data:nocopy', 'volimg', 'ls', '-A', '/data']), '');
     assert.equal(await d.dockerOk(['run', '--rm', '--mount', 'type=volume,source=nc2,target=/data,volume-nocopy=true', 'volimg', 'ls', '-A', '/data']), '');
-    await d.dockerOk(['volume', 'rm', 'cu', 'full', 'nc', 'nc2']);
+    // at create, as Docker: a container that never starts has filled the volume, its rootfs left unmounted
+    const id = await d.dockerOk(['create', '--name', name('cu-created'), '-v', 'cuc:/data', 'volimg']);
+    assert.equal(await mountedAt(join(d.dataRoot, 'snapshots/containers', id, 'merged')), false);
+    assert.equal(await d.dockerOk(['run', '--rm', '-v', 'cuc:/x', 'busybox', 'stat', '-c', '%u:%g %a', '/x/sub']), '1000:1001 751');
+    await d.dockerOk(['rm', id]);
+    await d.dockerOk(['volume', 'rm', 'cu', 'full', 'nc', 'nc2', 'cuc']);
   });
 
   test("anonymous volumes: the image's VOLUME and -v /p, labelled; rm -v takes them and leaves named ones; --rm takes them", async () => {

@@ -192,6 +192,16 @@ export class ContainerService {
     try {
       await this.d.volumes.prepareCreate(rec);
       await Promise.all([mkdir(this.bundleDir(id), { recursive: true, mode: 0o710 }), this.d.snapshots.prepare(id, image.id)]);
+      // copy-up happens at create, as Docker: the rootfs is mounted only while volumes need it
+      let mounted = false;
+      try {
+        await this.d.volumes.populate(rec, () => {
+          mounted = true;
+          return this.d.snapshots.mount(id, image.id);
+        });
+      } finally {
+        if (mounted) await this.d.snapshots.unmount(id);
+      }
       this.d.store.insert(rec);
     } catch (err) {
       await this.d.volumes.abandonCreate(rec).catch((e) => this.d.logger.warn({ err: e, id }, 'undoing a failed create: volumes'));
@@ -206,8 +216,9 @@ export class ContainerService {
       this.namesInFlight.delete(fullName);
     }
     this.emit(rec, 'create');
-    // No mount here: the rootfs is mounted at start and unmounted at exit, as Docker does, so
-    // containers that never run hold no mount (each one makes the host's mount table longer).
+    // No mount kept here (copy-up's is undone above): the rootfs is mounted at start and unmounted
+    // at exit, as Docker does, so containers that never run hold no mount (each one makes the
+    // host's mount table longer).
     return { Id: id, Warnings: portWarnings(rec.hostConfig) };
   }
 
@@ -270,7 +281,7 @@ export class ContainerService {
         })(),
         resolveUser(rootfs, c.config.User, (hc.GroupAdd as string[] | undefined) ?? []),
         lookupStartFacts(c, (ref) => this.get(ref), (id) => this.bundleDir(id)),
-        this.d.volumes.mountsForStart(c, rootfs),
+        this.d.volumes.mountsForStart(c),
       ]);
       const etc = net.etc;
       if (hc.IpcMode === 'shareable') facts.shm = await mountShareableShm(bundle, Number(hc.ShmSize) || 0);

@@ -1,10 +1,11 @@
-// Docker's copy-up: the first time a container mounts an empty volume, what its image has at the
+// Docker's copy-up: when a container is created with an empty volume, what its image has at the
 // mount point is copied into the volume (files, directories, symlinks, owners, modes, times), so
-// `-v data:/var/lib/mysql` starts from the image's tree. The source is the container's rootfs
-// (looked up inside it: its symlinks never lead to the host) and the target is a volume another
-// running container may be rearranging meanwhile, so both sides are walked from held directory
-// fds (src/util/in-root): every create is O_EXCL/O_NOFOLLOW in a held directory and every owner,
-// mode and time is set through the created inode, never through a name that could be swapped.
+// `-v data:/var/lib/mysql` starts from the image's tree. The source is the container's rootfs,
+// mounted for the copy only (looked up inside it: its symlinks never lead to the host) and the
+// target is a volume another running container may be rearranging meanwhile, so both sides are
+// walked from held directory fds (src/util/in-root): every create is O_EXCL/O_NOFOLLOW in a held
+// directory and every owner, mode and time is set through the created inode, never through a
+// name that could be swapped.
 import type { Stats } from 'node:fs';
 import { chmod, chown, lchown, lutimes, mkdir, open, readlink, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { CREATE_EXCL_NOFOLLOW, OPEN_DIR_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
@@ -38,6 +39,16 @@ export async function copyUp(rootfs: string, destination: string, volumeData: st
     });
   } finally {
     await dst.close();
+  }
+}
+
+/** Whether the directory `volumeData` has no entries (a copy-up would copy into it). */
+export async function isEmptyDir(volumeData: string): Promise<boolean> {
+  const dir = await open(volumeData, OPEN_DIR_NOFOLLOW);
+  try {
+    return (await namesIn(dir)).length === 0;
+  } finally {
+    await dir.close();
   }
 }
 

@@ -1,5 +1,5 @@
 // Volumes and mounts: the `local` driver's volumes (named and anonymous), the mount points a
-// container gets at create, what a start mounts (copy-up included), and the volume API.
+// container gets at create, the copy-up at create, what a start mounts, and the volume API.
 // A volume is in use while any container record names it (moby's references), or while a
 // create that names it has not yet stored its row.
 import type { Database } from 'better-sqlite3';
@@ -12,7 +12,7 @@ import type { BindMount, MountPropagation } from '../../runtime/oci-spec.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/bus.js';
-import { copyUp } from './copy-up.js';
+import { copyUp, isEmptyDir } from './copy-up.js';
 import { LocalDriver, needsMount, validateDriverOpts } from './local-driver.js';
 import { ANONYMOUS_LABEL, type MountPoint, type VolumeRecord } from './model.js';
 import { registerMountPoints } from './mount-points.js';
@@ -219,7 +219,40 @@ export class VolumeService implements ContainerVolumes {
     }
   }
 
-  async mountsForStart(c: ContainerRecord, rootfs: string): Promise<StartMounts> {
+  async populate(rec: ContainerRecord, rootfs: () => Promise<string>): Promise<void> {
+    let root: string | undefined;
+    for (const m of containerMountPoints(rec)) {
+      if (m.Type !== 'volume' || !m.CopyData) continue;
+      const name = m.Name!;
+      const path = this.driver.dataPath(name);
+      const user = `populate:${rec.id}`;
+      let held = false;
+      try {
+        await this.lock.run(name, async () => {
+          const v = this.store.get(name);
+          if (!v) return;
+          // a volume with driver options is copied into where its content lives: its mount
+          if (needsMount(v.options)) {
+            await this.driver.mount(name, v.options!);
+            this.active.set(name, (this.active.get(name) ?? new Set<string>()).add(user));
+            held = true;
+          }
+          try {
+            // a volume with content is never copied into (and the rootfs not mounted for it)
+            if (!(await isEmptyDir(path))) return;
+            root ??= await rootfs();
+            await copyUp(root, m.Destination, path);
+          } catch (err) {
+            throw new SystemError(`failed to populate volume: ${errorMessage(err)}`);
+          }
+        });
+      } finally {
+        if (held) await this.letGo(name, user, false);
+      }
+    }
+  }
+
+  async mountsForStart(c: ContainerRecord): Promise<StartMounts> {
     // the row exists now: it holds the references a create's pending entry held
     this.pending.delete(c.id);
     this.madeFor.delete(c.id);
@@ -236,7 +269,7 @@ export class VolumeService implements ContainerVolumes {
           out.binds.push(bindOf(m, m.Source));
           continue;
         }
-        out.binds.push(bindOf(m, await this.mountVolume(c, m, rootfs)));
+        out.binds.push(bindOf(m, await this.mountVolume(c, m)));
       }
     } catch (err) {
       await this.released(c);
@@ -245,8 +278,8 @@ export class VolumeService implements ContainerVolumes {
     return out;
   }
 
-  /** Mounts a volume for a starting container (driver options), copies up, says so. */
-  private async mountVolume(c: ContainerRecord, m: MountPoint, rootfs: string): Promise<string> {
+  /** Mounts a volume for a starting container (driver options), says so (copy-up was at create). */
+  private async mountVolume(c: ContainerRecord, m: MountPoint): Promise<string> {
     const name = m.Name!;
     const path = this.driver.dataPath(name);
     await this.lock.run(name, async () => {
@@ -256,13 +289,6 @@ export class VolumeService implements ContainerVolumes {
       if (needsMount(v.options)) await this.driver.mount(name, v.options!);
       users.add(c.id);
       this.active.set(name, users);
-      if (m.CopyData) {
-        await copyUp(rootfs, m.Destination, path).catch((err: unknown) => {
-          throw new SystemError(`failed to populate volume: ${errorMessage(err)}`);
-        });
-        // once per container, as moby copies at create
-        m.CopyData = false;
-      }
       this.d.events.emit('volume', 'mount', name, {
         container: c.id,
         destination: m.Destination,

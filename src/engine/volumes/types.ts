@@ -19,8 +19,15 @@ export interface ContainerVolumes {
   prepareCreate(rec: ContainerRecord): Promise<void>;
   /** A create that failed after prepareCreate: anonymous volumes it made go. */
   abandonCreate(rec: ContainerRecord): Promise<void>;
-  /** At start, the rootfs mounted: the host sources to mount (volume copy-up done). */
-  mountsForStart(c: ContainerRecord, rootfs: string): Promise<StartMounts>;
+  /**
+   * At create, the snapshot prepared and before the row exists: each empty volume the container
+   * copies into (not nocopy, not --volumes-from) gets the image's content at its destination,
+   * once, as moby's populateVolumes. `rootfs` mounts the container's rootfs (its upper dir still
+   * empty: the image's view) on first need; the caller unmounts it afterwards.
+   */
+  populate(rec: ContainerRecord, rootfs: () => Promise<string>): Promise<void>;
+  /** At start: the host sources to mount (volumes with driver options mounted). */
+  mountsForStart(c: ContainerRecord): Promise<StartMounts>;
   /** The task is gone (exit, failed start): volumes no running container uses are unmounted. */
   released(c: ContainerRecord): Promise<void>;
   /**
