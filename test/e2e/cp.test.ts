@@ -6,10 +6,10 @@ import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarOf } from '../fixtures/tar-of.js';
+import { checkCanaryAndRemove, makeCanary } from '../fixtures/canary.js';
 import { DOCKER_BIN, daemonForFile, type Daemon } from './harness.js';
 
 describe('docker cp', () => {
@@ -20,16 +20,11 @@ describe('docker cp', () => {
   let canary: string;
   before(async () => {
     d = f.daemon();
-    work = await mkdtemp(join(tmpdir(), 'berth-cp-'));
-    canary = join(work, 'canary');
-    await mkdir(canary);
-    await writeFile(join(canary, 'keep'), 'host');
+    ({ work, canary } = await makeCanary('berth-cp-'));
   });
   after(async () => {
     // nothing written under the host paths the hostile inputs aimed at
-    assert.deepEqual(await readdir(canary), ['keep']);
-    assert.equal(await readFile(join(canary, 'keep'), 'utf8'), 'host');
-    await rm(work, { recursive: true, force: true });
+    await checkCanaryAndRemove({ work, canary });
   });
 
   const put = (c: string, path: string, body: Buffer, query = '') =>

@@ -5,10 +5,10 @@
 // mount left.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, leakCheck, type Daemon } from './harness.js';
+import { checkCanaryAndRemove, makeCanary } from '../fixtures/canary.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,14 +26,10 @@ describe('volumes under faults', () => {
 
   before(async () => {
     d = f.daemon();
-    work = await mkdtemp(join(tmpdir(), 'berth-volf-'));
-    canary = join(work, 'canary');
-    await mkdir(canary);
-    await writeFile(join(canary, 'keep'), 'host');
+    ({ work, canary } = await makeCanary('berth-volf-'));
   });
   after(async () => {
-    assert.deepEqual(await readdir(canary), ['keep'], 'nothing written into the host dir the links aimed at');
-    await rm(work, { recursive: true, force: true });
+    await checkCanaryAndRemove({ work, canary });
   });
 
   const until = async (what: string, pred: () => Promise<boolean>) => {
