@@ -228,6 +228,13 @@ export class ImageService implements ImageServiceApi {
     return this.store.get(id)!;
   }
 
+  /** chainID -> unpacked size of each of the image's layers (prune's SpaceReclaimed). */
+  layerSizes(imageId: string): Map<string, number> {
+    const sizes = new Map<string, number>();
+    for (const c of this.store.chainIdsOf(imageId)) sizes.set(c, this.store.layer(c)?.size ?? 0);
+    return sizes;
+  }
+
   /**
    * Lower dirs of the image, topmost first. An image removed with --force while containers use
    * it keeps its layers for them: its chain is then the one they hold (an image ID fixes it).

@@ -1,8 +1,9 @@
-// /images/*: pull, import, load, list, inspect, tag, remove.
+// /images/*: pull, import, load, list, inspect, tag, remove, prune.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { labelMatches } from '../../engine/containers/filters.js';
 import { imageInspectView, imageListView, type ImageInspectCompat } from '../../engine/image-view.js';
 import { familiar } from '../../images/reference.js';
+import { pruneImages } from '../../images/image-prune.js';
 import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
@@ -119,6 +120,15 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       .sort((a, b) => Date.parse(b.storedAt) - Date.parse(a.storedAt))
       // moby lists only the tags that matched the reference filter.
       .map((img) => imageListView(refGlobs.length ? { ...img, repoTags: img.repoTags.filter(tagMatches) } : img, usedBy.get(img.id) ?? 0));
+  });
+
+  // Registered before /images/* so `prune` is not taken for an image name.
+  app.post('/images/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const filters = Filters.parse(request.query.filters);
+    filters.validate(['dangling', 'label', 'label!', 'until']);
+    const report = pruneImages(images, new Map(filters.keys().map((k) => [k, filters.get(k)])), (id) => containers.imageUser(id));
+    ctx.engine.events.emit('image', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
+    return report;
   });
 
   // Image names contain '/' and ':', so these routes take the rest of the path and split the
