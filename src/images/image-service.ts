@@ -24,6 +24,7 @@ import {
 } from './reference.js';
 import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, ProgressFn, RegistryAuth } from './types.js';
 import { commitImage, type CommitOptions } from './commit-image.js';
+import { saveArchive, tagsForName } from './save/save-archive.js';
 
 export interface ImageServiceOptions {
   db: Database;
@@ -211,6 +212,17 @@ export class ImageService implements ImageServiceApi {
       opts.signal,
     );
     return loaded.map((l) => this.store.get(l.id)!);
+  }
+
+  async save(names: string[]): Promise<Readable> {
+    // every name resolves (or 404s) before a byte is written
+    const targets = names.map((n) => {
+      const image = this.get(n);
+      return { image, tags: tagsForName(n, image) };
+    });
+    const out = await saveArchive(this.storage, targets);
+    for (const t of targets) this.emit('save', t.image.id, t.tags.length > 0 ? familiar(t.tags[0]) : t.image.id);
+    return out;
   }
 
   async import(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; progress: ProgressFn }): Promise<ImageRecord> {

@@ -92,6 +92,8 @@ export interface ImageServiceApi {
   remove(nameOrId: string, opts: { force?: boolean; noprune?: boolean; inUse: (imageId: string) => { running: boolean; containerId: string } | null }): ImageDeleteItem[];
   /** docker load: a docker-archive (or OCI layout) tarball. Returns the loaded names/IDs messages as it goes. */
   load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean; signal?: AbortSignal }): Promise<ImageRecord[]>;
+  /** docker save: the images as one tarball (OCI layout + docker-archive), streamed. Throws NotFoundError before streaming. */
+  save(names: string[]): Promise<Readable>;
   /** docker import: a rootfs tarball (possibly gzip) becomes a one-layer image. */
   import(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; progress: ProgressFn }): Promise<ImageRecord>;
   /** docker commit: `parent`'s layers plus `layer` (an uncompressed tar) as a new image, tagged repo:tag when given. */

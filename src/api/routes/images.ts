@@ -50,6 +50,13 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const images = ctx.engine.images;
   const containers = ctx.engine.containers;
 
+  // The tar streams as it is made; a client that goes away stops the reading.
+  const sendSave = async (reply: FastifyReply, names: string[]) => {
+    const tarball = await images.save(names);
+    reply.raw.once('close', () => tarball.destroy());
+    return reply.type('application/x-tar').send(tarball);
+  };
+
   app.post('/images/create', rawBodyRoute, async (request: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) => {
     const q = request.query;
     const stream = openJsonStream(reply);
@@ -94,6 +101,11 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
   });
 
+  // docker save of several images: names=a&names=b
+  app.get('/images/get', async (request: FastifyRequest<{ Querystring: { names?: string | string[] } }>, reply) => {
+    return sendSave(reply, ([] as string[]).concat(request.query.names ?? []));
+  });
+
   app.get('/images/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const filters = Filters.parse(request.query.filters);
     filters.validate(['reference', 'dangling', 'label', 'before', 'since', 'until']);
@@ -133,11 +145,12 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   // Image names contain '/' and ':', so these routes take the rest of the path and split the
   // action off the end, as moby's {name:.*} routes do.
-  app.get('/images/*', async (request: WildReq) => {
+  app.get('/images/*', async (request: WildReq, reply) => {
     const path = request.params['*'];
     if (path.endsWith('/json')) {
       return imageInspectView(images.get(path.slice(0, -'/json'.length)), imageInspectCompat(apiVersionOf(request)));
     }
+    if (path.endsWith('/get')) return sendSave(reply, [path.slice(0, -'/get'.length)]);
     if (path.endsWith('/history')) {
       const img = images.get(path.slice(0, -'/history'.length));
       return (img.config.history ?? []).map((h, i, arr) => ({

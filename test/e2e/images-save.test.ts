@@ -1,0 +1,132 @@
+// docker save: the tarball is an OCI layout and a docker-archive at once (read by Debian's
+// skopeo both ways), loads into a fresh daemon as the same image, holds several images with
+// shared blobs once, and a missing name is Docker's 404.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startDaemon, testRegistry, type Daemon } from './harness.js';
+
+const run = promisify(execFile);
+const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function skopeo(args: string[]): Promise<string> {
+  return (await run('skopeo', args, { maxBuffer: 64 << 20 })).stdout;
+}
+
+/** The tar's member names and the text of its JSON members. */
+async function listing(tarPath: string): Promise<string[]> {
+  return (await run('tar', ['-tf', tarPath])).stdout.trim().split('\n');
+}
+async function member(tarPath: string, name: string): Promise<any> {
+  return JSON.parse((await run('tar', ['-xOf', tarPath, name], { maxBuffer: 64 << 20 })).stdout);
+}
+
+describe('docker save', () => {
+  let d: Daemon;
+  let registry: { host: string; stop(): Promise<void> };
+  let dir: string;
+  let busyboxId: string;
+
+  before(async () => {
+    registry = await testRegistry();
+    d = await startDaemon();
+    busyboxId = (await d.ensureBusybox()).imageId;
+    dir = await mkdtemp('/tmp/bt-save-');
+  });
+  after(async () => {
+    try {
+      await d?.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    } finally {
+      await registry?.stop();
+    }
+  });
+
+  test('docker save -o writes Docker 25+ layout that skopeo reads as docker-archive and as OCI', async () => {
+    const out = join(dir, 'busybox.tar');
+    await d.dockerOk(['save', '-o', out, 'busybox']);
+    const names = await listing(out);
+    for (const n of ['oci-layout', 'index.json', 'manifest.json', 'repositories']) assert.ok(names.includes(n), `${n} in ${names.join(' ')}`);
+    const manifest = await member(out, 'manifest.json');
+    assert.equal(manifest.length, 1);
+    assert.equal(manifest[0].Config, `blobs/sha256/${busyboxId.slice(7)}`);
+    assert.deepEqual(manifest[0].RepoTags, ['busybox:latest']);
+    for (const l of manifest[0].Layers) assert.ok(names.includes(l), l);
+    const index = await member(out, 'index.json');
+    assert.equal(index.manifests.length, 1);
+    assert.deepEqual(index.manifests[0].annotations, { 'io.containerd.image.name': 'docker.io/library/busybox:latest', 'org.opencontainers.image.ref.name': 'latest' });
+    assert.deepEqual(await member(out, 'repositories'), { busybox: { latest: manifest[0].Layers.at(-1).slice('blobs/sha256/'.length) } });
+
+    // the config skopeo reads is the image's own: its digest is the image ID
+    const viaArchive = await skopeo(['inspect', '--raw', '--config', `docker-archive:${out}`]);
+    assert.equal(sha256(viaArchive), busyboxId);
+    const viaOci = await skopeo(['inspect', '--raw', '--config', `oci-archive:${out}:latest`]);
+    assert.equal(sha256(viaOci), busyboxId);
+    const info = JSON.parse(await skopeo(['inspect', `oci-archive:${out}:latest`]));
+    assert.equal(info.Digest, index.manifests[0].digest);
+    assert.equal(info.Layers.length, manifest[0].Layers.length);
+  });
+
+  test('two images in one save share blobs once and load into a fresh daemon as the same images', async () => {
+    // a pulled image keeps gzip layers; a commit on top adds a plain-tar layer over them
+    const pulled = `${registry.host}/busybox:latest`;
+    await d.dockerOk(['pull', pulled], { timeoutMs: 120_000 });
+    await d.dockerOk(['run', '--name', 'save-src', pulled, 'sh', '-c', 'echo saved-file > /marker']);
+    await d.dockerOk(['commit', 'save-src', 'saved:1']);
+    await d.dockerOk(['rm', 'save-src']);
+    const pulledId = (await d.dockerOk(['image', 'inspect', '-f', '{{.Id}}', pulled])).trim();
+    const committedId = (await d.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'saved:1'])).trim();
+
+    const out = join(dir, 'two.tar');
+    await d.dockerOk(['save', '-o', out, pulled, 'saved:1']);
+    const names = await listing(out);
+    assert.equal(new Set(names).size, names.length, 'every member once');
+    const manifest = await member(out, 'manifest.json');
+    assert.deepEqual(manifest.map((m: any) => m.RepoTags), [[pulled], ['saved:1']]);
+    // the committed image stands on the pulled one's layers: the same blob paths
+    assert.deepEqual(manifest[1].Layers.slice(0, manifest[0].Layers.length), manifest[0].Layers);
+    const index = await member(out, 'index.json');
+    assert.deepEqual(index.manifests.map((m: any) => m.annotations['io.containerd.image.name']), [pulled, 'docker.io/library/saved:1']);
+    assert.equal(sha256(await skopeo(['inspect', '--raw', '--config', `docker-archive:${out}:@1`])), committedId);
+
+    const fresh = await startDaemon();
+    try {
+      const loaded = await fresh.dockerOk(['load', '-i', out]);
+      assert.match(loaded, new RegExp(`Loaded image: ${pulled.replace(/\./g, '\\.')}`));
+      assert.match(loaded, /Loaded image: saved:1/);
+      assert.equal((await fresh.dockerOk(['image', 'inspect', '-f', '{{.Id}}', pulled])).trim(), pulledId);
+      assert.equal((await fresh.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'saved:1'])).trim(), committedId);
+      assert.equal(await fresh.dockerOk(['run', '--rm', 'saved:1', 'cat', '/marker']), 'saved-file');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  test('an image saved by ID has no tags; /images/get?names= serves the same layout', async () => {
+    const byId = await d.api('GET', `/images/${busyboxId}/get`);
+    assert.equal(byId.status, 200);
+    const out = join(dir, 'byid.tar');
+    await d.dockerOk(['save', '-o', out, busyboxId.slice(7, 19)]);
+    const manifest = await member(out, 'manifest.json');
+    assert.deepEqual(manifest[0].RepoTags, []);
+    const index = await member(out, 'index.json');
+    assert.equal(index.manifests[0].annotations, undefined);
+    const viaQuery = await d.api('GET', `/images/get?names=${busyboxId}`);
+    assert.equal(viaQuery.status, 200);
+    assert.equal(viaQuery.headers['content-type'], 'application/x-tar');
+    assert.ok(viaQuery.text.includes('oci-layout') && viaQuery.text.includes('manifest.json'));
+  });
+
+  test('a name that does not exist is a 404 with Docker\'s text', async () => {
+    const r = await d.docker(['save', '-o', join(dir, 'missing.tar'), 'busybox', 'no-such-image:v9']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Error response from daemon: No such image: no-such-image:v9/);
+    const api = await d.api('GET', '/images/no-such-image/get');
+    assert.equal(api.status, 404);
+    assert.match(api.json.message, /^No such image: no-such-image/);
+  });
+});
