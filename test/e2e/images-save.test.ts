@@ -5,10 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startDaemon, testRegistry, type Daemon } from './harness.js';
+import { rawRequest, startDaemon, testRegistry, type Daemon } from './harness.js';
 
 const run = promisify(execFile);
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -119,6 +119,30 @@ describe('docker save', () => {
     assert.equal(viaQuery.status, 200);
     assert.equal(viaQuery.headers['content-type'], 'application/x-tar');
     assert.ok(viaQuery.text.includes('oci-layout') && viaQuery.text.includes('manifest.json'));
+  });
+
+  test('a client that goes away stops the save, and an image removed meanwhile is freed', async () => {
+    // a layer far larger than the socket buffers, so the save is still writing when the client leaves
+    await d.dockerOk(['run', '--name', 'save-big', 'busybox', 'sh', '-c', 'head -c 16000000 /dev/urandom > /big']);
+    await d.dockerOk(['commit', 'save-big', 'gone:1']);
+    await d.dockerOk(['rm', 'save-big']);
+    const diffIds: string[] = JSON.parse(await d.dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'gone:1']));
+    const bigBlob = join(d.dataRoot, 'content', 'blobs', 'sha256', diffIds.at(-1)!.slice(7));
+    await access(bigBlob);
+
+    const res = await rawRequest(d.socket, 'GET', '/images/gone:1/get');
+    assert.equal(res.statusCode, 200);
+    await new Promise<void>((resolve) => res.once('data', () => resolve()));
+    // removed while the save holds its blobs: they stay for the save, then go with it
+    await d.dockerOk(['rmi', 'gone:1']);
+    res.destroy();
+    let present = true;
+    for (let i = 0; i < 100 && present; i++) {
+      present = await access(bigBlob).then(() => true, () => false);
+      if (present) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(present, false, 'the layer blob is removed once the save stopped');
+    assert.equal((await d.api('GET', '/_ping')).status, 200);
   });
 
   test('a name that does not exist is a 404 with Docker\'s text', async () => {
