@@ -24,7 +24,8 @@ import {
 } from './reference.js';
 import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, ProgressFn, RegistryAuth } from './types.js';
 import { commitImage, type CommitOptions } from './commit-image.js';
-import { saveArchive, tagsForName } from './save/save-archive.js';
+import { saveArchive } from './save/save-archive.js';
+import { resolveSaveNames } from './save/save-names.js';
 
 export interface ImageServiceOptions {
   db: Database;
@@ -216,12 +217,9 @@ export class ImageService implements ImageServiceApi {
 
   async save(names: string[]): Promise<Readable> {
     // every name resolves (or 404s) before a byte is written
-    const targets = names.map((n) => {
-      const image = this.get(n);
-      return { image, tags: tagsForName(n, image) };
-    });
+    const targets = resolveSaveNames(this.store, names);
     const out = await saveArchive(this.storage, targets);
-    for (const t of targets) this.emit('save', t.image.id, t.tags.length > 0 ? familiar(t.tags[0]) : t.image.id);
+    for (const id of new Set(targets.map((t) => t.image.id))) this.emit('save', id, id);
     return out;
   }
 

@@ -59,7 +59,9 @@ describe('docker save', () => {
     const index = await member(out, 'index.json');
     assert.equal(index.manifests.length, 1);
     assert.deepEqual(index.manifests[0].annotations, { 'io.containerd.image.name': 'docker.io/library/busybox:latest', 'org.opencontainers.image.ref.name': 'latest' });
-    assert.deepEqual(await member(out, 'repositories'), { busybox: { latest: manifest[0].Layers.at(-1).slice('blobs/sha256/'.length) } });
+    // moby's legacy file names the top layer by its diffID
+    const diffIds: string[] = JSON.parse(await d.dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'busybox']));
+    assert.deepEqual(await member(out, 'repositories'), { busybox: { latest: diffIds.at(-1)!.slice(7) } });
 
     // the config skopeo reads is the image's own: its digest is the image ID
     const viaArchive = await skopeo(['inspect', '--raw', '--config', `docker-archive:${out}`]);
@@ -145,12 +147,30 @@ describe('docker save', () => {
     assert.equal((await d.api('GET', '/_ping')).status, 200);
   });
 
-  test('a name that does not exist is a 404 with Docker\'s text', async () => {
+  test('a bare repository name saves every tag of it', async () => {
+    await d.dockerOk(['tag', 'busybox', 'repo-a:1']);
+    await d.dockerOk(['tag', 'busybox', 'repo-a:2']);
+    try {
+      const out = join(dir, 'repo-a.tar');
+      await d.dockerOk(['save', '-o', out, 'repo-a']);
+      const manifest = await member(out, 'manifest.json');
+      assert.equal(manifest.length, 1);
+      assert.deepEqual([...manifest[0].RepoTags].sort(), ['repo-a:1', 'repo-a:2']);
+      assert.deepEqual(Object.keys((await member(out, 'repositories'))['repo-a']).sort(), ['1', '2']);
+    } finally {
+      await d.dockerOk(['rmi', 'repo-a:1', 'repo-a:2']);
+    }
+  });
+
+  test("a name that does not exist is a 404 with moby's text", async () => {
     const r = await d.docker(['save', '-o', join(dir, 'missing.tar'), 'busybox', 'no-such-image:v9']);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Error response from daemon: No such image: no-such-image:v9/);
-    const api = await d.api('GET', '/images/no-such-image/get');
-    assert.equal(api.status, 404);
-    assert.match(api.json.message, /^No such image: no-such-image/);
+    assert.equal(r.stderr.trim(), 'Error response from daemon: reference does not exist');
+    const bare = await d.api('GET', '/images/get?names=busybox&names=no-such-image');
+    assert.equal(bare.status, 404);
+    assert.equal(bare.json.message, 'No such image: no-such-image');
+    const id = await d.api('GET', '/images/0123456789ab/get');
+    assert.equal(id.status, 404);
+    assert.equal(id.json.message, 'No such image: 0123456789ab');
   });
 });

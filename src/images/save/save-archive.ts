@@ -8,7 +8,7 @@ import * as tar from 'tar-stream';
 import type { Storage } from '../storage.js';
 import { MEDIA_TYPES } from '../registry-client.js';
 import { sha256Digest, digestHex } from '../content-store.js';
-import { familiarName, parseNormalizedNamed, referenceName, referenceString } from '../reference.js';
+import { familiarName, parseNormalizedNamed } from '../reference.js';
 import type { ImageRecord } from '../types.js';
 import { layerBlobs, type LayerBlob } from './layer-blobs.js';
 
@@ -16,26 +16,6 @@ import { layerBlobs, type LayerBlob } from './layer-blobs.js';
 export interface SaveTarget {
   image: ImageRecord;
   tags: string[];
-}
-
-/**
- * The tags `name` contributes, as moby's parseNames: a tagged name that one tag; a bare
- * repository name every tag of it the image has; an ID (or a digest reference) none.
- */
-export function tagsForName(name: string, image: ImageRecord): string[] {
-  let ref;
-  try {
-    ref = parseNormalizedNamed(name);
-  } catch {
-    return [];
-  }
-  if (ref.digest !== undefined) return [];
-  if (ref.tag !== undefined) {
-    const s = referenceString(ref);
-    return image.repoTags.includes(s) ? [s] : [];
-  }
-  const repo = referenceName(ref);
-  return image.repoTags.filter((t) => referenceName(parseNormalizedNamed(t)) === repo);
 }
 
 /** Merge targets naming the same image, keeping the order names were given. */
@@ -66,11 +46,16 @@ async function plan(storage: Storage, t: SaveTarget): Promise<Planned> {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
-      config: { mediaType: MEDIA_TYPES.ociConfig, digest: t.image.id, size: configSize },
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: t.image.id, size: configSize, platform: platformOf(t.image) },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     }),
   );
   return { target: t, layers, configSize, manifest, manifestDigest: sha256Digest(manifest) };
+}
+
+function platformOf(img: ImageRecord): { architecture: string; os: string; variant?: string } {
+  const c = img.config;
+  return { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) };
 }
 
 function tagOf(ref: string): string {
@@ -110,7 +95,7 @@ export async function saveArchive(storage: Storage, targets: SaveTarget[]): Prom
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
     manifests: planned.flatMap((p) => {
-      const desc = { mediaType: MEDIA_TYPES.ociManifest, digest: p.manifestDigest, size: p.manifest.length };
+      const desc = { mediaType: MEDIA_TYPES.ociManifest, digest: p.manifestDigest, size: p.manifest.length, platform: platformOf(p.target.image) };
       if (p.target.tags.length === 0) return [desc];
       return p.target.tags.map((t) => ({ ...desc, annotations: { 'io.containerd.image.name': t, 'org.opencontainers.image.ref.name': tagOf(t) } }));
     }),
@@ -122,11 +107,12 @@ export async function saveArchive(storage: Storage, targets: SaveTarget[]): Prom
   }));
   const repositories: Record<string, Record<string, string>> = {};
   for (const p of planned) {
-    const top = p.layers.at(-1);
+    // moby names the top layer by its diffID (its blob name there, as moby's layers are plain tars)
+    const top = p.target.image.config.rootfs.diff_ids.at(-1);
     if (!top) continue;
     for (const t of p.target.tags) {
       const name = familiarName(parseNormalizedNamed(t));
-      (repositories[name] ??= {})[tagOf(t)] = digestHex(top.digest);
+      (repositories[name] ??= {})[tagOf(t)] = digestHex(top);
     }
   }
 
