@@ -1,6 +1,7 @@
 // The JSON shapes of GET /images/json and GET /images/{name}/json.
 import { familiar } from '../images/reference.js';
 import type { ImageRecord } from '../images/types.js';
+import type { ImageListEntry } from './image-list.js';
 
 function createdSeconds(img: ImageRecord): number {
   const t = Date.parse(img.config.created ?? img.storedAt);
@@ -18,6 +19,32 @@ export function imageListView(img: ImageRecord, containers: number) {
     SharedSize: -1,
     Labels: img.config.config?.Labels ?? {},
     Containers: containers,
+  };
+}
+
+/** What the API version changes in GET /images/json (moby 28's getImagesJSON). */
+export interface ImageListCompat {
+  /** API < 1.43: an untagged image lists `<none>:<none>` and `<none>@<none>`. */
+  noneRefs?: boolean;
+  /** API < 1.44: VirtualSize (= Size). */
+  virtualSize?: boolean;
+}
+
+/** One GET /images/json entry, fields in the order of moby's image.Summary. Containers is -1: only system df counts. */
+export function imageSummaryView(e: ImageListEntry, compat: ImageListCompat = {}) {
+  const untagged = e.repoTags.length === 0 && e.repoDigests.length === 0;
+  const none = compat.noneRefs && untagged;
+  return {
+    Containers: -1,
+    Created: createdSeconds(e.image),
+    Id: e.image.id,
+    Labels: e.image.config.config?.Labels ?? null,
+    ParentId: '',
+    RepoDigests: none ? ['<none>@<none>'] : e.repoDigests,
+    RepoTags: none ? ['<none>:<none>'] : e.repoTags,
+    SharedSize: e.sharedSize,
+    Size: e.image.size,
+    ...(compat.virtualSize ? { VirtualSize: e.image.size } : {}),
   };
 }
 

@@ -76,6 +76,16 @@ export class ImageService implements ImageServiceApi {
     return this.store.list();
   }
 
+  /** The image's layer chain IDs, base first (shared-size counts layers images have in common). */
+  chainIdsOf(imageId: string): string[] {
+    return this.store.chainIdsOf(imageId);
+  }
+
+  /** The unpacked size of one layer (its own diff, not the chain below it); 0 when unknown. */
+  layerSize(chainId: string): number {
+    return this.store.layer(chainId)?.size ?? 0;
+  }
+
   /** The image ID `nameOrId` resolves to, or undefined. Throws on malformed references. */
   private resolve(nameOrId: string): { id: string; ref?: ImageReference } | undefined {
     if (/^sha256:[a-f0-9]{64}$/.test(nameOrId)) {

@@ -1,14 +1,13 @@
 // /images/*: pull, import, load, list, inspect, tag, remove, prune.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { labelMatches } from '../../engine/containers/filters.js';
-import { imageInspectView, imageListView, type ImageInspectCompat } from '../../engine/image-view.js';
+import { listImages } from '../../engine/image-list.js';
+import { imageInspectView, imageSummaryView, type ImageInspectCompat } from '../../engine/image-view.js';
 import { familiar } from '../../images/reference.js';
 import { pruneImages } from '../../images/image-prune.js';
 import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
-import { Glob } from '../glob-match.js';
 import { openJsonStream } from '../json-stream.js';
 import { boolParam } from '../query.js';
 import { rawBody, rawBodyRoute } from '../body.js';
@@ -107,31 +106,18 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/images/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const version = apiVersionOf(request);
     const filters = Filters.parse(request.query.filters);
-    filters.validate(['reference', 'dangling', 'label', 'before', 'since', 'until']);
-    const all = images.list();
-    const createdOf = (ref: string) => Date.parse(images.get(ref).config.created ?? '');
-    const before = filters.get('before').map(createdOf);
-    const since = filters.get('since').map(createdOf);
-    const refGlobs = filters.get('reference').map((p) => Glob.compile(p));
-    // distribution's FamiliarMatch: the familiar `name:tag`, then the name alone.
-    const tagMatches = (tag: string) => refGlobs.some((g) => g.matches(familiar(tag)) || g.matches(familiar(tag).replace(/:[^:/]+$/, '')));
-    const usedBy = new Map<string, number>();
-    for (const c of containers.list()) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
-    return all
-      .filter((img) => {
-        const created = Date.parse(img.config.created ?? '');
-        const dangling = img.repoTags.length === 0;
-        if (filters.get('dangling').length && !filters.get('dangling').some((d) => boolParam(d, false) === dangling)) return false;
-        if (refGlobs.length && !img.repoTags.some(tagMatches)) return false;
-        if (filters.get('label').length && !filters.get('label').every((l) => labelMatches(img.config.config?.Labels ?? {}, l))) return false;
-        if (before.length && !before.every((t) => created < t)) return false;
-        if (since.length && !since.every((t) => created > t)) return false;
-        return true;
-      })
-      .sort((a, b) => Date.parse(b.storedAt) - Date.parse(a.storedAt))
-      // moby lists only the tags that matched the reference filter.
-      .map((img) => imageListView(refGlobs.length ? { ...img, repoTags: img.repoTags.filter(tagMatches) } : img, usedBy.get(img.id) ?? 0));
+    const entries = listImages(images.list(), {
+      filters,
+      all: boolParam(request.query.all, false),
+      sharedSize: compareVersions(version, '1.42') >= 0 && boolParam(request.query['shared-size'], false),
+      resolve: (ref) => images.get(ref),
+      chainIdsOf: (id) => images.chainIdsOf(id),
+      layerSize: (chainId) => images.layerSize(chainId),
+    });
+    const compat = { noneRefs: compareVersions(version, '1.43') < 0, virtualSize: compareVersions(version, '1.44') < 0 };
+    return entries.map((e) => imageSummaryView(e, compat));
   });
 
   // Registered before /images/* so `prune` is not taken for an image name.
