@@ -4,19 +4,16 @@
 // prune and a daemon restart.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile } from './harness.js';
+import { isMountPoint } from '../../src/images/snapshotter.js';
 
 describe('rootfs mounted only while the container runs', () => {
   const f = daemonForFile();
   const d = () => f.daemon();
 
   const merged = (id: string) => join(d().dataRoot, 'snapshots', 'containers', id, 'merged');
-  const mounted = async (id: string): Promise<boolean> => {
-    const info = await readFile('/proc/self/mountinfo', 'utf8');
-    return info.split('\n').some((line) => line.split(' ')[4] === merged(id));
-  };
+  const mounted = (id: string): Promise<boolean> => isMountPoint(merged(id));
   const idOf = async (name: string) => (await f.inspect(name)).Id as string;
   /** The unmount follows the exit's die event (as with moby): wait for it. */
   const unmounted = async (id: string) => {

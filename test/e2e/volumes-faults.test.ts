@@ -9,13 +9,9 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, leakCheck, type Daemon } from './harness.js';
 import { checkCanaryAndRemove, makeCanary } from '../fixtures/canary.js';
+import { isMountPoint } from '../../src/images/snapshotter.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function mountedAt(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((l) => l.split(' ')[4] === path);
-}
 
 describe('volumes under faults', () => {
   const f = daemonForFile();
@@ -49,10 +45,10 @@ describe('volumes under faults', () => {
     await d.dockerOk(['run', '-d', '--name', b, '-v', 'restart-tmp:/t', 'busybox', 'sleep', '1000']);
     await d.stop('SIGKILL');
     await d.start();
-    assert.equal(await mountedAt(data), true, 'still mounted for the running containers');
+    assert.equal(await isMountPoint(data), true, 'still mounted for the running containers');
     assert.equal(await d.dockerOk(['exec', b, 'cat', '/t/a']), 'a');
     await d.dockerOk(['stop', '-t', '0', a]);
-    assert.equal(await mountedAt(data), true, 'b still uses it');
+    assert.equal(await isMountPoint(data), true, 'b still uses it');
 
     // b exits while the daemon is down: the next daemon unmounts the volume
     const pid = (await f.inspect(b)).State.Pid as number;
@@ -61,7 +57,7 @@ describe('volumes under faults', () => {
     await until('b gone', async () => !(await readFile(`/proc/${pid}/stat`, 'utf8').then(() => true, () => false)));
     await d.start();
     await until('b recorded exited', async () => (await f.inspect(b)).State.Status === 'exited');
-    assert.equal(await mountedAt(data), false);
+    assert.equal(await isMountPoint(data), false);
     const leaks = await leakCheck(d.dataRoot, d.execRoot);
     assert.deepEqual(leaks.volumeMounts, []);
     await d.dockerOk(['rm', a, b]);
@@ -74,7 +70,7 @@ describe('volumes under faults', () => {
     const c = name('vfail');
     const r = await d.docker(['run', '--name', c, '-v', 'failing-tmp:/t', 'busybox', '/no/such/binary']);
     assert.equal(r.code, 127, r.stderr);
-    assert.equal(await mountedAt(data), false);
+    assert.equal(await isMountPoint(data), false);
     const anonBefore = await d.dockerOk(['volume', 'ls', '-q', '--filter', 'label=com.docker.volume.anonymous']);
     const rm1 = await d.docker(['run', '--rm', '-v', '/anon', 'busybox', '/no/such/binary']);
     assert.equal(rm1.code, 127);
@@ -120,7 +116,7 @@ describe('volumes under faults', () => {
     await d.dockerOk(['cp', `${c}:/b/to-bind`, join(work, 'from-bind')]);
     assert.equal(await readFile(join(work, 'from-bind'), 'utf8'), 'through the volume\n');
     // the tar's end reaches the client before the daemon lets go of the volume
-    await until('unmounted after the copy', async () => !(await mountedAt(join(d.dataRoot, 'volumes/cp-bind/_data'))));
+    await until('unmounted after the copy', async () => !(await isMountPoint(join(d.dataRoot, 'volumes/cp-bind/_data'))));
     await d.dockerOk(['rm', c]);
     await d.dockerOk(['volume', 'rm', 'cp-bind']);
   });

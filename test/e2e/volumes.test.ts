@@ -10,13 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemonForFile, runCommand, type Daemon } from './harness.js';
 import { dockerPyEmits } from './python.js';
+import { isMountPoint } from '../../src/images/snapshotter.js';
 
 const ANON = 'com.docker.volume.anonymous';
-
-async function mountedAt(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((l) => l.split(' ')[4] === path);
-}
 
 describe('volumes', () => {
   const f = daemonForFile();
@@ -76,7 +72,7 @@ describe('volumes', () => {
     assert.equal(await d.dockerOk(['run', '--rm', '--mount', 'type=volume,source=nc2,target=/data,volume-nocopy=true', 'volimg', 'ls', '-A', '/data']), '');
     // at create, as Docker: a container that never starts has filled the volume, its rootfs left unmounted
     const id = await d.dockerOk(['create', '--name', name('cu-created'), '-v', 'cuc:/data', 'volimg']);
-    assert.equal(await mountedAt(join(d.dataRoot, 'snapshots/containers', id, 'merged')), false);
+    assert.equal(await isMountPoint(join(d.dataRoot, 'snapshots/containers', id, 'merged')), false);
     assert.equal(await d.dockerOk(['run', '--rm', '-v', 'cuc:/x', 'busybox', 'stat', '-c', '%u:%g %a', '/x/sub']), '1000:1001 751');
     await d.dockerOk(['rm', id]);
     await d.dockerOk(['volume', 'rm', 'cu', 'full', 'nc', 'nc2', 'cuc']);
@@ -216,17 +212,17 @@ describe('volumes', () => {
     const tvData = join(d.dataRoot, 'volumes/tv/_data');
     const c = name('tv-user');
     await d.dockerOk(['run', '-d', '--name', c, '-v', 'tv:/t', 'busybox', 'sh', '-c', 'echo x > /t/x; sleep 1000']);
-    assert.equal(await mountedAt(tvData), true);
+    assert.equal(await isMountPoint(tvData), true);
     assert.match(await d.dockerOk(['exec', c, 'grep', ' /t ', '/proc/mounts']), /^tmpfs \/t tmpfs .*size=2048k/);
     await d.dockerOk(['rm', '-f', c]);
-    assert.equal(await mountedAt(tvData), false, 'unmounted when no running container uses it');
+    assert.equal(await isMountPoint(tvData), false, 'unmounted when no running container uses it');
 
     const host = join(work, 'bind-dev');
     await d.dockerOk(['run', '--rm', '-v', `${host}:/h`, 'busybox', 'sh', '-c', 'echo host > /h/seed']);
     await d.dockerOk(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${host}`, 'bv']);
     assert.equal(await d.dockerOk(['run', '--rm', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'cat /b/seed; echo back > /b/out']), 'host');
     assert.equal(await readFile(join(host, 'out'), 'utf8'), 'back\n');
-    assert.equal(await mountedAt(join(d.dataRoot, 'volumes/bv/_data')), false);
+    assert.equal(await isMountPoint(join(d.dataRoot, 'volumes/bv/_data')), false);
     await d.dockerOk(['volume', 'rm', 'bv', 'tv']);
     assert.equal(await readFile(join(host, 'seed'), 'utf8'), 'host\n', 'removing the volume leaves the host dir alone');
 
