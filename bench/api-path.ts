@@ -6,7 +6,7 @@
  * 0.5x dockerd's time.
  */
 import { rawRequest, readBody } from '../test/e2e/harness.js';
-import { timing, type Timing } from './docker-runner.js';
+import { timing, type Timing, timingLines } from './docker-runner.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -53,14 +53,6 @@ export class ApiPathBench {
     const b = this.timings.get('berth');
     const d = this.timings.get('dockerd');
     if (!b) return [];
-    const pad = (s: string, n: number) => s.padEnd(n);
-    const ms = (x: number) => `${x.toFixed(1)} ms`;
-    return [
-      `${pad('API create+start+wait+remove (true)', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.5x)`,
-      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${
-        d ? `${(b.median / d.median).toFixed(2)}x` : '-'
-      }`,
-      `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-'}`,
-    ];
+    return timingLines(widths, 'API create+start+wait+remove (true)', '<= 0.5x', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d);
   }
 }

@@ -4,7 +4,7 @@
  * state; dockerd: libnetwork's sandbox, veth and iptables). Runs alternate between the daemons,
  * as in run.ts' `run` part. Goal: berth at most 0.5x dockerd's time.
  */
-import { mustDocker, timing, type Docker, type Timing } from './docker-runner.js';
+import { mustDocker, timing, type Docker, type Timing, timingLines } from './docker-runner.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -32,14 +32,8 @@ export class BridgeRunBench {
     const b = this.times.get('berth');
     const d = this.times.get('dockerd');
     if (!b) return [];
-    const pad = (s: string, n: number) => s.padEnd(n);
-    const ms = (x: number) => `${x.toFixed(1)} ms`;
     return [
-      `${pad('docker run --rm busybox true, default bridge', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.5x)`,
-      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${
-        d ? `${(b.median / d.median).toFixed(2)}x` : '-'
-      }`,
-      `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${pad(d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-', widths[2]!)}`,
+      ...timingLines(widths, 'docker run --rm busybox true, default bridge', '<= 0.5x', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d),
       `  dockerd: ${dockerdNote}`,
     ];
   }

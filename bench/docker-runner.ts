@@ -33,3 +33,17 @@ export function median(xs: number[]): number {
 export function timing(xs: number[]): Timing {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
+
+/**
+ * The three table lines of a latency part in run.ts' layout: the title with the goal, the
+ * medians with the berth/dockerd ratio, and min/max. `d` is absent when no dockerd ran.
+ */
+export function timingLines(widths: number[], title: string, goal: string, runs: string, b: Timing, d: Timing | undefined): string[] {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  return [
+    `${pad(title, widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal ${goal})`,
+    `${pad(`  ${runs}`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${d ? `${(b.median / d.median).toFixed(2)}x` : '-'}`,
+    `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-'}`,
+  ];
+}

@@ -4,7 +4,7 @@
  * has one. run.ts calls measure() once per daemon and prints lines().
  */
 import { runCommand } from '../test/e2e/harness.js';
-import { mustDocker as must, timing, type Docker, type Timing } from './docker-runner.js';
+import { mustDocker as must, timing, type Docker, type Timing, timingLines } from './docker-runner.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -48,13 +48,7 @@ export class ExecBench {
     const pad = (s: string, n: number) => s.padEnd(n);
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     return [
-      `${pad('docker exec c true', widths[0]!)}${pad('berth', widths[1]!)}${pad('dockerd', widths[2]!)}ratio (goal <= 0.75x)`,
-      `${pad(`  median of ${RUNS} (after ${WARMUP} warm-up)`, widths[0]!)}${pad(ms(b.median), widths[1]!)}${pad(d ? ms(d.median) : '-', widths[2]!)}${
-        d ? `${(b.median / d.median).toFixed(2)}x` : '-'
-      }`,
-      `${pad('  min / max', widths[0]!)}${pad(`${b.min.toFixed(0)} / ${b.max.toFixed(0)} ms`, widths[1]!)}${
-        d ? `${d.min.toFixed(0)} / ${d.max.toFixed(0)} ms` : '-'
-      }`,
+      ...timingLines(widths, 'docker exec c true', '<= 0.75x', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d),
       ...(this.floor
         ? [
             `${pad('  of which `runc exec c true` alone', widths[0]!)}${pad(ms(this.floor.median), widths[1]!)}${pad('', widths[2]!)}${
