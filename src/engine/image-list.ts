@@ -110,11 +110,12 @@ export function listImages(images: ImageRecord[], o: ImageListOptions): ImageLis
 
   if (o.sharedSize && o.chainIdsOf && o.layerSize) {
     // a layer counts as shared when more than one image (listed or not) stands on it
+    const chainsOf = new Map(images.map((img) => [img.id, o.chainIdsOf!(img.id)]));
     const users = new Map<string, number>();
-    for (const img of images) for (const c of o.chainIdsOf(img.id)) users.set(c, (users.get(c) ?? 0) + 1);
+    for (const chains of chainsOf.values()) for (const c of chains) users.set(c, (users.get(c) ?? 0) + 1);
     for (const e of out) {
       e.sharedSize = 0;
-      for (const c of o.chainIdsOf(e.image.id)) if ((users.get(c) ?? 0) > 1) e.sharedSize += o.layerSize(c);
+      for (const c of chainsOf.get(e.image.id) ?? []) if ((users.get(c) ?? 0) > 1) e.sharedSize += o.layerSize(c);
     }
   }
 
