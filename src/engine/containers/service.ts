@@ -523,12 +523,14 @@ export class ContainerService {
     }
   }
 
-  /** The task is dead: its runtime state and the rootfs mount are independent, so both go at once. */
+  /**
+   * The task is dead: its runtime state and the rootfs mount are independent, so both go at once.
+   * The network is released before this by the callers (an exit releases it before waking waiters).
+   */
   private async releaseTask(c: ContainerRecord): Promise<void> {
     const id = c.id;
     this.logRotator.unwatch(id);
     await Promise.all([
-      this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id }, 'network teardown failed')),
       this.d.volumes.released(c).catch((err) => this.d.logger.warn({ err, id }, 'volume release failed')),
       // force: the exit is known, so there is no state to ask runc about first
       this.d.backend.delete(id, { force: true }).catch((err) => this.d.logger.warn({ err, id }, 'runtime delete failed')),
@@ -609,6 +611,7 @@ export class ContainerService {
       }
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
         // A daemon that died between recording an exit and its cleanup left both behind.
+        await this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'network teardown failed'));
         await this.releaseTask(c);
         continue;
       }
