@@ -23,6 +23,7 @@ import { ContainerDns } from './dns/container-dns.js';
 import { updateEtcFiles, type EtcOptions } from '../containers/etc-files.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
+import { findNetwork } from './lookup.js';
 
 /** What networking needs to know of containers (ContainerService, bound after both exist). */
 export interface ContainerDirectory {
@@ -248,15 +249,7 @@ export class NetworkService implements ContainerNetworking {
 
   /** moby's FindNetwork: full id, then full name, then a unique id prefix. */
   find(term: string): NetworkRecord {
-    const s = this.d.store;
-    const byId = s.network(term);
-    if (byId) return byId;
-    const byName = s.networkByName(term);
-    if (byName) return byName;
-    const prefixed = term ? s.allNetworks().filter((n) => n.id.startsWith(term)) : [];
-    if (prefixed.length === 1) return prefixed[0];
-    if (prefixed.length > 1) throw new InvalidParameterError(`network ${term} is ambiguous (${prefixed.length} matches found based on ID prefix)`);
-    throw new NotFoundError(`network ${term} not found`);
+    return findNetwork(this.d.store.allNetworks(), term);
   }
 
   list(): NetworkRecord[] {

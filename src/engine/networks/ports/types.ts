@@ -9,11 +9,5 @@ export interface PortMapping {
   protocol: PortProtocol;
 }
 
-/** One entry of netavark's `port_mappings` (its PortMapping in types.rs). */
-export interface NetavarkPortMapping {
-  host_ip: string;
-  container_port: number;
-  host_port: number;
-  range: number;
-  protocol: PortProtocol;
-}
+/** One entry of netavark's `port_mappings`: the runtime layer's type. */
+export type { NetavarkPortMapping } from '../../../runtime/netavark/types.js';
