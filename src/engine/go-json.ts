@@ -24,3 +24,10 @@ export function wrongFieldType(field: string, v: unknown, want: string): Invalid
 export function wrongValueType(v: unknown, want: string): InvalidParameterError {
   return new InvalidParameterError(`json: cannot unmarshal ${goJsonType(v)} into Go value of type ${want}`);
 }
+
+/** Go's strconv.ParseBool; undefined for what it refuses (each caller words its own error). */
+export function parseGoBool(s: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
+  return undefined;
+}

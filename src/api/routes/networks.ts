@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
 import { firstValue } from '../query.js';
+import { parseGoBool } from '../../engine/go-json.js';
 
 type Q = Record<string, string | undefined>;
 type IdReq = FastifyRequest<{ Params: { id: string }; Querystring: Q; Body: unknown }>;
@@ -19,8 +20,8 @@ function filterMap(raw: unknown): Map<string, string[]> {
 function parseBool(name: string, raw: unknown): boolean {
   const v = firstValue(raw);
   if (v === undefined || v === '') return false;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  const b = parseGoBool(v);
+  if (b !== undefined) return b;
   throw new InvalidParameterError(`invalid value for ${name}: ${v}: strconv.ParseBool: parsing "${v}": invalid syntax`);
 }
 

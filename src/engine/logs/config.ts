@@ -3,6 +3,7 @@
 // the rotation berth performs for them. Logs are stored in conmon's k8s-file format whatever the driver says;
 // json-file and local are two names for "kept, readable, rotated by berth"; none keeps nothing.
 import { InvalidParameterError } from '../../errors.js';
+import { parseGoBool as goBool } from '../go-json.js';
 
 export type LogDriver = 'json-file' | 'local' | 'none';
 
@@ -36,13 +37,6 @@ export function parseRamSize(value: string): number {
   if (!m) throw new InvalidParameterError(`invalid size: '${value}'`);
   const power = ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' ');
   return Math.floor(Number(m[1]) * 1024 ** power);
-}
-
-/** Go's strconv.ParseBool; undefined for what it refuses. */
-function goBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 // `filters=` for GET /volumes and POST /volumes/prune (moby volume/service convert.go).
 import { InvalidParameterError } from '../../errors.js';
 import { ANONYMOUS_LABEL, type VolumeRecord } from './model.js';
+import { parseGoBool } from '../go-json.js';
 
 /** The subset of src/api/filters.ts's Filters the volume filters use. */
 export interface VolumeFilters {
@@ -51,11 +52,4 @@ export function pruneCandidates(all: VolumeRecord[], f: VolumeFilters): VolumeRe
     if (!everything && !Object.prototype.hasOwnProperty.call(labels, ANONYMOUS_LABEL)) return false;
     return f.matchLabels(labels);
   });
-}
-
-/** Go's strconv.ParseBool. */
-function parseGoBool(s: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
-  return undefined;
 }
