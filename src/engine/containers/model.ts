@@ -87,3 +87,8 @@ export interface ContainerRecord {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Running, paused or waiting out a restart back-off: moby's IsRunning for most verbs. */
+export function isRunning(c: ContainerRecord): boolean {
+  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+}

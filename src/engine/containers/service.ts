@@ -30,7 +30,7 @@ import { AttachHub, type AttachOptions, type AttachSink } from './attach-hub.js'
 import type { ContainerNetworking } from '../networks/types.js';
 import { portWarnings } from '../networks/ports/index.js';
 import type { ContainerVolumes } from '../volumes/types.js';
-import { ZERO_TIME, type ContainerRecord } from './model.js';
+import { ZERO_TIME, isRunning, type ContainerRecord } from './model.js';
 import type { ContainerStore } from './store.js';
 import { mergeImageConfig, parseCreateRequest } from './create-request.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -755,9 +755,7 @@ export class ContainerService {
   }
 }
 
-export function isRunning(c: ContainerRecord): boolean {
-  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
-}
+export { isRunning } from './model.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

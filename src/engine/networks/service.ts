@@ -24,6 +24,7 @@ import { updateEtcFiles, type EtcOptions } from '../containers/etc-files.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 import { findNetwork } from './lookup.js';
+import { isRunning } from '../containers/model.js';
 
 /** What networking needs to know of containers (ContainerService, bound after both exist). */
 export interface ContainerDirectory {
@@ -324,7 +325,7 @@ export class NetworkService implements ContainerNetworking {
       const ep = this.newEndpoint(c.id, n.id, req, this.nextInterface(c.id));
       const sb = this.d.store.sandbox(c.id);
       if (req.requestedIp) checkRequestedAddress(n.ipam.Config[0], req.requestedIp, sb ? this.addressesInUse(n.id, c.id) : new Set());
-      if (!sb || !isRunningish(c)) {
+      if (!sb || !isRunning(c)) {
         this.d.store.saveEndpoint(ep);
         return;
       }
@@ -684,7 +685,7 @@ export class NetworkService implements ContainerNetworking {
       throw err;
     }
     if (donor.id === c.id) throw new SystemError('cannot join own network namespace');
-    if (!isRunningish(donor)) {
+    if (!isRunning(donor)) {
       throw new ConflictError(`cannot join network namespace of a non running container: container ${donor.name.slice(1)} is ${donor.state.Status}`);
     }
     const sb = this.d.store.sandbox(donor.id);
@@ -800,9 +801,6 @@ function anchorName(n: NetworkRecord): string {
   return `ba${n.id.slice(0, 10)}`;
 }
 
-function isRunningish(c: ContainerRecord): boolean {
-  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
-}
 
 async function addDummies(netnsPath: string, names: string[]): Promise<void> {
   const { execFile } = await import('node:child_process');

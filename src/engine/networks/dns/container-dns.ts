@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../../containers/model.js';
 import type { EndpointRecord, NetworkRecord } from '../model.js';
 import { defaultBridgeLinks, linkHostEntries, validateLinks, type LinkedContainer } from './links.js';
 import { aardvarkNames, linkAliasesFor, linkTargets, parseLink } from './names.js';
+import { isRunning } from '../../containers/model.js';
 
 export interface DnsDirectory {
   network(id: string): NetworkRecord | undefined;
@@ -21,12 +22,9 @@ export interface DnsDirectory {
   updateNames(networkId: string, containerId: string, names: string[]): Promise<void>;
 }
 
-function running(c: ContainerRecord): boolean {
-  return c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
-}
 
 function linked(c: ContainerRecord): LinkedContainer {
-  return { id: c.id, name: c.name, hostname: c.config.Hostname, networkMode: c.hostConfig.NetworkMode || 'default', running: running(c) };
+  return { id: c.id, name: c.name, hostname: c.config.Hostname, networkMode: c.hostConfig.NetworkMode || 'default', running: isRunning(c) };
 }
 
 export class ContainerDns {
@@ -98,7 +96,7 @@ export class ContainerDns {
    */
   linkParents(c: ContainerRecord): ContainerRecord[] {
     return this.d.containers().filter((p) => {
-      if (p.id === c.id || !running(p)) return false;
+      if (p.id === c.id || !isRunning(p)) return false;
       return defaultBridgeLinks(p.hostConfig.NetworkMode || 'default', p.hostConfig.Links as string[] | null | undefined).some((l) => {
         try {
           return linkTargets(parseLink(l).name, { id: c.id, name: c.name, hostname: '' });
