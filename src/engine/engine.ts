@@ -5,7 +5,7 @@ import { accessSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSyn
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ImageService } from '../images/image-service.js';
-import { Snapshotter } from '../images/snapshotter.js';
+import { Snapshotter } from '../images/layers/snapshotter.js';
 import { ConmonBackend } from '../runtime/conmon-backend.js';
 import type { RuntimeHandler } from '../runtime/task-backend.js';
 import { ContainerStore } from './containers/store.js';

@@ -1,7 +1,7 @@
 // docker commit on the images side: a new image = the parent image's layers + one layer (the
 // container's changes, as a tar), with the config and history entry the engine worked out.
 import type { Readable } from 'node:stream';
-import type { Storage } from './storage.js';
+import type { Storage } from './store/storage.js';
 import type { ImageConfigFile, ImageContainerConfig, ImageRecord } from './types.js';
 
 export interface CommitOptions {

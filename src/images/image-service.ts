@@ -4,12 +4,12 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
-import { ImageStore } from './image-store.js';
-import { Storage } from './storage.js';
-import { pullImage } from './pull.js';
-import { loadArchive } from './archive-load.js';
-import { importRootfs } from './import-rootfs.js';
-import { digestHex } from './content-store.js';
+import { ImageStore } from './store/image-store.js';
+import { Storage } from './store/storage.js';
+import { pullImage } from './distribution/pull.js';
+import { loadArchive } from './archive/archive-load.js';
+import { importRootfs } from './archive/import-rootfs.js';
+import { digestHex } from './store/content-store.js';
 import {
   familiar,
   familiarName,
@@ -24,8 +24,8 @@ import {
 } from './reference.js';
 import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, ProgressFn, RegistryAuth } from './types.js';
 import { commitImage, type CommitOptions } from './commit-image.js';
-import { saveArchive } from './save/save-archive.js';
-import { resolveSaveNames } from './save/save-names.js';
+import { saveArchive } from './archive/save-archive.js';
+import { resolveSaveNames } from './archive/save-names.js';
 
 export interface ImageServiceOptions {
   db: Database;

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { ImageService } from '../../src/images/image-service.js';
-import { Snapshotter, isMountPoint } from '../../src/images/snapshotter.js';
+import { Snapshotter, isMountPoint } from '../../src/images/layers/snapshotter.js';
 import type { ImageEvent, JsonMessage } from '../../src/images/types.js';
 import { NotFoundError, InvalidParameterError } from '../../src/errors.js';
 import { buildBusyboxRootfs } from '../fixtures/busybox-rootfs.js';

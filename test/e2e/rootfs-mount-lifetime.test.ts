@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { daemonForFile } from './harness.js';
-import { isMountPoint } from '../../src/images/snapshotter.js';
+import { isMountPoint } from '../../src/images/layers/snapshotter.js';
 
 describe('rootfs mounted only while the container runs', () => {
   const f = daemonForFile();

@@ -9,7 +9,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, leakCheck, type Daemon } from './harness.js';
 import { checkCanaryAndRemove, makeCanary } from '../fixtures/canary.js';
-import { isMountPoint } from '../../src/images/snapshotter.js';
+import { isMountPoint } from '../../src/images/layers/snapshotter.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemonForFile, runCommand, type Daemon } from './harness.js';
 import { dockerPyEmits } from './python.js';
-import { isMountPoint } from '../../src/images/snapshotter.js';
+import { isMountPoint } from '../../src/images/layers/snapshotter.js';
 
 const ANON = 'com.docker.volume.anonymous';
 

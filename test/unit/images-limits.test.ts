@@ -8,10 +8,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ContentStore } from '../../src/images/content-store.js';
+import { ContentStore } from '../../src/images/store/content-store.js';
 import { SizeLimitError, readAtMost } from '../../src/images/read-at-most.js';
-import { keepsCredentials } from '../../src/images/http-send.js';
-import { chainIds } from '../../src/images/chain-id.js';
+import { keepsCredentials } from '../../src/images/distribution/http-send.js';
+import { chainIds } from '../../src/images/store/chain-id.js';
 
 let base: string;
 

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { familiar, familiarString, normalize, parseNormalizedNamed, referenceString } from '../../src/images/reference.js';
 import { InvalidParameterError } from '../../src/errors.js';
-import { chainIds } from '../../src/images/chain-id.js';
+import { chainIds } from '../../src/images/store/chain-id.js';
 import { humanSize, renderProgress } from '../../src/images/progress.js';
-import { registryBaseUrl } from '../../src/images/registry-client.js';
+import { registryBaseUrl } from '../../src/images/distribution/registry-client.js';
 import { applyChanges } from '../../src/images/changes.js';
 
 const D = 'sha256:' + 'ab'.repeat(32);

@@ -13,9 +13,9 @@ import { Readable, Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { tarOf } from '../fixtures/tar-of.js';
-import { LayerSnapshots } from '../../src/images/layer-snapshots.js';
+import { LayerSnapshots } from '../../src/images/store/layer-snapshots.js';
 import { ImageService } from '../../src/images/image-service.js';
-import { Snapshotter } from '../../src/images/snapshotter.js';
+import { Snapshotter } from '../../src/images/layers/snapshotter.js';
 import { NotFoundError } from '../../src/errors.js';
 
 let base: string;

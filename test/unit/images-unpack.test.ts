@@ -11,8 +11,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { tarOf } from '../fixtures/tar-of.js';
-import { applyLayer, confinePath } from '../../src/images/unpack.js';
-import { LayerSnapshots } from '../../src/images/layer-snapshots.js';
+import { applyLayer, confinePath } from '../../src/images/layers/unpack.js';
+import { LayerSnapshots } from '../../src/images/store/layer-snapshots.js';
 
 type Entry = Partial<tar.Header> & { name: string; body?: string };
 

@@ -1,7 +1,7 @@
-// `docker diff`: what the container changed, from its overlay upper dir (src/images/overlay-diff.ts),
+// `docker diff`: what the container changed, from its overlay upper dir (src/images/layers/overlay-diff.ts),
 // without the mountpoints runc and berth create (moby keeps those in its init layer). A directory
 // that shows as modified only because such a mountpoint was made in it is left out too.
-import { walkUpper, type ChangeKind } from '../../images/overlay-diff.js';
+import { walkUpper, type ChangeKind } from '../../images/layers/overlay-diff.js';
 import type { ContainerService } from '../containers/service.js';
 import { mountpointFilter } from '../containers/rootfs-access.js';
 

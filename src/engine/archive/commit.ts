@@ -5,7 +5,7 @@
 // that exits before the freeze is committed as it stopped.
 import { applyChanges } from '../../images/changes.js';
 import type { ImageContainerConfig } from '../../images/types.js';
-import { upperLayerTar } from '../../images/upper-layer-tar.js';
+import { upperLayerTar } from '../../images/layers/upper-layer-tar.js';
 import { TaskNotRunningError } from '../../runtime/task-errors.js';
 import type { ContainerConfig } from '../containers/model.js';
 import type { ContainerService } from '../containers/service.js';

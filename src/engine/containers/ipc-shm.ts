@@ -6,7 +6,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SystemError, errorMessage } from '../../errors.js';
-import { isMountPoint } from '../../images/snapshotter.js';
+import { isMountPoint } from '../../images/layers/snapshotter.js';
 import { DEFAULT_SHM_SIZE } from '../../runtime/oci-spec.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
 // writable layers held.
 import { join } from 'node:path';
 import { InvalidParameterError, NotFoundError, errorMessage } from '../../errors.js';
-import { dirSize } from '../../images/dir-size.js';
+import { dirSize } from '../../images/layers/dir-size.js';
 import type { ContainerRecord } from './model.js';
 import { isRunning, type ContainerService } from './service.js';
 

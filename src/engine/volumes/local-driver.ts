@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidParameterError, SystemError, errorMessage } from '../../errors.js';
-import { isMountPoint } from '../../images/snapshotter.js';
+import { isMountPoint } from '../../images/layers/snapshotter.js';
 
 const run = promisify(execFile);
 

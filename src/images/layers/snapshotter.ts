@@ -9,10 +9,10 @@ import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { SystemError } from '../errors.js';
-import type { ImageServiceApi, SnapshotterApi } from './types.js';
+import { SystemError } from '../../errors.js';
+import type { ImageServiceApi, SnapshotterApi } from '../types.js';
 import { dirSize } from './dir-size.js';
-import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
+import { dropNonDirSync, ensureRealDirSync, type DamageLog } from '../store/real-dir-sync.js';
 
 const run = promisify(execFile);
 const PAGE = 4096;

@@ -5,8 +5,8 @@
 // single layer is whatever blob is left, recognised by its magic bytes.
 import { open } from 'node:fs/promises';
 import { SystemError } from '../../errors.js';
-import type { Storage } from '../storage.js';
-import { MEDIA_TYPES } from '../registry-client.js';
+import type { Storage } from '../store/storage.js';
+import { MEDIA_TYPES } from '../distribution/registry-client.js';
 import type { ImageConfigFile } from '../types.js';
 
 export interface LayerBlob {

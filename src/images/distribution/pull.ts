@@ -1,15 +1,15 @@
 // docker pull: resolve the manifest, fetch the config, download layers in parallel (3 at a
 // time, verified while streaming), unpack them in order, then record the image and its
 // references in one transaction. Progress follows moby's distribution/pull_v2.go wording.
-import { NotFoundError, SystemError } from '../errors.js';
-import { familiarName, familiarString, referenceName, referenceString, type ImageReference } from './reference.js';
+import { NotFoundError, SystemError } from '../../errors.js';
+import { familiarName, familiarString, referenceName, referenceString, type ImageReference } from '../reference.js';
 import { RegistryClient, RegistryHttpError, parsePlatform, type Descriptor } from './registry-client.js';
-import { statusMsg, throttledProgress, progressMsg } from './progress.js';
-import { digestHex } from './content-store.js';
-import { chainIds } from './chain-id.js';
-import { LIMITS, readAtMost } from './read-at-most.js';
-import type { Storage } from './storage.js';
-import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from './types.js';
+import { statusMsg, throttledProgress, progressMsg } from '../progress.js';
+import { digestHex } from '../store/content-store.js';
+import { chainIds } from '../store/chain-id.js';
+import { LIMITS, readAtMost } from '../read-at-most.js';
+import type { Storage } from '../store/storage.js';
+import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from '../types.js';
 
 const DOWNLOAD_CONCURRENCY = 3;
 

@@ -1,10 +1,10 @@
 // docker import: a rootfs tarball (plain or compressed) becomes a one-layer image whose
 // config comes from the --change instructions.
 import type { Readable } from 'node:stream';
-import { applyChanges } from './changes.js';
-import { parsePlatform } from './registry-client.js';
-import type { Storage } from './storage.js';
-import type { ImageConfigFile } from './types.js';
+import { applyChanges } from '../changes.js';
+import { parsePlatform } from '../distribution/registry-client.js';
+import type { Storage } from '../store/storage.js';
+import type { ImageConfigFile } from '../types.js';
 
 export interface ImportOptions {
   /** Normalised tag reference to point at the image, if any. */

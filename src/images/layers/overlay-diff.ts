@@ -7,9 +7,9 @@ import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RootDir } from '../util/in-root/root-dir.js';
-import { walkTree } from '../util/in-root/walk-tree.js';
-import { lstatOrNull } from '../util/lstat-or-null.js';
+import { RootDir } from '../../util/in-root/root-dir.js';
+import { walkTree } from '../../util/in-root/walk-tree.js';
+import { lstatOrNull } from '../../util/lstat-or-null.js';
 
 const run = promisify(execFile);
 

@@ -5,10 +5,10 @@
 // 127.0.0.0/8 as insecure.
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { SystemError, UnauthorizedError } from '../errors.js';
-import type { RegistryAuth } from './types.js';
+import { SystemError, UnauthorizedError } from '../../errors.js';
+import type { RegistryAuth } from '../types.js';
 import { httpSend } from './http-send.js';
-import { LIMITS, readAtMost } from './read-at-most.js';
+import { LIMITS, readAtMost } from '../read-at-most.js';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',

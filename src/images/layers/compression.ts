@@ -3,7 +3,7 @@
 // the magic bytes like moby's archive.DecompressStream.
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SystemError } from '../errors.js';
+import { SystemError } from '../../errors.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 

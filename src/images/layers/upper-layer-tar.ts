@@ -6,9 +6,9 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { ConflictError } from '../errors.js';
-import { openRegularAt } from '../util/in-root/dir-ops.js';
-import { fdPath } from '../util/in-root/fd-path.js';
+import { ConflictError } from '../../errors.js';
+import { openRegularAt } from '../../util/in-root/dir-ops.js';
+import { fdPath } from '../../util/in-root/fd-path.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
 import { ChangeKind, walkUpper } from './overlay-diff.js';
 

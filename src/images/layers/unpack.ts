@@ -13,9 +13,9 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
-import { BerthError, SystemError } from '../errors.js';
+import { BerthError, SystemError } from '../../errors.js';
 import { decompressed } from './compression.js';
-import { lstatOrNull } from '../util/lstat-or-null.js';
+import { lstatOrNull } from '../../util/lstat-or-null.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@
 // saves every tag of that repository (or, with none, is searched as an ID prefix); a tagged
 // or digest reference saves that one reference. The not-found texts are moby's own.
 import { NotFoundError } from '../../errors.js';
-import type { ImageStore } from '../image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { parseNormalizedNamed, referenceName, referenceString, withDefaultTag, type ImageReference } from '../reference.js';
 import type { ImageRecord } from '../types.js';
 import type { SaveTarget } from './save-archive.js';

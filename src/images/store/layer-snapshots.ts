@@ -8,9 +8,9 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { SystemError } from '../errors.js';
+import { SystemError } from '../../errors.js';
 import { digestHex } from './content-store.js';
-import { applyLayer, type ApplyResult } from './unpack.js';
+import { applyLayer, type ApplyResult } from '../layers/unpack.js';
 import { chainIds } from './chain-id.js';
 import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
 

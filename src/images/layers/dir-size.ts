@@ -2,9 +2,9 @@
 // directory.Size): the apparent sizes of everything under it, each inode counted once so that
 // hard links do not count twice; symlinks are not followed. The tree may belong to a running
 // container, so it is walked through held directory fds (src/util/in-root), never by host path.
-import { RootDir } from '../util/in-root/root-dir.js';
-import { walkTree } from '../util/in-root/walk-tree.js';
-import { errnoOf } from '../util/in-root/root-dir.js';
+import { RootDir } from '../../util/in-root/root-dir.js';
+import { walkTree } from '../../util/in-root/walk-tree.js';
+import { errnoOf } from '../../util/in-root/root-dir.js';
 
 export async function dirSize(top: string): Promise<number> {
   let root: RootDir;

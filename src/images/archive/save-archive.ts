@@ -5,9 +5,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import type { Storage } from '../storage.js';
-import { MEDIA_TYPES } from '../registry-client.js';
-import { sha256Digest, digestHex } from '../content-store.js';
+import type { Storage } from '../store/storage.js';
+import { MEDIA_TYPES } from '../distribution/registry-client.js';
+import { sha256Digest, digestHex } from '../store/content-store.js';
 import { familiarName, parseNormalizedNamed } from '../reference.js';
 import type { ImageRecord } from '../types.js';
 import { layerBlobs, type LayerBlob } from './layer-blobs.js';

@@ -3,8 +3,8 @@
 // containers' writable layers stand on. Statements are prepared once; callers group writes
 // with transaction().
 import type { Database, Statement } from 'better-sqlite3';
-import { applyMigrations } from '../util/sqlite.js';
-import type { ImageConfigFile, ImageRecord } from './types.js';
+import { applyMigrations } from '../../util/sqlite.js';
+import type { ImageConfigFile, ImageRecord } from '../types.js';
 
 const MIGRATIONS = [
   `CREATE TABLE images (

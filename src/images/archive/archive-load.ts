@@ -7,15 +7,15 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../errors.js';
-import { decompressed } from './compression.js';
-import { digestHex } from './content-store.js';
-import { LIMITS, SizeLimitError, readAtMost } from './read-at-most.js';
-import { confinePath } from './unpack.js';
-import { normalize, referenceString } from './reference.js';
-import { MEDIA_TYPES, defaultPlatform, type Descriptor } from './registry-client.js';
-import type { Ingest, Storage } from './storage.js';
-import type { ImageConfigFile } from './types.js';
+import { InvalidParameterError } from '../../errors.js';
+import { decompressed } from '../layers/compression.js';
+import { digestHex } from '../store/content-store.js';
+import { LIMITS, SizeLimitError, readAtMost } from '../read-at-most.js';
+import { confinePath } from '../layers/unpack.js';
+import { normalize, referenceString } from '../reference.js';
+import { MEDIA_TYPES, defaultPlatform, type Descriptor } from '../distribution/registry-client.js';
+import type { Ingest, Storage } from '../store/storage.js';
+import type { ImageConfigFile } from '../types.js';
 
 interface ArchiveImage {
   configDigest: string;

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, SystemError } from '../errors.js';
+import { InvalidParameterError, SystemError } from '../../errors.js';
 
 const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
 
