@@ -1,0 +1,76 @@
+// The seams of the classic builder (POST /build), so that its parts can be read apart:
+//   dockerfile/  text -> ParsedDockerfile (dockerfile-ast), word expansion, .dockerignore, and
+//                the pure effect of each metadata instruction on the image config
+//   copy/        COPY/ADD: sources in a context or a rootfs -> one tar to extract at the dest
+//   (executor)   the step loop, stages, the layer cache, RUN through a BuildBackend, the
+//                output stream; the engine implements BuildBackend (it runs containers)
+import type { Readable } from 'node:stream';
+import type { ImageContainerConfig } from '../types.js';
+
+/** One Dockerfile instruction as written, before any expansion. */
+export interface Instruction {
+  /** Upper-case keyword: 'FROM', 'RUN', 'COPY', ... (unknown ones are parse errors). */
+  keyword: string;
+  /** 1-based line of the instruction's first line, for error messages. */
+  line: number;
+  /** The instruction as Docker prints it in `Step N/M : ...` (continuations joined, comments dropped). */
+  original: string;
+  /** `--name=value` flags before the arguments (COPY --from, --chown, --chmod; FROM --platform; RUN --mount refused). */
+  flags: Record<string, string>;
+  /** JSON (exec) form: the array's strings; shell form: one element holding the rest of the line. */
+  args: string[];
+  json: boolean;
+}
+
+export interface Stage {
+  /** The FROM instruction that opens the stage. */
+  from: Instruction;
+  /** `AS name`, lower-cased as Docker does; undefined when unnamed. */
+  name?: string;
+  /** Instructions after FROM, in order. */
+  instructions: Instruction[];
+}
+
+export interface ParsedDockerfile {
+  /** The `# escape=` directive's character ('\\' by default). */
+  escape: string;
+  /** ARG instructions before the first FROM (they only expand FROM lines). */
+  metaArgs: Instruction[];
+  stages: Stage[];
+}
+
+/** Whether a path of the context is left out by .dockerignore (paths are context-relative, '/'-separated). */
+export interface IgnoreMatcher {
+  ignores(relPath: string): boolean;
+  /** True when some `!` exception could re-include something under the dir (so a walk must descend). */
+  mayIncludeUnder(relDir: string): boolean;
+}
+
+/** One COPY or ADD after expansion, as the executor hands it to copy/. */
+export interface CopyRequest {
+  isAdd: boolean;
+  /** Source patterns as written (after variable expansion); globs allowed. */
+  sources: string[];
+  /** Destination as written (after expansion); relative ones are against `workdir`. */
+  dest: string;
+  workdir: string;
+  /** Where sources are read: the build context dir, or a rootfs (an earlier stage or --from image). */
+  sourceRoot: string;
+  /** Only for the context (undefined for --from roots). */
+  ignore?: IgnoreMatcher;
+  /** --chown resolved to numbers by the executor (names looked up in the image's /etc/passwd, /etc/group). */
+  chown?: { uid: number; gid: number };
+  /** --chmod, octal parsed. */
+  chmod?: number;
+  signal?: AbortSignal;
+}
+
+export interface CopyPlan {
+  /** The checksum Docker puts in the cache key and in `#(nop) COPY <kind>:<hex> in <dest>`. */
+  createdBy: string;
+  /** The tar to extract at '/' of the step's container: entries carry their final absolute paths, owners and modes. */
+  tar(): Readable;
+}
+
+/** The config a build step works on (the image config's `config`) plus the history line it adds. */
+export type RunConfig = ImageContainerConfig;
