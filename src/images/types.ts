@@ -43,6 +43,8 @@ export interface ImageRecord {
   size: number;
   /** When berth stored the image (ISO 8601); the image's own date is config.created. */
   storedAt: string;
+  /** The image a build step or commit made this one from (moby's Parent); local only, never pushed. */
+  parent?: string;
 }
 
 /** One message of Docker's JSON progress stream (pkg/jsonmessage). */

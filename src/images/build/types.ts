@@ -74,3 +74,27 @@ export interface CopyPlan {
 
 /** The config a build step works on (the image config's `config`) plus the history line it adds. */
 export type RunConfig = ImageContainerConfig;
+
+/**
+ * The classic builder's layer cache is its intermediate images (one per step, each naming its
+ * parent), as in moby; a cache row says which step made which image. `docker system df` lists
+ * these as build cache and `docker builder prune` removes them (their layers stay while a kept
+ * image uses them). The builder writes the rows; df and prune read them through this.
+ */
+export interface BuildCacheEntry {
+  /** The intermediate image's ID. */
+  id: string;
+  /** The image the step ran on. */
+  parent: string;
+  /** The step as Docker's df -v shows it, e.g. '|1 RUN /bin/sh -c make' or 'COPY file:... in /app'. */
+  description: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  usageCount: number;
+}
+
+export interface BuildCacheStoreApi {
+  entries(): BuildCacheEntry[];
+  /** Forget the rows (the images themselves are removed by the caller through rmi). */
+  delete(ids: string[]): void;
+}

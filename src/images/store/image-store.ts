@@ -49,6 +49,10 @@ const MIGRATIONS = [
    );
    CREATE INDEX container_layers_chain ON container_layers(chain_id);
    CREATE INDEX container_layers_image ON container_layers(image_id);`,
+  // The classic builder's chain of images (each step's image names the one before, as moby's
+  // image.Parent), which rmi prunes with the image and the layer cache looks children up in.
+  `ALTER TABLE images ADD COLUMN parent TEXT;
+   CREATE INDEX images_parent ON images(parent);`,
 ];
 
 export interface NewImage {
@@ -60,6 +64,8 @@ export interface NewImage {
   /** Every content-store blob this image keeps alive (config, manifest, layer blobs). */
   blobs: string[];
   size: number;
+  /** The image this one was made from by a build step or commit (moby's Parent). */
+  parent?: string;
 }
 
 export interface LayerRow {
@@ -70,6 +76,7 @@ export interface LayerRow {
 
 interface ImageRow {
   id: string;
+  parent: string | null;
   config: string;
   manifest_digest: string | null;
   size: number;
@@ -90,7 +97,8 @@ export class ImageStore {
       refsOf: p('SELECT ref, kind FROM image_refs WHERE image_id = ? ORDER BY rowid'),
       allRefs: p('SELECT ref, image_id, kind FROM image_refs ORDER BY rowid'),
       refTarget: p('SELECT image_id FROM image_refs WHERE ref = ?'),
-      insertImage: p('INSERT OR IGNORE INTO images (id, config, manifest_digest, size, stored_at) VALUES (?, ?, ?, ?, ?)'),
+      insertImage: p('INSERT OR IGNORE INTO images (id, config, manifest_digest, size, stored_at, parent) VALUES (?, ?, ?, ?, ?, ?)'),
+      childrenOf: p('SELECT id FROM images WHERE parent = ? ORDER BY rowid'),
       insertLayerOfImage: p('INSERT OR IGNORE INTO image_layers (image_id, idx, chain_id) VALUES (?, ?, ?)'),
       insertBlobOfImage: p('INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)'),
       upsertRef: p('INSERT INTO image_refs (ref, image_id, kind) VALUES (?, ?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id, kind = excluded.kind'),
@@ -140,6 +148,7 @@ export class ImageStore {
       config,
       size: row.size,
       storedAt: row.stored_at,
+      ...(row.parent ? { parent: row.parent } : {}),
     };
   }
 
@@ -170,6 +179,11 @@ export class ImageStore {
     return (this.st.allImages.all() as ImageRow[]).map((row) => this.toRecord(row, refs.get(row.id) ?? []));
   }
 
+  /** Images made from `id` (build steps, commits), oldest first. */
+  childrenOf(id: string): string[] {
+    return (this.st.childrenOf.all(id) as { id: string }[]).map((r) => r.id);
+  }
+
   resolveRef(ref: string): string | undefined {
     return (this.st.refTarget.get(ref) as { image_id: string } | undefined)?.image_id;
   }
@@ -180,7 +194,7 @@ export class ImageStore {
 
   /** Insert the image if new (layers must already be recorded). */
   addImage(img: NewImage, storedAt = new Date().toISOString()): void {
-    this.st.insertImage.run(img.id, JSON.stringify(img.config), img.manifestDigest, img.size, storedAt);
+    this.st.insertImage.run(img.id, JSON.stringify(img.config), img.manifestDigest, img.size, storedAt, img.parent ?? null);
     img.chainIds.forEach((c, i) => this.st.insertLayerOfImage.run(img.id, i, c));
     for (const b of img.blobs) this.st.insertBlobOfImage.run(img.id, b);
   }
