@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { enableEmbeddedDns } from '../../src/engine/networks/dns/embedded-dns.js';
-import { updateAardvarkNames } from '../../src/engine/networks/dns/aardvark-records.js';
+import { updateAardvarkNames } from '../../src/runtime/netavark/aardvark-records.js';
 
 const run = promisify(execFile);
 const AARDVARK = '/usr/lib/podman/aardvark-dns';

@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aardvarkNames, endpointDnsNames, linkAliasesFor, parseLink, shortId } from '../../src/engine/networks/dns/names.js';
-import { namesIn, replaceNames, updateAardvarkNames } from '../../src/engine/networks/dns/aardvark-records.js';
+import { namesIn, replaceNames, updateAardvarkNames } from '../../src/runtime/netavark/aardvark-records.js';
 import { embeddedDnsRules } from '../../src/engine/networks/dns/embedded-dns.js';
 import { ContainerDns } from '../../src/engine/networks/dns/container-dns.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/engine/networks/model.js';

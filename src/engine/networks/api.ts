@@ -2,7 +2,7 @@
 // disconnect) over the network service's records: lookup as moby does it, filters, the JSON
 // views, and the network events moby logs for them.
 import { createHash } from 'node:crypto';
-import { ForbiddenError, InvalidParameterError } from '../../errors.js';
+import { InvalidParameterError } from '../../errors.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/bus.js';
 import type { CheckedNetworkCreate } from './create-request.js';
@@ -13,7 +13,7 @@ import type { EndpointRecord, NetworkRecord } from './model.js';
 import type { PortMapping } from './ports/types.js';
 import { pruneNetworks, type PruneReport } from './prune.js';
 import { checkEndpointSettings } from './endpoint-settings-json.js';
-import { isPredefined, networkView, type Attachment, type NetworkView } from './views.js';
+import { networkView, type Attachment, type NetworkView } from './views.js';
 import type { ContainerNetworkState } from './container-settings.js';
 import { inspectPorts, listPorts } from './ports/index.js';
 import { type Json, goJsonType as jsonType, isJsonObject as isObject } from '../go-json.js';
@@ -133,7 +133,7 @@ export class NetworkApi {
   }
 
   private async removeRecord(n: NetworkRecord): Promise<void> {
-    if (isPredefined(n.name)) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    // the service refuses predefined networks
     await this.d.backend.removeNetwork(n.id);
   }
 

@@ -1,5 +1,6 @@
 // docker network create: a request checked as moby 28 checks it, turned into a NetworkRecord.
 // Pure but for the caller's view of what exists (other networks, host routes).
+import { isPredefined } from './views.js';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../../errors.js';
 import { checkNoOverlap, completePool, formatCidr, parseCidr, pickSubnet, validateIpamConfig, type AddressPool, type Cidr } from './ipam.js';
@@ -21,8 +22,6 @@ export interface NetworkCreateRequest {
   Labels?: Record<string, string> | null;
 }
 
-export const PREDEFINED = ['bridge', 'host', 'none'];
-
 export interface CreateContext {
   existing: NetworkRecord[];
   pools: AddressPool[];
@@ -41,7 +40,7 @@ export function nanoTimestamp(d = new Date()): string {
 export function buildNetwork(req: NetworkCreateRequest, ctx: CreateContext): NetworkRecord {
   const name = req.Name;
   if (!name) throw new InvalidParameterError('network name cannot be empty');
-  if (PREDEFINED.includes(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
+  if (isPredefined(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
   if (ctx.existing.some((n) => n.name === name)) throw new ConflictError(`network with name ${name} already exists`);
   const driver = req.Driver || 'bridge';
   if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);

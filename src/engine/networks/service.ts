@@ -12,7 +12,7 @@ import { KeyedLock } from '../../util/keyed-lock.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/bus.js';
 import { enableEmbeddedDns } from './dns/embedded-dns.js';
-import { buildNetwork, nanoTimestamp, newNetworkId, PREDEFINED, type NetworkCreateRequest } from './create-network.js';
+import { buildNetwork, nanoTimestamp, newNetworkId, type NetworkCreateRequest } from './create-network.js';
 import { endpointRequest, endpointsConfigOf, isUserDefined, type EndpointSettingsInput } from './endpoint-config.js';
 import { hostRoutes } from './host-routes.js';
 import { allocateAddress, checkRequestedAddress, completePool, DEFAULT_ADDRESS_POOLS, formatCidr, parseBip, parseCidr, pickSubnet, type AddressPool } from './ipam.js';
@@ -25,6 +25,7 @@ import type { NetworkStore } from './store.js';
 import type { ContainerNetworking, NetworkAttachment } from './types.js';
 import { findNetwork } from './lookup.js';
 import { isRunning } from '../containers/model.js';
+import { isPredefined } from './views.js';
 
 /** What networking needs to know of containers (ContainerService, bound after both exist). */
 export interface ContainerDirectory {
@@ -290,7 +291,7 @@ export class NetworkService implements ContainerNetworking {
 
   async removeNetwork(term: string): Promise<void> {
     const n = this.find(term);
-    if (PREDEFINED.includes(n.name)) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    if (isPredefined(n.name)) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const active = this.d.store.endpointsOn(n.id).filter((e) => e.ipAddress);
     if (active.length) {
       const list = active.map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.endpointId.slice(0, 12)}"`).join(', ');

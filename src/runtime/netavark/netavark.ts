@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureAardvark, updateAardvarkNames } from '../../engine/networks/dns/aardvark-records.js';
+import { ensureAardvark, updateAardvarkNames } from './aardvark-records.js';
 import { pinBridgeMac } from './bridge-mac.js';
 import { portChain } from './chains.js';
 import { NetworkBackendError, type NetworkBackend } from './network-backend.js';
