@@ -15,13 +15,15 @@ import { InRootError, RootDir, errnoOf } from '../../util/in-root/root-dir.js';
 /**
  * Copies `rootfs`'s `destination` into the directory `volumeData` if that directory is empty
  * (moby copyExistingContents); a destination that is missing or not a directory copies nothing.
- * Returns whether anything was copied.
+ * Returns whether anything was copied. `rootfs` may be a function that mounts it: it is called only
+ * when the volume is empty, so a volume with content never costs a rootfs mount.
  */
-export async function copyUp(rootfs: string, destination: string, volumeData: string): Promise<boolean> {
+export async function copyUp(rootfs: string | (() => Promise<string>), destination: string, volumeData: string): Promise<boolean> {
   const dst = await open(volumeData, OPEN_DIR_NOFOLLOW);
   try {
     if ((await namesIn(dst)).length > 0) return false;
-    return await RootDir.with(rootfs, async (root) => {
+    const rootPath = typeof rootfs === 'string' ? rootfs : await rootfs();
+    return await RootDir.with(rootPath, async (root) => {
       const src = await root.openDir(destination).catch((err: unknown) => {
         if (err instanceof InRootError) return null;
         throw err;
@@ -39,16 +41,6 @@ export async function copyUp(rootfs: string, destination: string, volumeData: st
     });
   } finally {
     await dst.close();
-  }
-}
-
-/** Whether the directory `volumeData` has no entries (a copy-up would copy into it). */
-export async function isEmptyDir(volumeData: string): Promise<boolean> {
-  const dir = await open(volumeData, OPEN_DIR_NOFOLLOW);
-  try {
-    return (await namesIn(dir)).length === 0;
-  } finally {
-    await dir.close();
   }
 }
 

@@ -12,7 +12,7 @@ import type { BindMount, MountPropagation } from '../../runtime/oci-spec.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/bus.js';
-import { copyUp, isEmptyDir } from './copy-up.js';
+import { copyUp } from './copy-up.js';
 import { LocalDriver, needsMount, validateDriverOpts } from './local-driver.js';
 import { ANONYMOUS_LABEL, type MountPoint, type VolumeRecord } from './model.js';
 import { registerMountPoints } from './mount-points.js';
@@ -106,7 +106,8 @@ export class VolumeService implements ContainerVolumes {
   }
 
   list(filters: VolumeFilters) {
-    const vols = filterVolumes(this.store.all(), filters, (n) => this.refsOf(n).length);
+    const counts = this.refCounts();
+    const vols = filterVolumes(this.store.all(), filters, (n) => counts.get(n) ?? 0);
     return { Volumes: vols.map((v) => volumeView(v, this.driver.dataPath(v.name))), Warnings: null };
   }
 
@@ -165,10 +166,11 @@ export class VolumeService implements ContainerVolumes {
   /** `docker system df`: local volumes without driver options, with their size and users. */
   async usage() {
     const out: ReturnType<typeof volumeView>[] = [];
+    const counts = this.refCounts();
     for (const v of this.store.all()) {
       if (v.options && Object.keys(v.options).length > 0) continue;
       const size = await dirSize(this.driver.dataPath(v.name)).catch(() => -1);
-      const usage: VolumeUsage = { Size: size, RefCount: this.refsOf(v.name).length };
+      const usage: VolumeUsage = { Size: size, RefCount: counts.get(v.name) ?? 0 };
       out.push(volumeView(v, this.driver.dataPath(v.name), usage));
     }
     return out;
@@ -182,6 +184,17 @@ export class VolumeService implements ContainerVolumes {
     }
     for (const [id, names] of this.pending) if (names.has(name)) ids.add(id);
     return [...ids];
+  }
+
+  /** Volume name -> how many containers name it, from one walk of the containers (list and df ask for every volume). */
+  private refCounts(): Map<string, number> {
+    const users = new Map<string, Set<string>>();
+    const add = (name: string, id: string) => users.set(name, (users.get(name) ?? new Set<string>()).add(id));
+    for (const c of this.d.containers.list()) {
+      for (const m of c.mountPoints ?? []) if (m.Type === 'volume' && m.Name) add(m.Name, c.id);
+    }
+    for (const [id, names] of this.pending) for (const name of names) add(name, id);
+    return new Map([...users].map(([name, ids]) => [name, ids.size]));
   }
 
   private addPending(id: string, name: string): void {
@@ -233,15 +246,12 @@ export class VolumeService implements ContainerVolumes {
           if (!v) return;
           // a volume with driver options is copied into where its content lives: its mount
           if (needsMount(v.options)) {
-            await this.driver.mount(name, v.options!);
-            this.active.set(name, (this.active.get(name) ?? new Set<string>()).add(user));
+            await this.hold(v, user);
             held = true;
           }
           try {
             // a volume with content is never copied into (and the rootfs not mounted for it)
-            if (!(await isEmptyDir(path))) return;
-            root ??= await rootfs();
-            await copyUp(root, m.Destination, path);
+            await copyUp(async () => (root ??= await rootfs()), m.Destination, path);
           } catch (err) {
             throw new SystemError(`failed to populate volume: ${errorMessage(err)}`);
           }
@@ -285,10 +295,7 @@ export class VolumeService implements ContainerVolumes {
     await this.lock.run(name, async () => {
       const v = this.store.get(name);
       if (!v) throw new NotFoundError(`error while mounting volume '${path}': get ${name}: no such volume`);
-      const users = this.active.get(name) ?? new Set<string>();
-      if (needsMount(v.options)) await this.driver.mount(name, v.options!);
-      users.add(c.id);
-      this.active.set(name, users);
+      await this.hold(v, c.id);
       this.d.events.emit('volume', 'mount', name, {
         container: c.id,
         destination: m.Destination,
@@ -311,8 +318,7 @@ export class VolumeService implements ContainerVolumes {
         await this.lock.run(name, async () => {
           const v = this.store.get(name);
           if (!v || !needsMount(v.options)) return;
-          await this.driver.mount(name, v.options!);
-          this.active.set(name, (this.active.get(name) ?? new Set<string>()).add(user));
+          await this.hold(v, user);
           held.push(name);
         });
       }
@@ -326,6 +332,12 @@ export class VolumeService implements ContainerVolumes {
   async released(c: ContainerRecord): Promise<void> {
     const names = new Set(containerMountPoints(c).filter((m) => m.Type === 'volume').map((m) => m.Name!));
     for (const name of names) await this.letGo(name, c.id, true);
+  }
+
+  /** Under the volume's lock: `user` needs the volume's content, so one with driver options is mounted (until letGo). */
+  private async hold(v: VolumeRecord, user: string): Promise<void> {
+    if (needsMount(v.options)) await this.driver.mount(v.name, v.options!);
+    this.active.set(v.name, (this.active.get(v.name) ?? new Set<string>()).add(user));
   }
 
   /** `user` no longer needs the volume: unmounted (driver options) once nobody does. */
