@@ -1,7 +1,7 @@
 // POST /volumes/create's body (api/types/volume.CreateOptions), decoded with Go's messages.
-import { InvalidParameterError } from '../../errors.js';
+import type { InvalidParameterError } from '../../errors.js';
 import type { CreateVolumeRequest } from './service.js';
-import { goJsonType as typeName, wrongFieldType } from '../go-json.js';
+import { wrongFieldType, wrongValueType } from '../go-json.js';
 
 function wrong(field: string, v: unknown, want: string): InvalidParameterError {
   return wrongFieldType(`CreateOptions.${field}`, v, want);
@@ -25,7 +25,7 @@ function strMap(b: Record<string, unknown>, key: string): Record<string, string>
 export function parseVolumeCreate(body: unknown): CreateVolumeRequest {
   if (body === undefined || body === null) return { name: '', driver: '', options: null, labels: null };
   if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidParameterError(`json: cannot unmarshal ${typeName(body)} into Go value of type volume.CreateOptions`);
+    throw wrongValueType(body, 'volume.CreateOptions');
   }
   const b = body as Record<string, unknown>;
   return { name: str(b, 'Name'), driver: str(b, 'Driver'), options: strMap(b, 'DriverOpts'), labels: strMap(b, 'Labels') };

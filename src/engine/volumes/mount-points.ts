@@ -10,6 +10,7 @@ import type { MountPoint } from './model.js';
 import { cleanTarget, parseApiMount, parseBindSpec, parseVolumesFrom, type ParsedMount } from './mount-spec.js';
 import type { CreateVolumeRequest } from './service.js';
 import { containerMountPoints } from './view.js';
+import { wrongFieldType } from '../go-json.js';
 
 export interface MountPointContext {
   dataRoot: string;
@@ -27,9 +28,9 @@ export async function registerMountPoints(rec: ContainerRecord, ctx: MountPointC
   const tmpfs = isRecord(hc.Tmpfs) ? hc.Tmpfs : {};
   const volumeDriver = typeof hc.VolumeDriver === 'string' ? hc.VolumeDriver : '';
   const volumesFrom = hc.VolumesFrom ?? [];
-  if (!Array.isArray(volumesFrom) || !volumesFrom.every((v) => typeof v === 'string')) {
-    throw new InvalidParameterError(`json: cannot unmarshal ${Array.isArray(volumesFrom) ? 'array' : typeof volumesFrom} into Go struct field HostConfig.VolumesFrom of type []string`);
-  }
+  if (!Array.isArray(volumesFrom)) throw wrongFieldType('HostConfig.VolumesFrom', volumesFrom, '[]string');
+  const notString = volumesFrom.find((v) => typeof v !== 'string');
+  if (notString !== undefined) throw wrongFieldType('HostConfig.VolumesFrom', notString, 'string');
   const bindNearRoot = (p: ParsedMount) => {
     if (p.mount.Type === 'bind') p.mount.Propagation = daemonRootPropagation(ctx.dataRoot, p.mount.Source, p.askedPropagation ?? '') ?? p.mount.Propagation;
   };
@@ -74,7 +75,7 @@ export async function registerMountPoints(rec: ContainerRecord, ctx: MountPointC
   // 3. Mounts (--mount)
   const mounts = hc.Mounts as unknown;
   if (mounts !== undefined && mounts !== null && !Array.isArray(mounts)) {
-    throw new InvalidParameterError('json: cannot unmarshal object into Go struct field HostConfig.Mounts of type []mount.Mount');
+    throw wrongFieldType('HostConfig.Mounts', mounts, '[]mount.Mount');
   }
   for (const raw of (mounts as unknown[] | null | undefined) ?? []) {
     const p = parseApiMount(raw);
