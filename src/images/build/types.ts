@@ -1,11 +1,12 @@
 // The seams of the classic builder (POST /build), so that its parts can be read apart:
 //   dockerfile/  text -> ParsedDockerfile (dockerfile-ast), word expansion, .dockerignore, and
 //                the pure effect of each metadata instruction on the image config
-//   copy/        COPY/ADD: sources in a context or a rootfs -> one tar to extract at the dest
+//   copy/        COPY/ADD (copy/plan-copy.ts planCopy): sources in a context or a rootfs -> one tar to extract at the dest
 //   (executor)   the step loop, stages, the layer cache, RUN through a BuildBackend, the
 //                output stream; the engine implements BuildBackend (it runs containers)
 import type { Readable } from 'node:stream';
 import type { ImageContainerConfig } from '../types.js';
+import type { RootDir } from '../../util/in-root/root-dir.js';
 
 /** One Dockerfile instruction as written, before any expansion. */
 export interface Instruction {
@@ -49,27 +50,49 @@ export interface IgnoreMatcher {
 /** One COPY or ADD after expansion, as the executor hands it to copy/. */
 export interface CopyRequest {
   isAdd: boolean;
-  /** Source patterns as written (after variable expansion); globs allowed. */
+  /** Source patterns as written (after variable expansion); globs allowed; ADD also takes http(s) URLs. */
   sources: string[];
   /** Destination as written (after expansion); relative ones are against `workdir`. */
   dest: string;
   workdir: string;
   /** Where sources are read: the build context dir, or a rootfs (an earlier stage or --from image). */
   sourceRoot: string;
+  /** The --from value when `sourceRoot` is a stage's or an image's rootfs (Docker words its errors differently then). */
+  from?: string;
   /** Only for the context (undefined for --from roots). */
   ignore?: IgnoreMatcher;
   /** --chown resolved to numbers by the executor (names looked up in the image's /etc/passwd, /etc/group). */
   chown?: { uid: number; gid: number };
-  /** --chmod, octal parsed. */
+  /**
+   * --chmod, octal parsed. moby's classic builder refuses the flag ('the --chmod option requires
+   * BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with
+   * BuildKit enabled'): the executor decides; when given, it applies to every copied entry as BuildKit does.
+   */
   chmod?: number;
+  /** The step's shell (SHELL; default ['/bin/sh', '-c']): `createdBy` starts with it, as moby's runConfig.Cmd does. */
+  shell?: string[];
+  /** Where ADD downloads a URL before it is copied (default: the OS temp dir); `release()` removes it. */
+  scratchDir?: string;
   signal?: AbortSignal;
 }
 
 export interface CopyPlan {
-  /** The checksum Docker puts in the cache key and in `#(nop) COPY <kind>:<hex> in <dest>`. */
+  /** The source checksum Docker prints: 'file:<hex>', 'dir:<hex>', 'multi:<hex>' (a URL's is the bare hex). */
+  checksum: string;
+  /** The comment moby puts after '#(nop) ' in the cache key's Cmd: 'COPY file:<hex> in /dest ' (dest as written, trailing space). */
+  comment: string;
+  /** The history line: shell + ' #(nop) ' + comment, e.g. '/bin/sh -c #(nop) COPY file:<hex> in /dest '. */
   createdBy: string;
-  /** The tar to extract at '/' of the step's container: entries carry their final absolute paths, owners and modes. */
-  tar(): Readable;
+  /**
+   * The tar to extract at '/' of the step's container (extractInto(root, '/', tar, { noOverwriteDirNonDir: false })):
+   * entries carry their final paths (relative to '/'), owners and modes. `dest` is that container's
+   * rootfs: whether the destination exists (as a directory), which directories the copy creates
+   * and where symlinks on the way lead are looked up in it, read-only; without it the
+   * destination is taken as missing. Lookup errors reject here; read errors later fail the stream.
+   */
+  tar(dest?: RootDir): Promise<Readable>;
+  /** Removes what planning left behind (an ADD URL's download); call once the tar is extracted or dropped. */
+  release(): Promise<void>;
 }
 
 /** The config a build step works on (the image config's `config`) plus the history line it adds. */
