@@ -47,7 +47,7 @@ export class ImageService implements ImageServiceApi {
   constructor(opts: ImageServiceOptions) {
     this.logger = opts.logger;
     this.store = new ImageStore(opts.db);
-    this.storage = new Storage(this.store, opts.root, opts.logger);
+    this.storage = new Storage(this.store, opts.root, opts.logger, opts.db);
     this.storage.initSync();
   }
 

@@ -8,6 +8,7 @@ import { statusMsg, throttledProgress, progressMsg } from '../progress.js';
 import { digestHex } from '../store/content-store.js';
 import { chainIds } from '../store/chain-id.js';
 import { LIMITS, readAtMost } from '../read-at-most.js';
+import { checkPullableLayer } from './layer-media-types.js';
 import type { Storage } from '../store/storage.js';
 import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from '../types.js';
 
@@ -96,6 +97,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
 
   checkSize(manifest.config, 'config');
   manifest.layers.forEach((l) => checkSize(l, 'layer'));
+  manifest.layers.forEach(checkPullableLayer);
   if (manifest.config.size > LIMITS.config) {
     throw new SystemError(`image config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${LIMITS.config} allowed`);
   }
@@ -130,9 +132,10 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l }: { l: Descriptor }) => {
       signal.throwIfAborted();
       const id = shortId(l.digest);
-      if (l.urls?.length) throw new SystemError(`layer ${l.digest} has foreign URLs, which berth does not fetch`);
-      const body = await client.getBlob(l.digest);
-      await ingest.writeBlob(body, { expectedDigest: l.digest, expectedSize: l.size, signal, onProgress: throttledProgress(progress, 'Downloading', id, l.size) });
+      await ingest.fetchBlob(l.digest, l.size, (offset, sig) => client.getBlobFrom(l.digest, offset, sig), {
+        signal,
+        onProgress: throttledProgress(progress, 'Downloading', id, l.size),
+      });
       progress(statusMsg('Verifying Checksum', id));
       progress(statusMsg('Download complete', id));
     });

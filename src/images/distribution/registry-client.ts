@@ -9,6 +9,7 @@ import { SystemError, UnauthorizedError } from '../../errors.js';
 import type { RegistryAuth } from '../types.js';
 import { httpSend } from './http-send.js';
 import { LIMITS, readAtMost } from '../read-at-most.js';
+import { formatPlatform, matchPlatform } from './platform-match.js';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -163,24 +164,24 @@ export class RegistryClient {
     if (auth.registrytoken) this.authorization = `Bearer ${auth.registrytoken}`;
   }
 
-  private async send(method: string, url: string, headers: Record<string, string>): Promise<Response> {
+  private async send(method: string, url: string, headers: Record<string, string>, signal = this.signal): Promise<Response> {
     try {
-      return await httpSend(method, url, headers, { signal: this.signal });
+      return await httpSend(method, url, headers, { signal });
     } catch (err) {
-      if (this.signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
       throw transportError(method, url, err);
     }
   }
 
   /** Send with the current credentials; on a 401 challenge, authenticate once and retry. */
-  private async request(method: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async request(method: string, path: string, headers: Record<string, string> = {}, signal = this.signal): Promise<Response> {
     const url = `${this.baseUrl}${path}`;
     const withAuth = () => (this.authorization ? { ...headers, Authorization: this.authorization } : headers);
-    let res = await this.send(method, url, withAuth());
+    let res = await this.send(method, url, withAuth(), signal);
     if (res.status === 401) {
       const challenge = res.headers.get('www-authenticate');
       await res.body?.cancel();
-      if (challenge !== null && (await this.authenticate(challenge))) res = await this.send(method, url, withAuth());
+      if (challenge !== null && (await this.authenticate(challenge))) res = await this.send(method, url, withAuth(), signal);
     }
     return res;
   }
@@ -275,13 +276,9 @@ export class RegistryClient {
     if (top.mediaType === MEDIA_TYPES.dockerList || top.mediaType === MEDIA_TYPES.ociIndex) {
       const index = JSON.parse(top.body.toString('utf8')) as { manifests: Descriptor[] };
       if (!Array.isArray(index.manifests)) throw new SystemError(`invalid manifest list from ${this.domain}/${this.repository}: no manifests`);
-      const match =
-        index.manifests.find((m) => m?.platform && m.platform.os === platform.os && m.platform.architecture === platform.architecture && (platform.variant === undefined || m.platform.variant === platform.variant)) ??
-        undefined;
-      if (match === undefined) {
-        const want = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
-        throw new RegistryHttpError(404, ['MANIFEST_UNKNOWN'], `no matching manifest for ${want} in the manifest list entries`);
-      }
+      const match = matchPlatform(index.manifests, platform);
+      // moby's own words, a plain error (500) rather than a registry 404
+      if (match === undefined) throw new SystemError(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
       const inner = await this.getManifest(match.digest);
       return { digest: top.digest, manifestDigest: inner.digest, manifest: this.checkManifest(inner.mediaType, inner.body), manifestBody: inner.body };
     }
@@ -302,5 +299,29 @@ export class RegistryClient {
     const res = await this.request('GET', `/v2/${this.repository}/blobs/${digest}`);
     if (!res.ok || res.body === null) throw await errorFromResponse(res);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
+  /**
+   * A blob from byte `offset` on (an HTTP Range), under `signal` rather than the client's own
+   * (a download shared by several pulls outlives the pull that started it). `offset` in the
+   * answer is where the body starts: 0 when the registry sent the whole blob.
+   */
+  async getBlobFrom(digest: string, offset: number, signal?: AbortSignal): Promise<{ body: Readable; offset: number }> {
+    const path = `/v2/${this.repository}/blobs/${digest}`;
+    let res = await this.request('GET', path, offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal);
+    let from = 0;
+    if (offset > 0 && res.status === 206) {
+      const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+      if (m !== null && Number(m[1]) === offset) from = offset;
+      else {
+        await res.body?.cancel();
+        res = await this.request('GET', path, {}, signal);
+      }
+    } else if (offset > 0 && res.status === 416) {
+      await res.body?.cancel();
+      res = await this.request('GET', path, {}, signal);
+    }
+    if (!res.ok || (res.status === 206 && from === 0) || res.body === null) throw await errorFromResponse(res);
+    return { body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), offset: from };
   }
 }

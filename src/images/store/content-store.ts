@@ -1,9 +1,11 @@
 // Blobs addressed by digest. Everything is streamed into content/ingest/ first and hashed on
 // the way; only a verified blob is renamed into content/blobs/sha256/, so a blob that exists
-// under its digest is always complete and correct.
+// under its digest is always complete and correct. Registry downloads go to
+// content/partial/<hex> instead, which outlives an interrupted pull (client gone, registry
+// gone, daemon killed) so that the next fetch asks only for the rest with an HTTP Range.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,20 +32,116 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/** Where a resumable download starts: `offset` bytes the server skipped (0 when it sent all). */
+export type OpenAt = (offset: number, signal?: AbortSignal) => Promise<{ body: Readable; offset: number }>;
+
+/** A download that sent more than its descriptor: the partial file is garbage, not a prefix. */
+class Overlong extends SystemError {}
+
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
+  readonly partialDir: string;
 
   constructor(root: string) {
     this.blobsDir = join(root, 'content', 'blobs', 'sha256');
     this.ingestDir = join(root, 'content', 'ingest');
+    this.partialDir = join(root, 'content', 'partial');
   }
 
-  /** Startup: create the dirs and drop ingest files a crash left behind. */
-  initSync(): void {
+  /**
+   * Startup: create the dirs and drop ingest files a crash left behind, and partial downloads
+   * older than `keepPartialMs` (by their last write).
+   */
+  initSync(keepPartialMs = Infinity): void {
     mkdirSync(this.blobsDir, { recursive: true });
     mkdirSync(this.ingestDir, { recursive: true });
+    mkdirSync(this.partialDir, { recursive: true });
     for (const name of readdirSync(this.ingestDir)) rmSync(join(this.ingestDir, name), { recursive: true, force: true });
+    const now = Date.now();
+    for (const name of readdirSync(this.partialDir)) {
+      const path = join(this.partialDir, name);
+      let old = true;
+      try {
+        const st = statSync(path);
+        old = !st.isFile() || !/^[a-f0-9]{64}$/.test(name) || now - st.mtimeMs > keepPartialMs;
+      } catch {
+        // gone already
+      }
+      if (old) rmSync(path, { recursive: true, force: true });
+    }
+  }
+
+  /** Downloads cut short, with the bytes kept so far. */
+  async partials(): Promise<{ digest: string; size: number }[]> {
+    const out: { digest: string; size: number }[] = [];
+    for (const name of await readdir(this.partialDir).catch(() => [] as string[])) {
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      const st = await stat(join(this.partialDir, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ digest: `sha256:${name}`, size: st.size });
+    }
+    return out;
+  }
+
+  async deletePartial(digest: string): Promise<void> {
+    await rm(join(this.partialDir, digestHex(digest)), { force: true });
+  }
+
+  /**
+   * Download `digest` (`size` bytes) into the store, resuming a partial file a previous
+   * attempt left: its bytes are hashed again, and `open(offset)` asks the source for the
+   * rest. A source that ignores the offset starts the file over. A result that does not
+   * verify after a resume is fetched once more from the start (the kept prefix may be what
+   * was wrong); one that does not verify from the start fails, and nothing of it is kept.
+   * An interruption keeps the partial file.
+   */
+  async fetchResumable(digest: string, size: number, open: OpenAt, opts: { onProgress?: (current: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+    const path = join(this.partialDir, digestHex(digest));
+    await mkdir(this.partialDir, { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      let offset = (await stat(path).catch(() => undefined))?.size ?? 0;
+      if (offset >= size) {
+        await rm(path, { force: true });
+        offset = 0;
+      }
+      let hash = createHash('sha256');
+      if (offset > 0) {
+        for await (const c of createReadStream(path, { start: 0, end: offset - 1 })) hash.update(c as Buffer);
+      }
+      const { body, offset: from } = await open(offset, opts.signal);
+      if (from !== offset) {
+        offset = 0;
+        hash = createHash('sha256');
+      }
+      let written = offset;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          written += chunk.length;
+          if (written > size) {
+            cb(new Overlong(`blob ${digest}: more than the expected ${size} bytes received`));
+            return;
+          }
+          hash.update(chunk);
+          opts.onProgress?.(written);
+          cb(null, chunk);
+        },
+      });
+      try {
+        await pipeline(body, counter, createWriteStream(path, { flags: offset > 0 ? 'a' : 'w' }), { signal: opts.signal });
+      } catch (err) {
+        if (err instanceof Overlong) await rm(path, { force: true });
+        throw err;
+      }
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== digest || written !== size) {
+        await rm(path, { force: true });
+        if (offset > 0 && attempt === 0) continue;
+        if (got !== digest) throw new SystemError(`filesystem layer verification failed for digest ${digest}`);
+        throw new SystemError(`blob ${digest}: expected ${size} bytes, got ${written}`);
+      }
+      await rename(path, this.blobPath(digest));
+      return;
+    }
   }
 
   /** Every blob digest present (startup scan). */

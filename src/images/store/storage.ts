@@ -1,10 +1,15 @@
 // The three stores behind images (SQLite rows, content blobs, layer dirs) and the one rule
 // that ties them: whatever an operation creates is either committed with an image row or
 // removed again when the operation fails. An Ingest tracks what one operation created and
-// what it relies on, so a failed pull never deletes a layer a concurrent pull is using.
+// what it relies on, so a failed pull never deletes a layer a concurrent pull is using. The
+// one exception: blobs a pull fully downloaded and verified stay under a lease (blob-leases.ts)
+// when the pull does not finish, so the next pull fetches only the rest.
 import { Readable } from 'node:stream';
+import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { ContentStore } from './content-store.js';
+import { ContentStore, type OpenAt } from './content-store.js';
+import { BlobLeases, LEASE_TTL_MS, type BlobLease } from './blob-leases.js';
+import { SharedDownloads, type Progress } from './shared-downloads.js';
 import { ImageStore, type NewImage } from './image-store.js';
 import { LayerSnapshots } from './layer-snapshots.js';
 import { chainIds } from './chain-id.js';
@@ -12,6 +17,9 @@ import { chainIds } from './chain-id.js';
 export class Storage {
   readonly content: ContentStore;
   readonly layers: LayerSnapshots;
+  readonly leases: BlobLeases;
+  /** Registry downloads in flight, shared by the pulls that need the same blob. */
+  readonly downloads = new SharedDownloads();
   /** chainIDs and blob digests held by operations in flight, with counts. */
   private readonly held = new Map<string, number>();
 
@@ -19,9 +27,57 @@ export class Storage {
     readonly store: ImageStore,
     root: string,
     readonly logger: Logger,
+    db: Database,
   ) {
     this.content = new ContentStore(root);
     this.layers = new LayerSnapshots(root);
+    this.leases = new BlobLeases(db);
+  }
+
+  /** A blob nothing may remove: an image, a lease or an operation in flight keeps it. */
+  private blobKept(digest: string): boolean {
+    return this.store.blobInUse(digest) || this.leases.holds(digest) || this.isHeld(digest);
+  }
+
+  /**
+   * Blobs kept for pulls that did not finish (for `docker system df` and the garbage
+   * collector): complete, verified blobs under a lease, with their size; partial downloads
+   * are in content.partials().
+   */
+  async leasedBlobs(): Promise<(BlobLease & { size: number })[]> {
+    const out: (BlobLease & { size: number })[] = [];
+    for (const l of this.leases.list()) {
+      const size = await this.content.size(l.digest).catch(() => undefined);
+      if (size !== undefined) out.push({ ...l, size });
+    }
+    return out;
+  }
+
+  /**
+   * Drop leases (all, or the expired ones) and partial downloads (all, or those no download
+   * is writing and older than the lease time), removing each blob nothing else keeps.
+   * Returns what was freed. `docker image prune` and the garbage collector call this.
+   */
+  async dropLeases(opts: { expiredOnly?: boolean } = {}): Promise<{ digest: string; size: number }[]> {
+    const now = Date.now();
+    const freed: { digest: string; size: number }[] = [];
+    for (const l of this.leases.list()) {
+      if (opts.expiredOnly && l.expiresAt > now) continue;
+      this.leases.drop(l.digest);
+      if (this.store.blobInUse(l.digest) || this.isHeld(l.digest)) continue;
+      const size = await this.content.size(l.digest).catch(() => undefined);
+      await this.content.delete(l.digest);
+      if (size !== undefined) freed.push({ digest: l.digest, size });
+    }
+    if (!opts.expiredOnly) {
+      const busy = new Set(this.downloads.inFlight());
+      for (const p of await this.content.partials()) {
+        if (busy.has(p.digest)) continue;
+        await this.content.deletePartial(p.digest);
+        freed.push(p);
+      }
+    }
+    return freed;
   }
 
   /**
@@ -30,7 +86,9 @@ export class Storage {
    * is lost is reported per image, whose next pull or load unpacks it again.
    */
   initSync(): void {
-    this.content.initSync();
+    this.content.initSync(LEASE_TTL_MS);
+    const now = Date.now();
+    for (const l of this.leases.list()) if (l.expiresAt <= now) this.leases.drop(l.digest);
     const present = this.layers.initSync((fields, msg) => this.logger.warn(fields, msg));
     for (const chain of present) {
       if (!this.store.chainInUse(chain)) {
@@ -50,7 +108,7 @@ export class Storage {
       }
     }
     for (const digest of this.content.listSync()) {
-      if (!this.store.blobInUse(digest)) void this.content.delete(digest);
+      if (!this.store.blobInUse(digest) && !this.leases.holds(digest, now)) void this.content.delete(digest);
     }
   }
 
@@ -81,7 +139,7 @@ export class Storage {
       }
     }
     for (const b of blobs) {
-      if (!this.store.blobInUse(b) && !this.isHeld(b)) await this.content.delete(b);
+      if (!this.blobKept(b)) await this.content.delete(b);
     }
   }
 }
@@ -113,6 +171,27 @@ export class Ingest {
     return res;
   }
 
+  /**
+   * A registry blob into the store, sharing the download with any other pull fetching it and
+   * resuming what an interrupted one kept (`open(offset)` asks the registry for the rest).
+   * Once verified it is leased: if this pull does not finish, the blob stays for the next.
+   */
+  async fetchBlob(digest: string, size: number, open: OpenAt, opts: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<'fetched' | 'present'> {
+    this.hold(digest);
+    if (await this.s.content.has(digest)) return 'present';
+    await this.s.downloads.run(
+      digest,
+      async (signal, progress) => {
+        // another pull may have finished it between the check above and now
+        if (await this.s.content.has(digest)) return;
+        await this.s.content.fetchResumable(digest, size, open, { signal, onProgress: progress });
+        if (!this.s.store.blobInUse(digest)) this.s.leases.put(digest);
+      },
+      opts,
+    );
+    return 'fetched';
+  }
+
   async writeBuffer(data: Buffer, expectedDigest?: string): Promise<string> {
     return (await this.writeBlob(Readable.from([data]), { expectedDigest })).digest;
   }
@@ -140,6 +219,7 @@ export class Ingest {
   commit(img: NewImage, more: () => void = () => undefined): void {
     this.s.store.transaction(() => {
       this.s.store.addImage(img);
+      for (const b of img.blobs) this.s.leases.drop(b);
       more();
     });
   }
