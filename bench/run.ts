@@ -10,8 +10,7 @@
  * network yet; dockerd runs with --bridge=none --iptables=false so it never takes docker0 or
  * 172.17.0.0/16).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DOCKER_BIN,
@@ -19,8 +18,6 @@ import {
   leakCheck,
   leakCount,
   prepareFixtures,
-  rawRequest,
-  readBody,
   runCommand,
   startDaemon,
   type Daemon,
@@ -35,19 +32,19 @@ import { BulkBench } from './bulk.js';
 import { BridgeRunBench } from './bridge-run.js';
 import { PortThroughputBench } from './port-throughput.js';
 import { createBenchBridge } from './dockerd-bridge.js';
+import { startDockerd } from './dockerd.js';
+import { IMAGE_PARTS, ImageBenchShared, type ImageBenchSide } from './images/parts.js';
 
 const WARMUP = 3;
 const RUNS = 20;
 const CONTAINERS = 50;
-const DOCKERD_BASE = '/tmp/bench-dockerd';
 // the second dockerd, on its own default bridge, for the network parts
 const DOCKERD_BRIDGED_BASE = '/tmp/bench-brdockerd';
-const NO_BRIDGE = ['--bridge=none', '--iptables=false', '--ip-masq=false'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `node dist/bench/run.js [part...]` runs only the parts named (all when none is). */
-const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', 'bridge-run', 'port-throughput', 'memory'];
+const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', ...Object.keys(IMAGE_PARTS), 'bridge-run', 'port-throughput', 'memory'];
 const NETWORK_PARTS = ['bridge-run', 'port-throughput'];
 const picked = process.argv.slice(2);
 const wants = (part: string): boolean => picked.length === 0 || picked.includes(part);
@@ -77,67 +74,6 @@ async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
   const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   return { rss: field(status, 'VmRSS'), pss: field(rollup, 'Pss') };
-}
-
-async function startDockerd(
-  base = DOCKERD_BASE,
-  network = NO_BRIDGE,
-): Promise<{ socket: string; stop(): Promise<void>; child: ChildProcess } | undefined> {
-  const which = await runCommand('sh', ['-c', 'command -v dockerd']);
-  if (which.code !== 0) return undefined;
-  await rm(base, { recursive: true, force: true });
-  await mkdir(join(base, 'root'), { recursive: true });
-  const socket = join(base, 'docker.sock');
-  const child = spawn(
-    which.stdout.trim(),
-    [
-      '-H', `unix://${socket}`,
-      '--data-root', join(base, 'root'),
-      '--exec-root', join(base, 'exec'),
-      '--pidfile', join(base, 'docker.pid'),
-      ...network,
-      '--storage-driver', 'overlay2',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-8000)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await gone;
-      clearTimeout(killer);
-    }
-    // dockerd's managed containerd lives under exec-root; make sure nothing of it is left
-    for (const p of await findProcesses([base])) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await runCommand('sh', ['-c', `grep -o ' ${base}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
-    await rm(base, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`dockerd exited during start: ${log}`);
-    }
-    try {
-      const res = await rawRequest(socket, 'GET', '/_ping', { timeoutMs: 1000 });
-      await readBody(res);
-      if (res.statusCode === 200) return { socket, stop, child };
-    } catch {
-      // not yet
-    }
-    await sleep(200);
-  }
-  await stop();
-  throw new Error(`dockerd did not answer within 60 s: ${log}`);
 }
 
 const fmtMs = (x: number) => `${x.toFixed(1)} ms`;
@@ -232,6 +168,9 @@ async function main(): Promise<void> {
   const bulkBench = new BulkBench();
   const bridgeRunBench = new BridgeRunBench();
   const portBench = new PortThroughputBench();
+  const imageParts = Object.entries(IMAGE_PARTS).filter(([name]) => wants(name)).map(([, make]) => make());
+  const imageShared = new ImageBenchShared();
+  const berthSide: ImageBenchSide = { name: 'berth', docker: dockerFor(berth.socket, berth.dockerConfig), socket: berth.socket, configDir: berth.dockerConfig };
   let bridgedNote = 'not installed';
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
@@ -267,6 +206,8 @@ async function main(): Promise<void> {
           await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
         }
         if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
+        const dockerdSide: ImageBenchSide = { name: 'dockerd', docker: ddocker, socket: dockerd.socket, configDir: berth.dockerConfig };
+        for (const part of imageParts) await part.measure([berthSide, dockerdSide], imageShared);
       } finally {
         await dockerd.stop();
       }
@@ -279,6 +220,7 @@ async function main(): Promise<void> {
       if (wants('attach')) await attachBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
       if (wants('logs')) await logsBench.measure('berth', { socket: berth.socket, configDir: berth.dockerConfig });
       if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker]]));
+      for (const part of imageParts) await part.measure([berthSide], imageShared);
     }
     if (NETWORK_PARTS.some(wants)) bridgedNote = await networkParts(berth, bdocker, archive, bridgeRunBench, portBench);
 
@@ -308,10 +250,12 @@ async function main(): Promise<void> {
     results.push('', ...attachBench.lines(w));
     results.push('', ...logsBench.lines(w));
     results.push('', ...bulkBench.lines(w));
+    for (const part of imageParts) results.push('', ...part.lines(w));
     results.push('', ...bridgeRunBench.lines(w, bridgedNote));
     results.push('', ...portBench.lines(w));
     results.push('', ...memory);
   } finally {
+    await imageShared.close();
     await berth.cleanup();
     const leaks = await leakCheck(berth.dataRoot, berth.execRoot);
     if (leakCount(leaks) === 0) await rm(berth.base, { recursive: true, force: true });

@@ -1,0 +1,52 @@
+/**
+ * `docker save` of the ~150 MB test image on each daemon, the tar read by the CLI and counted
+ * (to stdout, never a terminal). The image gets there by `docker pull` from the bench registry.
+ * Runs alternate between the daemons. Issue 10 sets no ratio for save; the table shows
+ * the time ratio (lower is better for berth) and the bytes each daemon wrote: dockerd 20.10
+ * writes uncompressed layer tars it makes from its layer dirs, berth streams the stored blobs.
+ */
+import { timing, timingLines, type Timing } from '../docker-runner.js';
+import type { ImageBenchShared, ImageBenchSide, ImagePart } from './parts.js';
+import { timedDocker } from './timed-cli.js';
+
+const WARMUP = 1;
+const RUNS = 5;
+
+export class SaveBench implements ImagePart {
+  readonly name = 'save';
+  private readonly times = new Map<string, Timing>();
+  private readonly bytes = new Map<string, number>();
+  private imageNote = '';
+
+  async measure(sides: ImageBenchSide[], shared: ImageBenchShared): Promise<void> {
+    const image = await shared.image();
+    this.imageNote = `${image.name}: ${image.layers.length} layers, ${(image.tarBytes / 1e6).toFixed(0)} MB of layer tars, ${(image.compressedBytes / 1e6).toFixed(0)} MB gzip`;
+    process.stderr.write(`bench: save of ${image.name} on ${sides.map((s) => s.name).join(' and ')} (${WARMUP} warm-up + ${RUNS} runs)...\n`);
+    // pulled, not loaded: the image as users have it, blobs and manifest kept as they came
+    const ref = (await shared.registry()).ref!;
+    for (const side of sides) await timedDocker(side, ['pull', '-q', ref]);
+    const ms = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      for (const side of sides) {
+        const r = await timedDocker(side, ['save', ref]);
+        this.bytes.set(side.name, r.stdoutBytes);
+        if (i >= WARMUP) ms.get(side.name)!.push(r.ms);
+      }
+    }
+    for (const [name, xs] of ms) this.times.set(name, timing(xs));
+    for (const side of sides) await timedDocker(side, ['rmi', ref]);
+  }
+
+  lines(widths: number[]): string[] {
+    const b = this.times.get('berth');
+    if (!b) return [];
+    const d = this.times.get('dockerd');
+    const mb = (n: number | undefined) => (n === undefined ? '-' : `${(n / 1e6).toFixed(0)} MB`);
+    const pad = (s: string, n: number) => s.padEnd(n);
+    return [
+      ...timingLines(widths, 'docker save (150 MB image) > counted stdout', 'none set', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d),
+      `${pad('  bytes written', widths[0]!)}${pad(mb(this.bytes.get('berth')), widths[1]!)}${mb(this.bytes.get('dockerd'))}`,
+      `  ${this.imageNote}`,
+    ];
+  }
+}
