@@ -16,9 +16,17 @@ export interface Instruction {
   line: number;
   /** The instruction as Docker prints it in `Step N/M : ...` (continuations joined, comments dropped). */
   original: string;
-  /** `--name=value` flags before the arguments (COPY --from, --chown, --chmod; FROM --platform; RUN --mount refused). */
+  /**
+   * `--name=value` flags before the arguments, checked against what the keyword accepts (COPY
+   * --from, --chown, --chmod; FROM --platform; RUN --mount parses and is refused when run); bool
+   * flags 'true'/'false', repeated ones joined by '\n'; in the order written.
+   */
   flags: Record<string, string>;
-  /** JSON (exec) form: the array's strings; shell form: one element holding the rest of the line. */
+  /**
+   * The parser's words, unexpanded (per keyword: see dockerfile/parse-dockerfile.ts). RUN, CMD,
+   * ENTRYPOINT, SHELL: JSON form the array, shell form one string; COPY/ADD: sources..., dest;
+   * ENV/LABEL: (key, value, '='|'') triples; ONBUILD: [trigger text].
+   */
   args: string[];
   json: boolean;
 }
