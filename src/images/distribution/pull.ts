@@ -105,8 +105,8 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
   const ingest = storage.begin();
   let downloads: Promise<void>[] = [];
   try {
-    const configBlob = await client.getBlob(manifest.config.digest);
-    await ingest.writeBlob(configBlob, { expectedDigest: manifest.config.digest, expectedSize: manifest.config.size, signal });
+    // shared with other pulls like a layer, but not kept when this pull fails: it is small
+    await ingest.fetchBlob(manifest.config.digest, manifest.config.size, (offset, sig) => client.getBlobFrom(manifest.config.digest, offset, sig), { signal, lease: false });
     const config = await readConfig(storage, manifest.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) {
@@ -185,6 +185,8 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     stop.abort();
     await Promise.allSettled(downloads);
     await ingest.end();
+    // leases run out while the daemon runs too, not only at its start
+    await storage.dropLeases({ expiredOnly: true }).catch(() => undefined);
   }
 }
 

@@ -176,7 +176,7 @@ export class Ingest {
    * resuming what an interrupted one kept (`open(offset)` asks the registry for the rest).
    * Once verified it is leased: if this pull does not finish, the blob stays for the next.
    */
-  async fetchBlob(digest: string, size: number, open: OpenAt, opts: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<'fetched' | 'present'> {
+  async fetchBlob(digest: string, size: number, open: OpenAt, opts: { signal?: AbortSignal; onProgress?: Progress; lease?: boolean } = {}): Promise<'fetched' | 'present'> {
     this.hold(digest);
     if (await this.s.content.has(digest)) return 'present';
     await this.s.downloads.run(
@@ -185,10 +185,12 @@ export class Ingest {
         // another pull may have finished it between the check above and now
         if (await this.s.content.has(digest)) return;
         await this.s.content.fetchResumable(digest, size, open, { signal, onProgress: progress });
-        if (!this.s.store.blobInUse(digest)) this.s.leases.put(digest);
+        if (opts.lease !== false && !this.s.store.blobInUse(digest)) this.s.leases.put(digest);
       },
       opts,
     );
+    // collected at end() unless an image, a lease or another operation keeps it
+    this.createdBlobs.push(digest);
     return 'fetched';
   }
 
