@@ -2,7 +2,7 @@
 // carrying all its (matching) tags and digests, the filters dangling/label/before/since/until/reference,
 // newest first. Pure: the caller hands in the images and how to resolve names and layer sizes.
 import type { Filters } from '../api/filters.js';
-import { Glob } from '../api/glob-match.js';
+import { Glob } from '../util/glob-match.js';
 import { InvalidParameterError } from '../errors.js';
 import { familiar, familiarName, familiarString, parseNormalizedNamed } from '../images/reference.js';
 import type { ImageRecord } from '../images/types.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Glob } from '../../src/api/glob-match.js';
+import { Glob } from '../../src/util/glob-match.js';
 import { InvalidParameterError } from '../../src/errors.js';
 
 const match = (pattern: string, name: string) => Glob.compile(pattern).matches(name);

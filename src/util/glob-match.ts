@@ -1,4 +1,4 @@
-// Go's path.Match, which moby's `reference` image filter uses (distribution's FamiliarMatch).
+// Go's path.Match (filepath.Match on Linux), which moby's `reference` image filter uses (distribution's FamiliarMatch) and the builder's COPY globs.
 // The pattern is parsed once; matching follows Go's chunk-by-chunk algorithm: a star tries each
 // position of the chunk after it and never revisits an earlier star, so a match costs at most
 // O(pattern x name) steps, however many stars the client sends (a backtracking regex took seconds).

@@ -1,0 +1,339 @@
+// COPY and ADD for the classic builder: the sources found and checksummed (sources.ts), then one
+// tar whose entries carry their final paths in the step's rootfs, owners and modes, laid out as
+// moby's performCopyForInfo lays each source out:
+//   - a file goes to dest, or into it when dest ends in '/' or is a directory there; missing
+//     directories above it are made 0755 and owned like the file (MkdirAllAndChownNew);
+//   - a directory's contents go into dest; dest, when new, is 0755 and owned like the files, the
+//     directories above it root's; an existing dest keeps its owner and mode;
+//   - ADD of a local tar (plain, gzip, bzip2, xz, zstd) is unpacked into dest with the archive's
+//     owners and modes (moby's untar, chrooted at dest: '..' stays inside dest), never through a
+//     symlink the archive itself planted;
+//   - ADD of a URL is a file: mode 0600, mtime from Last-Modified, never unpacked.
+// Owners are root's unless --chown says otherwise (never the context's); modes and mtimes are
+// the source's; symlinks are copied as symlinks, hard links inside a directory stay linked.
+import { tmpdir } from 'node:os';
+import { posix } from 'node:path';
+import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { InvalidParameterError } from '../../../errors.js';
+import { fdPath } from '../../../util/in-root/fd-path.js';
+import { lstatAt, openRegularAt } from '../../../util/in-root/dir-ops.js';
+import { RootDir } from '../../../util/in-root/root-dir.js';
+import type { CopyPlan, CopyRequest } from '../types.js';
+import { decompressStream, sniffArchive, type ArchiveCompression } from './archive-detect.js';
+import { devNumbers, entryType, hashList } from './checksum.js';
+import { lookupDest, normalizeDest } from './dest-lookup.js';
+import type { Download } from './fetch-url.js';
+import { SourceFinder, type SourceInfo } from './sources.js';
+import { walkSource } from './source-walk.js';
+import { TarOut, type OutHeader } from './tar-out.js';
+
+type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** One source's part of the tar, decided before any byte is written. */
+type Job =
+  | { kind: 'mkdir'; path: string; owner: Owner }
+  | { kind: 'file'; info: Extract<SourceInfo, { kind: 'file' }>; target: string }
+  | { kind: 'url'; info: Extract<SourceInfo, { kind: 'url' }>; target: string }
+  | { kind: 'dir'; info: Extract<SourceInfo, { kind: 'dir' }>; target: string }
+  | { kind: 'archive'; info: Extract<SourceInfo, { kind: 'file' }>; target: string; compression: ArchiveCompression };
+
+const ROOT: Owner = { uid: 0, gid: 0 };
+
+/** A container path as a tar name: relative to '/' ('' for the root itself). */
+function tarName(path: string): string {
+  return path.replace(/^\/+/, '');
+}
+
+export async function planCopy(req: CopyRequest): Promise<CopyPlan> {
+  const cmd = req.isAdd ? 'ADD' : 'COPY';
+  const downloads: Download[] = [];
+  const release = async () => {
+    for (const d of downloads.splice(0)) await rm(d.dir, { recursive: true, force: true });
+  };
+  let infos: SourceInfo[];
+  let archives: Map<SourceInfo, ArchiveCompression>;
+  try {
+    infos = await RootDir.with(req.sourceRoot, (root) => new SourceFinder(req, root, req.scratchDir ?? tmpdir()).find(downloads));
+    if (infos.length > 1 && !req.dest.endsWith('/')) {
+      throw new InvalidParameterError(`When using ${cmd} with more than one source file, the destination must be a directory and end with a /`);
+    }
+    archives = req.isAdd ? await sniffArchives(req.sourceRoot, infos) : new Map();
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const checksum = infos.length === 1 ? infos[0]!.hash : hashList('multi', infos.map((i) => i.hash));
+  const comment = `${cmd} ${checksum} in ${req.dest} `;
+  const shell = req.shell ?? ['/bin/sh', '-c'];
+  return {
+    checksum,
+    comment,
+    createdBy: `${shell.join(' ')} #(nop) ${comment}`,
+    release,
+    tar: async (dest?: RootDir) => {
+      const jobs = await layout(req, infos, archives, dest);
+      const out = new TarOut();
+      void (async () => {
+        const src = await RootDir.open(req.sourceRoot);
+        try {
+          for (const job of jobs) await writeJob(req, src, out, job);
+          out.finish();
+        } finally {
+          await src.close();
+        }
+      })().catch((err: unknown) => out.fail(err));
+      return out.stream;
+    },
+  };
+}
+
+/** Which local ADD sources are tar archives (moby's isArchivePath), and how they are compressed. */
+async function sniffArchives(sourceRoot: string, infos: SourceInfo[]): Promise<Map<SourceInfo, ArchiveCompression>> {
+  const found = new Map<SourceInfo, ArchiveCompression>();
+  await RootDir.with(sourceRoot, async (root) => {
+    for (const info of infos) {
+      if (info.kind !== 'file') continue;
+      const fh = await openSourceFile(root, info.rootRel);
+      if (!fh) continue;
+      try {
+        const { archive, compression } = await sniffArchive(() => fh.createReadStream({ start: 0, autoClose: false }));
+        if (archive) found.set(info, compression);
+      } finally {
+        await fh.close();
+      }
+    }
+  });
+  return found;
+}
+
+/** The regular file at `rootRel` of `root`, open for reading; null when it is something else now. */
+async function openSourceFile(root: RootDir, rootRel: string): Promise<FileHandle | null> {
+  const at = await root.resolve(rootRel, { followLast: true });
+  try {
+    if (at.name === null) return null;
+    const opened = await openRegularAt(at.dir.fh, at.name);
+    return opened === null || opened === 'notRegular' ? null : opened.fh;
+  } finally {
+    await at.close();
+  }
+}
+
+/** Where each source goes, given what the rootfs has (moby's performCopyForInfo, source by source). */
+async function layout(req: CopyRequest, infos: SourceInfo[], archives: Map<SourceInfo, ArchiveCompression>, dest?: RootDir): Promise<Job[]> {
+  const owner = req.chown ?? ROOT;
+  const destPath = normalizeDest(req.workdir, req.dest);
+  const endsInSlash = destPath.endsWith('/') && destPath !== '/';
+  const bare = endsInSlash ? destPath.slice(0, -1) : destPath;
+  const made = new Set<string>();
+  const jobs: Job[] = [];
+  const mkdirs = (paths: string[], by: Owner) => {
+    for (const path of paths) {
+      if (made.has(path)) continue;
+      made.add(path);
+      jobs.push({ kind: 'mkdir', path, owner: by });
+    }
+  };
+  for (const info of infos) {
+    const look = await lookupDest(dest, bare, made);
+    const compression = archives.get(info);
+    if (info.kind === 'dir' || compression !== undefined) {
+      if (look.kind === 'other') throw new InvalidParameterError(`cannot copy to non-directory: ${look.real}`);
+      // the untar and the directory copy make dest's parents as root; a new dest of a directory
+      // copy is then chowned like its contents (fixPermissions), an archive's is not
+      mkdirs(look.missing, ROOT);
+      if (look.kind === null) mkdirs([look.real], info.kind === 'dir' ? owner : ROOT);
+      if (info.kind === 'dir') jobs.push({ kind: 'dir', info, target: look.real });
+      else jobs.push({ kind: 'archive', info: info as Extract<SourceInfo, { kind: 'file' }>, target: look.real, compression: compression! });
+      continue;
+    }
+    let target = look.real;
+    if (endsInSlash || look.kind === 'dir') {
+      if (look.kind === 'other') throw new InvalidParameterError(`mkdir ${look.real}: not a directory`);
+      mkdirs([...look.missing, ...(look.kind === null ? [look.real] : [])], owner);
+      target = posix.join(look.real, info.base);
+    } else {
+      mkdirs(look.missing, owner);
+    }
+    jobs.push(info.kind === 'url' ? { kind: 'url', info, target } : { kind: 'file', info, target });
+  }
+  return jobs;
+}
+
+async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): Promise<void> {
+  const owner = req.chown ?? ROOT;
+  switch (job.kind) {
+    case 'mkdir':
+      return out.add({ name: `${tarName(job.path)}/`, type: 'directory', mode: 0o755, uid: job.owner.uid, gid: job.owner.gid, mtime: new Date() });
+    case 'url': {
+      const { download } = job.info;
+      const fh = await open(download.path, 'r');
+      try {
+        return await out.file({ name: tarName(job.target), mode: req.chmod ?? 0o600, uid: owner.uid, gid: owner.gid, mtime: download.mtime }, fh, download.size);
+      } finally {
+        await fh.close();
+      }
+    }
+    case 'file': {
+      const at = await src.resolve(job.info.rootRel, { followLast: true });
+      try {
+        if (at.name === null) throw new InvalidParameterError(`${job.info.rootRel} changed while it was copied`);
+        const st = await lstatAt(at.dir.fh, at.name);
+        if (!st) throw new InvalidParameterError(`${job.info.rootRel} vanished while it was copied`);
+        await writeNode(out, at.dir.fh, at.name, st, tarName(job.target), owner, req.chmod, new Map());
+      } finally {
+        await at.close();
+      }
+      return;
+    }
+    case 'dir': {
+      const dir = await src.openDir(job.info.rootRel);
+      const links = new Map<string, string>();
+      try {
+        for await (const e of walkSource(dir.dir.fh, job.info.rootRel, req.ignore)) {
+          req.signal?.throwIfAborted();
+          const name = tarName(posix.join(job.target, e.rel));
+          if (e.dir === null) await out.add({ name: `${name}/`, type: 'directory', mode: req.chmod ?? e.stat.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: e.stat.mtime });
+          else await writeNode(out, e.dir, e.name, e.stat, name, owner, req.chmod, links);
+        }
+      } finally {
+        await dir.close();
+      }
+      return;
+    }
+    case 'archive': {
+      const fh = await openSourceFile(src, job.info.rootRel);
+      if (!fh) throw new InvalidParameterError(`${job.info.rootRel} changed while it was copied`);
+      try {
+        await unpackInto(out, decompressStream(fh.createReadStream({ start: 0, autoClose: false }), job.compression), job.target);
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+}
+
+/** One entry of the source as it goes into the tar: a directory's header only (the walk brings its contents). */
+async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, outName: string, owner: Owner, chmod: number | undefined, links: Map<string, string>): Promise<void> {
+  const type = entryType(st);
+  if (type === null) return;
+  const h: OutHeader = { name: outName, type, mode: chmod ?? st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: st.mtime };
+  switch (type) {
+    case 'directory':
+      return out.add({ ...h, name: `${outName}/` });
+    case 'symlink': {
+      const target = await readlink(fdPath(dir.fd, name));
+      return out.add({ ...h, mode: st.mode & 0o7777, linkname: target });
+    }
+    case 'file': {
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = links.get(key);
+        if (first !== undefined) return out.add({ ...h, type: 'link', linkname: first });
+        links.set(key, outName);
+      }
+      const opened = await openRegularAt(dir, name);
+      if (opened === null || opened === 'notRegular') throw new InvalidParameterError(`${outName} changed while it was copied`);
+      try {
+        return await out.file(h, opened.fh, opened.stat.size);
+      } finally {
+        await opened.fh.close();
+      }
+    }
+    default:
+      // fifos and device nodes: the node itself, as Docker's tar has it; never opened
+      return out.add({ ...h, mode: st.mode & 0o7777, ...devNumbers(st.rdev) });
+  }
+}
+
+/**
+ * Re-emits an archive's entries under `target`. Names are confined to it as moby's untar chrooted
+ * at dest confines them ('../../etc/x' is dest/etc/x, hard links likewise); an entry below a
+ * symlink that the archive made is refused: in the chroot it would land inside dest, here it
+ * would follow the link elsewhere in the rootfs.
+ */
+async function unpackInto(out: TarOut, src: Readable, target: string): Promise<void> {
+  const extract = tar.extract();
+  const feeding = pipeline(src, extract);
+  feeding.catch(() => undefined);
+  const planted = new Set<string>();
+  const confine = (name: string) => posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  const through = (rel: string) => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (planted.has(prefix)) return prefix;
+    }
+    return null;
+  };
+  const outName = (rel: string) => tarName(posix.join(target, rel));
+  try {
+    for await (const entry of extract as AsyncIterable<TarEntry>) {
+      const h = entry.header;
+      const rel = confine(h.name);
+      const drain = async () => {
+        for await (const _ of entry) {
+          // discard
+        }
+      };
+      if (rel === '') {
+        await drain();
+        continue;
+      }
+      const via = through(rel);
+      if (via !== null) {
+        await drain();
+        throw new InvalidParameterError(`invalid archive: ${JSON.stringify(h.name)} lies under the symlink ${JSON.stringify(via)} the archive made`);
+      }
+      const base: OutHeader = { name: outName(rel), mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) };
+      if (h.type === 'symlink') planted.add(rel);
+      else planted.delete(rel);
+      switch (h.type) {
+        case 'file':
+        case 'contiguous-file':
+          await out.copy(base, entry as AsyncIterable<Buffer>, h.size ?? 0);
+          break;
+        case 'directory':
+          await drain();
+          await out.add({ ...base, name: `${base.name}/`, type: 'directory' });
+          break;
+        case 'symlink':
+          await drain();
+          await out.add({ ...base, type: 'symlink', linkname: h.linkname ?? '' });
+          break;
+        case 'link': {
+          await drain();
+          const linkRel = confine(h.linkname ?? '');
+          if (linkRel === '' || through(linkRel) !== null || planted.has(linkRel)) {
+            throw new InvalidParameterError(`invalid archive: hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)} does not name a file of the archive`);
+          }
+          await out.add({ ...base, type: 'link', linkname: outName(linkRel) });
+          break;
+        }
+        case 'fifo':
+        case 'character-device':
+        case 'block-device':
+          await drain();
+          await out.add({ ...base, type: h.type, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 });
+          break;
+        default:
+          await drain();
+      }
+    }
+    await feeding;
+  } catch (err) {
+    src.destroy();
+    const fed = await feeding.then(() => undefined, (e: unknown) => e);
+    if (err instanceof InvalidParameterError) throw err;
+    const cause = fed instanceof Error ? fed : err;
+    throw new InvalidParameterError(`invalid archive: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
