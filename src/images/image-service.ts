@@ -202,12 +202,12 @@ export class ImageService implements ImageServiceApi {
       records.push({ Untagged: familiar(r.ref) });
       this.emit('untag', imgId, imgId);
     }
-    const { orphanChains, orphanBlobs } = this.store.transaction(() => this.store.deleteImage(imgId));
+    const { orphanChains } = this.store.transaction(() => this.store.deleteImage(imgId));
     this.emit('delete', imgId, imgId);
     records.push({ Deleted: imgId });
     for (const chain of orphanChains) records.push({ Deleted: chain });
-    // Files go after the rows: a crash in between leaves unreferenced dirs the startup scan removes.
-    void this.storage.collect(orphanChains, orphanBlobs).catch((err) => this.logger.error({ err, imgId }, 'removing image files failed'));
+    // Files go after the rows: a crash in between leaves unreferenced dirs the start-up sweep removes.
+    void this.collectGarbage().catch((err) => this.logger.error({ err, imgId }, 'removing image files failed'));
     return records;
   }
 
@@ -275,7 +275,15 @@ export class ImageService implements ImageServiceApi {
   /** The container is gone: its image's layers go too unless an image or another container uses them. */
   async releaseLayers(containerId: string): Promise<void> {
     const chains = this.store.transaction(() => this.store.releaseContainer(containerId));
-    if (chains.length > 0) await this.storage.collect(chains, []);
+    if (chains.length > 0) await this.collectGarbage();
+  }
+
+  /**
+   * Free what no image, container or operation uses (gc.ts); resolves once a sweep that began
+   * after the call is done, so an API answer given after it finds the files gone.
+   */
+  async collectGarbage(): Promise<void> {
+    await this.storage.collect();
   }
 
   /**

@@ -125,6 +125,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const filters = Filters.parse(request.query.filters);
     filters.validate(['dangling', 'label', 'label!', 'until']);
     const report = pruneImages(images, new Map(filters.keys().map((k) => [k, filters.get(k)])), (id) => containers.imageUser(id));
+    await images.collectGarbage();
     ctx.engine.events.emit('image', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
     return report;
   });
@@ -165,10 +166,13 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.delete('/images/*', async (request: WildReq) => {
     const q = request.query;
-    return images.remove(request.params['*'], {
+    const out = images.remove(request.params['*'], {
       force: boolParam(q.force, false),
       noprune: boolParam(q.noprune, false),
       inUse: (id) => containers.imageUser(id),
     });
+    // as moby's rmi, the answer comes once the layers are gone
+    await images.collectGarbage();
+    return out;
   });
 }

@@ -77,7 +77,7 @@ export async function saveArchive(storage: Storage, targets: SaveTarget[]): Prom
     released = true;
     for (const k of held) storage.release(k);
     // an rmi while the save ran left these blobs to us: free what nothing else uses now
-    void storage.collect([], held).catch((err) => storage.logger.error({ err }, 'removing blobs after a save failed'));
+    void storage.collect().catch((err) => storage.logger.error({ err }, 'removing blobs after a save failed'));
   };
 
   const pack = tar.pack();

@@ -30,6 +30,8 @@ export interface WriteOptions {
   /** Called with the byte count so far, at most every chunk. */
   onProgress?: (current: number) => void;
   signal?: AbortSignal;
+  /** Called with the digest once the bytes are verified, before the blob is renamed into place (an Ingest holds it here). */
+  onDigest?: (digest: string) => void;
 }
 
 /** Where a resumable download starts: `offset` bytes the server skipped (0 when it sent all). */
@@ -38,12 +40,18 @@ export type OpenAt = (offset: number, signal?: AbortSignal) => Promise<{ body: R
 /** A download that sent more than its descriptor: the partial file is garbage, not a prefix. */
 class Overlong extends SystemError {}
 
+/** Resolves when the disk may be trusted (no garbage collection is deleting). */
+export type Gate = () => Promise<void>;
+
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
   readonly partialDir: string;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly gate: Gate = async () => undefined,
+  ) {
     this.blobsDir = join(root, 'content', 'blobs', 'sha256');
     this.ingestDir = join(root, 'content', 'ingest');
     this.partialDir = join(root, 'content', 'partial');
@@ -144,16 +152,18 @@ export class ContentStore {
     }
   }
 
-  /** Every blob digest present (startup scan). */
-  listSync(): string[] {
-    return readdirSync(this.blobsDir).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  /** Every blob digest present (the garbage collector's listing). */
+  async list(): Promise<string[]> {
+    return (await readdir(this.blobsDir)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
   blobPath(digest: string): string {
     return join(this.blobsDir, digestHex(digest));
   }
 
+  /** Whether the blob is present; hold the digest first, or a garbage collection may remove it right after. */
   async has(digest: string): Promise<boolean> {
+    await this.gate();
     try {
       await stat(this.blobPath(digest));
       return true;
@@ -195,6 +205,8 @@ export class ContentStore {
       if (expected !== undefined && size !== expected) {
         throw new SystemError(`blob ${digest}: expected ${expected} bytes, got ${size}`);
       }
+      opts.onDigest?.(digest);
+      await this.gate();
       await rename(ingest, this.blobPath(digest));
       return { digest, size };
     } catch (err) {

@@ -218,7 +218,10 @@ export class ImageStore {
     return (this.st.blobsOf.all(id) as { digest: string }[]).map((r) => r.digest);
   }
 
-  /** Delete the image rows; returns the chains and blobs no other image uses any more. */
+  /**
+   * Delete the image rows; returns the chains and blobs no image or container uses any more
+   * (rmi reports the chains; the garbage collector frees them and their layer rows).
+   */
   deleteImage(id: string): { orphanChains: string[]; orphanBlobs: string[] } {
     const chains = this.chainIdsOf(id);
     const blobs = this.blobsOf(id);
@@ -228,7 +231,6 @@ export class ImageStore {
     this.st.deleteImage.run(id);
     this.configCache.delete(id);
     const orphanChains = [...new Set(chains)].filter((c) => !this.chainInUse(c));
-    for (const c of orphanChains) this.st.deleteLayer.run(c);
     const orphanBlobs = blobs.filter((b) => (this.st.blobUsers.get(b) as { n: number }).n === 0);
     return { orphanChains, orphanBlobs };
   }

@@ -4,12 +4,12 @@
 // always whole; tmp dirs are removed at startup, and so is anything that is not a real
 // directory where one belongs (startup must survive a damaged data-root).
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../errors.js';
-import { digestHex } from './content-store.js';
+import { digestHex, type Gate } from './content-store.js';
 import { applyLayer, type ApplyResult } from '../layers/unpack.js';
 import { chainIds } from './chain-id.js';
 import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
@@ -20,7 +20,10 @@ export class LayerSnapshots {
   readonly dir: string;
   private readonly root: string;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly gate: Gate = async () => undefined,
+  ) {
     this.root = root;
     this.dir = join(root, 'snapshots', 'layers');
   }
@@ -46,7 +49,14 @@ export class LayerSnapshots {
     return join(this.dir, digestHex(chainId));
   }
 
+  /** Every chain ID with a layer dir (the garbage collector's listing; tmp dirs are not layers). */
+  async list(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Whether the layer dir is present; hold the chain first, or a garbage collection may remove it right after. */
   async exists(chainId: string): Promise<boolean> {
+    await this.gate();
     try {
       return (await lstat(this.path(chainId))).isDirectory();
     } catch {
@@ -63,6 +73,8 @@ export class LayerSnapshots {
     src: Readable,
     parentChainId: string | null,
     expectedDiffId?: string,
+    /** Called with the chain ID before it is looked for or renamed into place (an Ingest holds it here). */
+    onChainId?: (chainId: string) => void,
   ): Promise<ApplyResult & { chainId: string; created: boolean }> {
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
@@ -74,6 +86,7 @@ export class LayerSnapshots {
       }
       const chainId = parentChainId === null ? res.diffId : chainIds([parentChainId, res.diffId])[1];
       const final = this.path(chainId);
+      onChainId?.(chainId);
       if (await this.exists(chainId)) {
         await rm(tmp, { recursive: true, force: true });
         return { ...res, chainId, created: false };

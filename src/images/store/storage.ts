@@ -4,6 +4,7 @@
 // what it relies on, so a failed pull never deletes a layer a concurrent pull is using. The
 // one exception: blobs a pull fully downloaded and verified stay under a lease (blob-leases.ts)
 // when the pull does not finish, so the next pull fetches only the rest.
+// Freeing is gc.ts's sweep; an Ingest holds every key before it looks for it on disk.
 import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import { SharedDownloads, type Progress } from './shared-downloads.js';
 import { ImageStore, type NewImage } from './image-store.js';
 import { LayerSnapshots } from './layer-snapshots.js';
 import { chainIds } from './chain-id.js';
+import { GarbageCollector, type SweepResult } from './gc.js';
 
 export class Storage {
   readonly content: ContentStore;
@@ -22,6 +24,7 @@ export class Storage {
   readonly downloads = new SharedDownloads();
   /** chainIDs and blob digests held by operations in flight, with counts. */
   private readonly held = new Map<string, number>();
+  readonly gc: GarbageCollector;
 
   constructor(
     readonly store: ImageStore,
@@ -29,14 +32,12 @@ export class Storage {
     readonly logger: Logger,
     db: Database,
   ) {
-    this.content = new ContentStore(root);
-    this.layers = new LayerSnapshots(root);
+    const gate = () => this.gc.quiesce();
+    this.content = new ContentStore(root, gate);
+    this.layers = new LayerSnapshots(root, gate);
     this.leases = new BlobLeases(db);
-  }
-
-  /** A blob nothing may remove: an image, a lease or an operation in flight keeps it. */
-  private blobKept(digest: string): boolean {
-    return this.store.blobInUse(digest) || this.leases.holds(digest) || this.isHeld(digest);
+    // a lease is a root: it keeps an unfinished pull's verified blobs
+    this.gc = new GarbageCollector({ store, content: this.content, layers: this.layers, isHeld: (k) => this.isHeld(k) || this.leases.holds(k), logger });
   }
 
   /**
@@ -61,13 +62,19 @@ export class Storage {
   async dropLeases(opts: { expiredOnly?: boolean } = {}): Promise<{ digest: string; size: number }[]> {
     const now = Date.now();
     const freed: { digest: string; size: number }[] = [];
+    const sizes = new Map<string, number>();
     for (const l of this.leases.list()) {
       if (opts.expiredOnly && l.expiresAt > now) continue;
-      this.leases.drop(l.digest);
-      if (this.store.blobInUse(l.digest) || this.isHeld(l.digest)) continue;
       const size = await this.content.size(l.digest).catch(() => undefined);
-      await this.content.delete(l.digest);
-      if (size !== undefined) freed.push({ digest: l.digest, size });
+      if (size !== undefined) sizes.set(l.digest, size);
+      this.leases.drop(l.digest);
+    }
+    // the sweep removes what nothing else keeps (an image, a pull in flight)
+    if (sizes.size > 0) {
+      for (const b of (await this.collect()).blobs) {
+        const size = sizes.get(b);
+        if (size !== undefined) freed.push({ digest: b, size });
+      }
     }
     if (!opts.expiredOnly) {
       const busy = new Set(this.downloads.inFlight());
@@ -90,16 +97,10 @@ export class Storage {
     const now = Date.now();
     for (const l of this.leases.list()) if (l.expiresAt <= now) this.leases.drop(l.digest);
     const present = this.layers.initSync((fields, msg) => this.logger.warn(fields, msg));
-    for (const chain of present) {
-      if (!this.store.chainInUse(chain)) {
-        this.logger.info({ chain }, 'removing unused layer snapshot left by an interrupted operation');
-        void this.layers.remove(chain).catch((err) => this.logger.error({ err, chain }, 'removing an unused layer snapshot failed'));
-      }
-    }
-    // Rows whose dir vanished, or whose dir was just removed as unused.
+    // Rows whose dir vanished (unused ones and unused dirs go with the first sweep, below).
     const presentSet = new Set(present);
     for (const chain of this.store.allLayerChainIds()) {
-      if (!this.store.chainInUse(chain) || !presentSet.has(chain)) this.store.deleteLayerRow(chain);
+      if (!presentSet.has(chain)) this.store.deleteLayerRow(chain);
     }
     for (const img of this.store.list()) {
       const missing = this.store.chainIdsOf(img.id).filter((c) => !presentSet.has(c));
@@ -107,9 +108,7 @@ export class Storage {
         this.logger.warn({ image: img.id, tags: img.repoTags, missing }, 'image layers are missing from the data-root: pull or load the image again, or remove it');
       }
     }
-    for (const digest of this.content.listSync()) {
-      if (!this.store.blobInUse(digest) && !this.leases.holds(digest, now)) void this.content.delete(digest);
-    }
+    void this.collect().catch((err) => this.logger.error({ err }, 'the start-up garbage collection failed'));
   }
 
   isHeld(key: string): boolean {
@@ -130,23 +129,16 @@ export class Storage {
     return new Ingest(this);
   }
 
-  /** Remove a layer dir and blob unless an image, a container or an operation in flight uses it. */
-  async collect(chains: string[], blobs: string[]): Promise<void> {
-    for (const c of chains) {
-      if (!this.store.chainInUse(c) && !this.isHeld(c)) {
-        this.store.transaction(() => this.store.deleteLayerRow(c));
-        await this.layers.remove(c);
-      }
-    }
-    for (const b of blobs) {
-      if (!this.blobKept(b)) await this.content.delete(b);
-    }
+  /**
+   * Free every layer dir, layer row and blob that no image, container, operation in flight or
+   * registered root uses; resolves once a sweep that began after the call is done.
+   */
+  collect(): Promise<SweepResult> {
+    return this.gc.collect();
   }
 }
 
 export class Ingest {
-  private readonly createdChains: string[] = [];
-  private readonly createdBlobs: string[] = [];
   private readonly keys: string[] = [];
   private done = false;
 
@@ -159,16 +151,16 @@ export class Ingest {
   }
 
   async writeBlob(src: Readable, opts: Parameters<Storage['content']['write']>[1] = {}): Promise<{ digest: string; size: number }> {
-    const existed = opts.expectedDigest !== undefined && (await this.s.content.has(opts.expectedDigest));
-    if (opts.expectedDigest !== undefined) this.hold(opts.expectedDigest);
-    if (existed) {
-      src.destroy();
-      return { digest: opts.expectedDigest!, size: await this.s.content.size(opts.expectedDigest!) };
+    // held before it is looked for: a sweep deciding later keeps it, one deleting now is waited for
+    if (opts.expectedDigest !== undefined) {
+      this.hold(opts.expectedDigest);
+      if (await this.s.content.has(opts.expectedDigest)) {
+        src.destroy();
+        return { digest: opts.expectedDigest, size: await this.s.content.size(opts.expectedDigest) };
+      }
     }
-    const res = await this.s.content.write(src, opts);
-    if (opts.expectedDigest === undefined) this.hold(res.digest);
-    this.createdBlobs.push(res.digest);
-    return res;
+    const expected = opts.expectedDigest;
+    return this.s.content.write(src, { ...opts, onDigest: (d) => (d === expected ? undefined : this.hold(d)) });
   }
 
   /**
@@ -190,7 +182,6 @@ export class Ingest {
       opts,
     );
     // collected at end() unless an image, a lease or another operation keeps it
-    this.createdBlobs.push(digest);
     return 'fetched';
   }
 
@@ -209,9 +200,8 @@ export class Ingest {
       const row = this.s.store.layer(chainId);
       if (row !== undefined && (await this.s.layers.exists(chainId))) return row;
     }
-    const res = await this.s.layers.unpack(this.s.content.read(blobDigest), parentChain, expectedDiffId);
-    if (expectedDiffId === undefined) this.hold(res.chainId);
-    if (res.created) this.createdChains.push(res.chainId);
+    const expectedChain = expectedDiffId === undefined ? undefined : parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
+    const res = await this.s.layers.unpack(this.s.content.read(blobDigest), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)));
     this.s.store.transaction(() => this.s.store.putLayer({ chainId: res.chainId, diffId: res.diffId, size: res.size }));
     const row = this.s.store.layer(res.chainId)!;
     return row;
@@ -228,12 +218,12 @@ export class Ingest {
 
   /**
    * Always call when the operation ends, failed or not: lets go of holds and removes what
-   * this operation created that no committed image uses.
+   * this operation created (or found) that no committed image uses.
    */
   async end(): Promise<void> {
     if (this.done) return;
     this.done = true;
     for (const k of this.keys) this.s.release(k);
-    await this.s.collect(this.createdChains, this.createdBlobs);
+    await this.s.collect();
   }
 }
