@@ -12,6 +12,7 @@ PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
   busybox-static skopeo tini catatonit tmux iptables iproute2 attr util-linux ca-certificates zstd
   python3-docker docker-compose
+  apache2-utils
   g++ make python3
 )
 

@@ -26,6 +26,7 @@ import { containerFsRoutes } from './routes/container-fs.js';
 import { networkRoutes } from './routes/networks.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { systemDfRoutes } from './routes/system-df.js';
+import { authRoutes } from './routes/auth.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -56,6 +57,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   networkRoutes(app, ctx);
   volumeRoutes(app, ctx);
   systemDfRoutes(app, ctx);
+  authRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

@@ -10,6 +10,7 @@ import { ConmonBackend } from '../runtime/conmon-backend.js';
 import type { RuntimeHandler } from '../runtime/task-backend.js';
 import { ContainerStore } from './containers/store.js';
 import { ContainerService } from './containers/service.js';
+import { RegistryConfig } from '../images/distribution/registry-config.js';
 import type { DaemonConfig } from './system/daemon-config.js';
 import { DataRootLock } from './system/data-root-lock.js';
 import { EventBus } from './events/bus.js';
@@ -63,7 +64,8 @@ export class Engine {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     const runtimes = resolveRuntimes(config.runtimes);
-    const images = new ImageService({ db, root: config.dataRoot, logger: logger.child({ layer: 'images' }) });
+    const registry = new RegistryConfig({ mirrors: config.registryMirrors, insecureRegistries: config.insecureRegistries });
+    const images = new ImageService({ db, root: config.dataRoot, logger: logger.child({ layer: 'images' }), registry });
     const snapshots = new Snapshotter({ root: config.dataRoot, images, logger: logger.child({ layer: 'images' }) });
     const backend = new ConmonBackend({ execRoot: config.execRoot, logger: logger.child({ layer: 'runtime' }) });
     const store = new ContainerStore(db);
@@ -120,6 +122,7 @@ export class Engine {
       runtimes: this.config.runtimes,
       defaultRuntime: this.config.defaultRuntime,
       startedAt: this.startedAt,
+      registryConfig: this.images.registry.view(),
     });
   }
 

@@ -7,6 +7,8 @@ import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.j
 import { ImageStore } from './store/image-store.js';
 import { Storage } from './store/storage.js';
 import { pullImage } from './distribution/pull.js';
+import { RegistryConfig } from './distribution/registry-config.js';
+import { login, type LoginResult } from './distribution/login.js';
 import { loadArchive } from './archive/archive-load.js';
 import { importRootfs } from './archive/import-rootfs.js';
 import { digestHex } from './store/content-store.js';
@@ -32,6 +34,8 @@ export interface ImageServiceOptions {
   /** The data-root, e.g. /var/lib/berth. */
   root: string;
   logger: Logger;
+  /** insecure-registries and registry-mirrors; default: loopback insecure, no mirrors. */
+  registry?: RegistryConfig;
 }
 
 type InUse = (imageId: string) => { running: boolean; containerId: string } | null;
@@ -43,9 +47,11 @@ export class ImageService implements ImageServiceApi {
   private readonly store: ImageStore;
   private readonly listeners: ((e: ImageEvent) => void)[] = [];
   private readonly logger: Logger;
+  readonly registry: RegistryConfig;
 
   constructor(opts: ImageServiceOptions) {
     this.logger = opts.logger;
+    this.registry = opts.registry ?? new RegistryConfig();
     this.store = new ImageStore(opts.db);
     this.storage = new Storage(this.store, opts.root, opts.logger, opts.db);
     this.storage.initSync();
@@ -67,9 +73,14 @@ export class ImageService implements ImageServiceApi {
 
   async pull(ref: string, opts: { auth?: RegistryAuth; platform?: string; progress: ProgressFn; signal?: AbortSignal }): Promise<ImageRecord> {
     const parsed = normalize(ref);
-    const outcome = await pullImage(this.storage, { ref: parsed, ...opts });
+    const outcome = await pullImage(this.storage, { ref: parsed, ...opts, registry: this.registry });
     this.emit('pull', familiarString(parsed), familiarName(parsed));
     return this.store.get(outcome.imageId)!;
+  }
+
+  /** docker login: the credentials checked against the registry (never stored by the daemon). */
+  login(auth: RegistryAuth, signal?: AbortSignal): Promise<LoginResult> {
+    return login(this.registry, auth, signal);
   }
 
   list(): ImageRecord[] {

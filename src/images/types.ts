@@ -69,6 +69,7 @@ export interface RegistryAuth {
   identitytoken?: string;
   registrytoken?: string;
   serveraddress?: string;
+  email?: string;
 }
 
 /** One entry of DELETE /images/{name}'s answer. */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { RuntimeHandler } from '../../runtime/task-backend.js';
 import { goJsonType } from '../go-json.js';
 import { parseBip, validatePools, type AddressPool } from '../networks/ipam.js';
+import { RegistryConfig } from '../../images/distribution/registry-config.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -21,6 +22,10 @@ export interface DaemonConfig {
   defaultAddressPools: AddressPool[];
   /** The MTU of the default bridge's containers (dockerd's `mtu`; 0 in the file means Docker's 1500). */
   mtu: number;
+  /** Registries spoken to over plain HTTP or unverified HTTPS (dockerd's `insecure-registries`): CIDRs or host[:port]. */
+  insecureRegistries: string[];
+  /** docker.io pull-through mirrors, tried before docker.io (dockerd's `registry-mirrors`). */
+  registryMirrors: string[];
 }
 
 interface DaemonJson {
@@ -34,6 +39,8 @@ interface DaemonJson {
   bip?: string;
   'default-address-pools'?: AddressPool[];
   mtu?: unknown;
+  'insecure-registries'?: unknown;
+  'registry-mirrors'?: unknown;
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
 }
 
@@ -48,7 +55,7 @@ export class ConfigError extends Error {}
 
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const flags: Record<string, string[]> = {};
-  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool', '--mtu']);
+  const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool', '--mtu', '--insecure-registry', '--registry-mirror']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -96,6 +103,13 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const poolError = validatePools(defaultAddressPools);
   if (poolError) throw new ConfigError(poolError);
   const mtu = parseMtu(flags['--mtu']?.at(-1), file.mtu, configFile);
+  const insecureRegistries = flags['--insecure-registry'] ?? stringList(file['insecure-registries'], 'insecure-registries', configFile);
+  const registryMirrors = flags['--registry-mirror'] ?? stringList(file['registry-mirrors'], 'registry-mirrors', configFile);
+  try {
+    new RegistryConfig({ mirrors: registryMirrors, insecureRegistries });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
     hosts,
     dataRoot: flags['--data-root']?.at(-1) ?? file['data-root'] ?? DEFAULTS.dataRoot,
@@ -109,7 +123,19 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     bip,
     defaultAddressPools,
     mtu,
+    insecureRegistries,
+    registryMirrors,
   };
+}
+
+/** A daemon.json list of strings, with Go's decoder text for anything else. */
+function stringList(v: unknown, key: string, configFile: string): string[] {
+  if (v === undefined || v === null) return [];
+  const field = key === 'registry-mirrors' ? 'Mirrors' : 'InsecureRegistries';
+  if (!Array.isArray(v)) throw new ConfigError(`unable to configure the daemon with file ${configFile}: json: cannot unmarshal ${goJsonType(v)} into Go struct field Config.${field} of type []string`);
+  const bad = v.find((x) => typeof x !== 'string');
+  if (bad !== undefined) throw new ConfigError(`unable to configure the daemon with file ${configFile}: json: cannot unmarshal ${goJsonType(bad)} into Go struct field Config.${field} of type string`);
+  return v as string[];
 }
 
 /** Docker's default MTU for the default bridge (moby's DefaultNetworkMtu). */

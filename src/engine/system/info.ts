@@ -4,6 +4,7 @@ import os from 'node:os';
 import { readFile, statfs } from 'node:fs/promises';
 import type { RuntimeHandler } from '../../runtime/task-backend.js';
 import type { ContainerRecord } from '../containers/model.js';
+import type { ServiceConfigView } from '../../images/distribution/registry-config.js';
 
 export const ENGINE_NAME = 'berth';
 export const ENGINE_VERSION = '0.1.0';
@@ -58,6 +59,7 @@ export interface InfoInput {
   runtimes: Record<string, RuntimeHandler>;
   defaultRuntime: string;
   startedAt: Date;
+  registryConfig: ServiceConfigView;
 }
 
 export async function systemInfo(i: InfoInput) {
@@ -102,7 +104,7 @@ export async function systemInfo(i: InfoInput) {
     OSType: 'linux',
     Architecture: os.machine(),
     IndexServerAddress: 'https://index.docker.io/v1/',
-    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], Mirrors: [] },
+    RegistryConfig: i.registryConfig,
     NCPU: os.cpus().length,
     MemTotal: os.totalmem(),
     GenericResources: null,

@@ -7,10 +7,17 @@ import { Readable } from 'node:stream';
 
 const MAX_REDIRECTS = 10;
 
-function once(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
+interface SendOptions {
+  body?: string;
+  signal?: AbortSignal;
+  /** HTTPS without certificate verification: an insecure registry's HTTPS try, as moby's InsecureSkipVerify. */
+  skipTlsVerify?: boolean;
+}
+
+function once(method: string, url: URL, headers: Record<string, string>, body: string | undefined, opts: SendOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method, headers, signal }, resolve);
+    const { signal } = opts;
+    const req = url.protocol === 'https:' ? https.request(url, { method, headers, signal, rejectUnauthorized: !opts.skipTlsVerify }, resolve) : http.request(url, { method, headers, signal }, resolve);
     req.once('error', reject);
     req.end(body);
   });
@@ -27,13 +34,13 @@ export function keepsCredentials(from: URL, to: URL): boolean {
 }
 
 /** Send a request, following redirects; Authorization is dropped once a redirect leaves the origin. */
-export async function httpSend(method: string, url: string, headers: Record<string, string>, opts: { body?: string; signal?: AbortSignal } = {}): Promise<Response> {
+export async function httpSend(method: string, url: string, headers: Record<string, string>, opts: SendOptions = {}): Promise<Response> {
   let current = new URL(url);
   let hdrs = { ...headers };
   let m = method;
   let body = opts.body;
   for (let hop = 0; ; hop++) {
-    const res = await once(m, current, hdrs, body, opts.signal);
+    const res = await once(m, current, hdrs, body, opts);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if ([301, 302, 303, 307, 308].includes(status) && location !== undefined && hop < MAX_REDIRECTS) {

@@ -4,6 +4,7 @@
 import { NotFoundError, SystemError } from '../../errors.js';
 import { familiarName, familiarString, referenceName, referenceString, type ImageReference } from '../reference.js';
 import { RegistryClient, RegistryHttpError, parsePlatform, type Descriptor } from './registry-client.js';
+import { RegistryConfig } from './registry-config.js';
 import { statusMsg, throttledProgress, progressMsg } from '../progress.js';
 import { digestHex } from '../store/content-store.js';
 import { chainIds } from '../store/chain-id.js';
@@ -20,6 +21,8 @@ export interface PullRequest {
   platform?: string;
   progress: ProgressFn;
   signal?: AbortSignal;
+  /** The daemon's insecure registries and mirrors; default: loopback insecure, no mirrors. */
+  registry?: RegistryConfig;
 }
 
 export interface PullOutcome {
@@ -76,21 +79,41 @@ async function readConfig(storage: Storage, digest: string): Promise<ImageConfig
   }
 }
 
+/**
+ * Find the image at the first endpoint that has it, as moby's pull loop: docker.io's mirrors
+ * before docker.io, an insecure registry's HTTPS before its plain HTTP. An endpoint that cannot
+ * be reached, or a mirror that cannot give the manifest, passes the pull to the next one; the
+ * last one's error is the pull's. Mirrors never see the credentials given for the registry.
+ */
+async function resolveFromEndpoints(req: PullRequest, reference: string, signal: AbortSignal): Promise<{ client: RegistryClient; resolved: Awaited<ReturnType<RegistryClient['resolveImage']>> }> {
+  const { ref } = req;
+  const endpoints = await (req.registry ?? new RegistryConfig()).endpoints(ref.domain, { mirrors: true });
+  for (let i = 0; ; i++) {
+    const endpoint = endpoints[i];
+    const last = i === endpoints.length - 1;
+    const client = new RegistryClient(ref.domain, ref.path, endpoint.mirror ? {} : (req.auth ?? {}), signal, { endpoint });
+    try {
+      await client.ping();
+    } catch (err) {
+      if (signal.aborted || last) throw err;
+      continue;
+    }
+    try {
+      return { client, resolved: await client.resolveImage(reference, parsePlatform(req.platform)) };
+    } catch (err) {
+      if (signal.aborted || last || !endpoint.mirror) throw translateResolveError(err, ref);
+    }
+  }
+}
+
 export async function pullImage(storage: Storage, req: PullRequest): Promise<PullOutcome> {
   const { ref, progress } = req;
   // Aborted when the client leaves and when the pull ends: after a failed step the other
   // downloads must stop before the ingest ends, or their blobs land after it has collected.
   const stop = new AbortController();
   const signal = req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal;
-  const client = new RegistryClient(ref.domain, ref.path, req.auth ?? {}, signal);
-  await client.ping();
   const reference = ref.digest ?? ref.tag ?? 'latest';
-  let resolved: Awaited<ReturnType<RegistryClient['resolveImage']>>;
-  try {
-    resolved = await client.resolveImage(reference, parsePlatform(req.platform));
-  } catch (err) {
-    throw translateResolveError(err, ref);
-  }
+  const { client, resolved } = await resolveFromEndpoints(req, reference, signal);
   const { manifest } = resolved;
   // moby names the repository by its path in the registry: 'library/busybox', 'busybox' for 127.0.0.1:5000/busybox.
   progress({ status: `Pulling from ${ref.path}`, id: reference });

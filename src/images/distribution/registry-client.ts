@@ -1,13 +1,16 @@
 // A client for the distribution API v2 (what `docker pull` speaks): ping, manifests (docker
 // schema2, OCI, manifest lists and indexes with platform selection), blobs. Auth is anonymous,
-// basic, or bearer token from the WWW-Authenticate challenge, with credentials from
-// X-Registry-Auth. Loopback registries are plain HTTP, everything else HTTPS, as Docker treats
-// 127.0.0.0/8 as insecure.
+// basic, or bearer token from the WWW-Authenticate challenge (moby's token handler: basic
+// credentials on a GET to the realm, or an identity token as an OAuth2 refresh grant), with
+// credentials from X-Registry-Auth. Which URL it speaks to is the caller's choice of endpoint
+// (registry-config.ts); without one, loopback registries are plain HTTP and others HTTPS.
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { SystemError, UnauthorizedError } from '../../errors.js';
 import type { RegistryAuth } from '../types.js';
 import { httpSend } from './http-send.js';
+import type { RegistryEndpoint } from './registry-config.js';
+import { STATUS_CODES } from 'node:http';
 import { LIMITS, readAtMost } from '../read-at-most.js';
 import { formatPlatform, matchPlatform } from './platform-match.js';
 
@@ -141,10 +144,67 @@ async function errorFromResponse(res: Response): Promise<RegistryHttpError> {
   return new RegistryHttpError(res.status, [], text.trim() !== '' && text.length < 200 ? text.trim() : fallback);
 }
 
+export interface RegistryClientOptions {
+  /** Where to send requests (registry-config.ts); default: registryBaseUrl(domain). */
+  endpoint?: RegistryEndpoint;
+  /** The repository actions a bearer token is asked for: ['pull'] (default), ['pull', 'push'] to push. */
+  actions?: string[];
+}
+
+/** moby's registry.AuthClientID: token servers see `client_id=docker`. */
+export const AUTH_CLIENT_ID = 'docker';
+
+/** A token server's refusal, worded as moby's client.HandleErrorResponse. */
+class TokenFetchError extends Error {
+  constructor(
+    message: string,
+    readonly unauthorized: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** distribution's errcode names for a status without an error body of its own (makeError). */
+function errcodeFor(status: number): string {
+  return status === 401 ? 'unauthorized' : status === 403 ? 'denied' : status === 429 ? 'toomanyrequests' : 'unknown';
+}
+
+async function tokenFetchError(res: Response): Promise<TokenFetchError> {
+  const text = await readAtMost(res, LIMITS.errorBody, 'token error body')
+    .then((b) => b.toString('utf8'))
+    .catch(() => '');
+  if (res.status < 400 || res.status >= 500) return new TokenFetchError(`received unexpected HTTP status: ${res.status} ${res.statusText}`.trim(), false);
+  const contentType = res.headers.get('content-type')?.split(';')[0].trim();
+  if (contentType !== 'application/json' && contentType !== 'application/vnd.api+json') {
+    return new TokenFetchError(`${errcodeFor(res.status)}: ${text}`, res.status === 401);
+  }
+  let body: { details?: unknown; errors?: { code?: unknown; message?: unknown }[] } | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  if (typeof body?.details === 'string' && body.details !== '') return new TokenFetchError(`${errcodeFor(res.status)}: ${body.details}`, res.status === 401);
+  if (Array.isArray(body?.errors) && body.errors.length > 0) {
+    const parts = body.errors.map((e) => `${String(e?.code ?? 'unknown').toLowerCase().replace(/_/g, ' ')}: ${String(e?.message ?? '')}`);
+    // moby words several as errcode.Errors does, and only a single one can be 'unauthorized' to it
+    const single = parts.length === 1;
+    return new TokenFetchError(single ? parts[0] : `errors:\n${parts.join('\n')}\n`, single && String(body.errors[0]?.code).toUpperCase() === 'UNAUTHORIZED');
+  }
+  if (res.status === 401) return new TokenFetchError('unauthorized: authentication required', true);
+  return new TokenFetchError(`error parsing HTTP ${res.status} response body: no error details found in HTTP response body: ${JSON.stringify(text)}`, false);
+}
+
 export class RegistryClient {
   readonly baseUrl: string;
   private authorization: string | undefined;
   private readonly basic: string | undefined;
+  private readonly username: string | undefined;
+  private readonly skipTlsVerify: boolean;
+  private readonly actions: string[];
+  /** Login asks the token server for a refresh token (moby's OfflineAccess) and no repository scope. */
+  private loginMode = false;
+  private refreshToken: string | undefined;
 
   constructor(
     readonly domain: string,
@@ -152,86 +212,153 @@ export class RegistryClient {
     readonly repository: string,
     private readonly auth: RegistryAuth = {},
     private readonly signal?: AbortSignal,
+    opts: RegistryClientOptions = {},
   ) {
-    this.baseUrl = registryBaseUrl(domain);
+    this.baseUrl = opts.endpoint?.url ?? registryBaseUrl(domain);
+    this.skipTlsVerify = opts.endpoint?.skipTlsVerify ?? false;
+    this.actions = opts.actions ?? ['pull'];
     let { username, password } = auth;
     if ((username === undefined || username === '') && auth.auth) {
       const decoded = Buffer.from(auth.auth, 'base64').toString('utf8');
       const i = decoded.indexOf(':');
       if (i > 0) [username, password] = [decoded.slice(0, i), decoded.slice(i + 1)];
     }
-    if (username) this.basic = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+    // moby's handlers use basic credentials only when both halves are there
+    if (username && password) {
+      this.username = username;
+      this.basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    }
     if (auth.registrytoken) this.authorization = `Bearer ${auth.registrytoken}`;
   }
 
   private async send(method: string, url: string, headers: Record<string, string>, signal = this.signal): Promise<Response> {
     try {
-      return await httpSend(method, url, headers, { signal });
+      return await httpSend(method, url, headers, { signal, skipTlsVerify: this.skipTlsVerify });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw transportError(method, url, err);
     }
   }
 
-  /** Send with the current credentials; on a 401 challenge, authenticate once and retry. */
-  private async request(method: string, path: string, headers: Record<string, string> = {}, signal = this.signal): Promise<Response> {
+  /**
+   * Send with the current credentials; on a 401 challenge, authenticate once and retry (the
+   * first answer, body kept, when there is nothing to retry with). `shownMethod`: the verb an
+   * auth failure names, where moby sends another first (it resolves a tag with a HEAD).
+   */
+  private async request(method: string, path: string, headers: Record<string, string> = {}, signal = this.signal, shownMethod = method): Promise<Response> {
     const url = `${this.baseUrl}${path}`;
     const withAuth = () => (this.authorization ? { ...headers, Authorization: this.authorization } : headers);
     let res = await this.send(method, url, withAuth(), signal);
-    if (res.status === 401) {
-      const challenge = res.headers.get('www-authenticate');
-      await res.body?.cancel();
-      if (challenge !== null && (await this.authenticate(challenge))) res = await this.send(method, url, withAuth(), signal);
+    const challenge = res.headers.get('www-authenticate');
+    if (res.status === 401 && challenge !== null) {
+      const body = await readAtMost(res, LIMITS.errorBody, 'registry error body').catch(() => Buffer.alloc(0));
+      const first = new Response(body.length > 0 ? new Uint8Array(body) : null, { status: res.status, statusText: res.statusText, headers: res.headers });
+      res = (await this.authenticateFor(shownMethod, url, challenge, signal)) ? await this.send(method, url, withAuth(), signal) : first;
     }
     return res;
   }
 
-  private async authenticate(header: string): Promise<boolean> {
+  /** authenticate(), its failures worded as Go's client reports them for the request they held up. */
+  private async authenticateFor(method: string, url: string, challenge: string, signal = this.signal): Promise<boolean> {
+    try {
+      return await this.authenticate(challenge, signal);
+    } catch (err) {
+      if (!(err instanceof TokenFetchError)) throw err;
+      const verb = method.charAt(0) + method.slice(1).toLowerCase();
+      const message = `${verb} "${url}": ${err.message}`;
+      throw err.unauthorized ? new UnauthorizedError(message) : new SystemError(message);
+    }
+  }
+
+  private async authenticate(header: string, signal = this.signal): Promise<boolean> {
     const { scheme, params } = parseChallenge(header);
     if (scheme === 'basic') {
-      if (this.basic === undefined || this.authorization === this.basic) return false;
+      // moby's basic handler refuses to send the request at all
+      if (this.basic === undefined) throw new TokenFetchError('no basic auth credentials', false);
+      if (this.authorization === this.basic) return false;
       this.authorization = this.basic;
       return true;
     }
     if (scheme !== 'bearer' || !params.realm) return false;
-    const scope = params.scope ?? `repository:${this.repository}:pull`;
+    const scopes = this.loginMode ? [] : [`repository:${this.repository}:${this.actions.join(',')}`];
     let res: Response;
-    const realm = new URL(params.realm);
-    if (this.auth.identitytoken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.auth.identitytoken, client_id: 'berth', scope });
-      if (params.service) form.set('service', params.service);
-      res = await this.tokenRequest(realm.toString(), { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    let realm: URL;
+    try {
+      realm = new URL(params.realm);
+    } catch {
+      throw new TokenFetchError(`invalid token auth challenge realm: parse "${params.realm}": invalid URI for request`, false);
+    }
+    const identityToken = this.auth.identitytoken;
+    if (identityToken) {
+      const form = new URLSearchParams({ scope: scopes.join(' '), service: params.service ?? '', client_id: AUTH_CLIENT_ID, grant_type: 'refresh_token', refresh_token: identityToken });
+      res = await this.tokenRequest(realm.toString(), { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }, signal);
     } else {
-      if (params.service) realm.searchParams.set('service', params.service);
-      realm.searchParams.set('scope', scope);
-      res = await this.tokenRequest(realm.toString(), { method: 'GET', headers: this.basic ? { Authorization: this.basic } : {} });
+      if (params.service) realm.searchParams.append('service', params.service);
+      for (const scope of scopes) realm.searchParams.append('scope', scope);
+      if (this.loginMode) {
+        realm.searchParams.append('offline_token', 'true');
+        realm.searchParams.append('client_id', AUTH_CLIENT_ID);
+      }
+      if (this.username !== undefined) realm.searchParams.append('account', this.username);
+      res = await this.tokenRequest(realm.toString(), { method: 'GET', headers: this.basic ? { Authorization: this.basic } : {} }, signal);
     }
-    if (!res.ok) {
-      const e = await errorFromResponse(res);
-      throw new UnauthorizedError(`failed to fetch anonymous token: ${e.message}`);
-    }
+    if (!(res.status >= 200 && res.status <= 399)) throw await tokenFetchError(res);
     const raw = await readAtMost(res, LIMITS.token, 'token response');
-    let body: { token?: unknown; access_token?: unknown };
+    let body: { token?: unknown; access_token?: unknown; refresh_token?: unknown };
     try {
       body = JSON.parse(raw.toString('utf8')) as typeof body;
     } catch {
       throw new SystemError(`unable to decode token response from ${realm.origin}`);
     }
-    const token = typeof body?.token === 'string' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
-    if (!token) return false;
+    if (typeof body?.refresh_token === 'string' && body.refresh_token !== '' && body.refresh_token !== identityToken) this.refreshToken = body.refresh_token;
+    const token = typeof body?.access_token === 'string' && body.access_token !== '' ? body.access_token : typeof body?.token === 'string' ? body.token : undefined;
+    if (!token) {
+      if (identityToken) return false;
+      throw new TokenFetchError('authorization server did not include a token in the response', false);
+    }
     const next = `Bearer ${token}`;
     if (next === this.authorization) return false;
     this.authorization = next;
     return true;
   }
 
-  private async tokenRequest(url: string, init: { method: string; headers: Record<string, string>; body?: URLSearchParams }): Promise<Response> {
+  private async tokenRequest(url: string, init: { method: string; headers: Record<string, string>; body?: URLSearchParams }, signal = this.signal): Promise<Response> {
     try {
-      return await httpSend(init.method, url, init.headers, { body: init.body?.toString(), signal: this.signal });
+      return await httpSend(init.method, url, init.headers, { body: init.body?.toString(), signal, skipTlsVerify: this.skipTlsVerify });
     } catch (err) {
-      if (this.signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
       throw transportError(init.method, url, err);
     }
+  }
+
+  /**
+   * docker login's check (moby's loginV2): GET /v2/, answer its challenge with the credentials
+   * (a bearer token asked with offline_token=true and client_id=docker, no scope), then GET /v2/
+   * again, which must be a 200. Returns the identity token: the token server's refresh token,
+   * or the one the credentials came with. Go's client gives each attempt 15 s.
+   */
+  async login(): Promise<string | undefined> {
+    this.loginMode = true;
+    const timeout = AbortSignal.timeout(15_000);
+    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    const url = `${this.baseUrl}/v2/`;
+    let res: Response;
+    try {
+      res = await this.send('GET', url, {}, signal);
+      if (res.status === 401) {
+        const challenge = res.headers.get('www-authenticate');
+        await res.body?.cancel();
+        if (challenge !== null && (await this.authenticateFor('GET', url, challenge, signal))) {
+          res = await this.send('GET', url, this.authorization ? { Authorization: this.authorization } : {}, signal);
+        }
+      }
+      await res.body?.cancel();
+    } catch (err) {
+      if (timeout.aborted && !this.signal?.aborted) throw new SystemError(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`);
+      throw err;
+    }
+    if (res.status !== 200) throw new SystemError(`login attempt to ${url} failed with status: ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd());
+    return this.refreshToken ?? this.auth.identitytoken ?? undefined;
   }
 
   /** GET /v2/: checks the registry answers and primes auth, as docker does first. */
@@ -247,7 +374,8 @@ export class RegistryClient {
 
   /** Fetch a manifest by tag or digest; verifies the digest when asked by digest. */
   async getManifest(reference: string): Promise<{ mediaType: string; digest: string; body: Buffer }> {
-    const res = await this.request('GET', `/v2/${this.repository}/manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
+    const byDigest = reference.startsWith('sha256:');
+    const res = await this.request('GET', `/v2/${this.repository}/manifests/${reference}`, { Accept: MANIFEST_ACCEPT }, this.signal, byDigest ? 'GET' : 'HEAD');
     if (!res.ok) throw await errorFromResponse(res);
     const at = reference.startsWith('sha256:') ? `@${reference}` : `:${reference}`;
     const body = await readAtMost(res, LIMITS.manifest, `manifest for ${this.domain}/${this.repository}${at}`);
