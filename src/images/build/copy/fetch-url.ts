@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { STATUS_CODES, get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError } from '../../../errors.js';
 
 export const UNNAMED = '__unnamed__';
@@ -72,31 +73,59 @@ function dialError(url: URL, err: unknown): Error {
 }
 
 const MAX_ERROR_BODY = 4096;
+const MAX_REDIRECTS = 10;
 
-async function statusError(url: string, res: Response): Promise<Error> {
+async function statusError(url: string, res: IncomingMessage): Promise<Error> {
+  const status = `${res.statusCode} ${res.statusMessage ?? STATUS_CODES[res.statusCode ?? 0] ?? ''}`.trim();
   let body = '';
   try {
-    const reader = res.body?.getReader();
-    const chunks: Uint8Array[] = [];
+    const chunks: Buffer[] = [];
     let len = 0;
-    while (reader && len < MAX_ERROR_BODY) {
-      const r = await reader.read();
-      if (r.done) break;
-      chunks.push(r.value);
-      len += r.value.length;
+    for await (const chunk of res) {
+      chunks.push(chunk as Buffer);
+      len += (chunk as Buffer).length;
+      if (len >= MAX_ERROR_BODY) break;
     }
-    await reader?.cancel().catch(() => undefined);
+    res.destroy();
     body = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8').trim();
   } catch {
-    return new SystemError(`failed to GET ${url} with status ${res.status} ${res.statusText}: error reading body`);
+    return new SystemError(`failed to GET ${url} with status ${status}: error reading body`);
   }
-  const msg = `failed to GET ${url} with status ${res.status} ${res.statusText}: ${body}`;
-  switch (res.status) {
+  const msg = `failed to GET ${url} with status ${status}: ${body}`;
+  switch (res.statusCode) {
     case 404: return new NotFoundError(msg);
     case 400: return new InvalidParameterError(msg);
     case 401: return new UnauthorizedError(msg);
     case 403: return new ForbiddenError(msg);
     default: return new SystemError(msg);
+  }
+}
+
+function getOnce(url: URL, signal?: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? httpsGet : httpGet;
+    const rq = get(url, { signal, agent: false, headers: { 'User-Agent': 'berth' } }, resolve);
+    rq.on('error', reject);
+  });
+}
+
+/** Go's http.Get: redirects followed, ten at most; the response of the last request. */
+async function getFollowing(url: URL, signal?: AbortSignal): Promise<{ res: IncomingMessage; url: URL }> {
+  let at = url;
+  for (let hops = 0; ; hops++) {
+    let res: IncomingMessage;
+    try {
+      res = await getOnce(at, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw dialError(at, err);
+    }
+    const location = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || !location) return { res, url: at };
+    res.resume();
+    if (hops + 1 >= MAX_REDIRECTS) throw new SystemError(`Get "${url.href}": stopped after ${MAX_REDIRECTS} redirects`);
+    at = new URL(location, at);
+    if (at.protocol !== 'http:' && at.protocol !== 'https:') throw new SystemError(`Get "${at.href}": unsupported protocol scheme "${at.protocol.replace(/:$/, '')}"`);
   }
 }
 
@@ -108,15 +137,10 @@ export async function download(source: string, scratch: string, signal?: AbortSi
   } catch {
     throw new InvalidParameterError(`parse "${source}": invalid URL`);
   }
-  let res: Response;
-  try {
-    res = await fetch(url, { signal, redirect: 'follow' });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    throw dialError(url, err);
-  }
-  if (res.status >= 400) throw await statusError(source, res);
-  const filename = filenameFor(url, res.headers.get('content-disposition'));
+  const { res } = await getFollowing(url, signal);
+  if ((res.statusCode ?? 0) >= 400) throw await statusError(source, res);
+  const disposition = res.headers['content-disposition'];
+  const filename = filenameFor(url, typeof disposition === 'string' ? disposition : null);
   const dir = await mkdtemp(join(scratch, 'berth-add-'));
   try {
     const path = join(dir, filename || UNNAMED);
@@ -129,19 +153,19 @@ export async function download(source: string, scratch: string, signal?: AbortSi
         cb(null, chunk);
       },
     });
-    const body = res.body ? Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>) : Readable.from([]);
     try {
-      await pipeline(body, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 }), { signal });
+      await pipeline(res, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 }), { signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw dialError(url, err);
     }
-    const lastModified = res.headers.get('last-modified');
+    const lastModified = res.headers['last-modified'];
     const parsed = lastModified ? new Date(lastModified) : null;
     const mtime = parsed && !Number.isNaN(parsed.getTime()) && parsed.getTime() >= 0 ? parsed : new Date(0);
     await utimes(path, mtime, mtime);
     return { dir, path, filename, size, mtime, contentHex: hash.digest('hex') };
   } catch (err) {
+    res.destroy();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }

@@ -14,7 +14,7 @@
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
@@ -105,7 +105,7 @@ async function sniffArchives(sourceRoot: string, infos: SourceInfo[]): Promise<M
       const fh = await openSourceFile(root, info.rootRel);
       if (!fh) continue;
       try {
-        const { archive, compression } = await sniffArchive(() => fh.createReadStream({ start: 0, autoClose: false }));
+        const { archive, compression } = await sniffArchive(() => createReadStream(fdPath(fh.fd)));
         if (archive) found.set(info, compression);
       } finally {
         await fh.close();
@@ -213,7 +213,7 @@ async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): 
       const fh = await openSourceFile(src, job.info.rootRel);
       if (!fh) throw new InvalidParameterError(`${job.info.rootRel} changed while it was copied`);
       try {
-        await unpackInto(out, decompressStream(fh.createReadStream({ start: 0, autoClose: false }), job.compression), job.target);
+        await unpackInto(out, decompressStream(createReadStream(fdPath(fh.fd)), job.compression), job.target);
       } finally {
         await fh.close();
       }
