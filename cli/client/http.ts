@@ -1,6 +1,6 @@
 // Requests to the daemon's Docker API over its unix socket.
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 export const API_VERSION = '1.50';
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -28,7 +28,7 @@ export function resolveSocketPath(hostFlag: string | undefined, env: NodeJS.Proc
   return DEFAULT_SOCKET;
 }
 
-export type Query = Record<string, string | number | boolean | undefined>;
+export type Query = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface RequestOptions {
   query?: Query;
@@ -58,6 +58,34 @@ export class ApiClient {
     res.resume();
     await new Promise((resolve) => res.on('end', resolve));
     return res.statusCode ?? 0;
+  }
+
+  /**
+   * Sends `body` as the request body, streamed (chunked), and resolves with the response once
+   * its status is a success; errors become DaemonError. A daemon may answer before it has read
+   * the whole body (a refusal): the answer wins over the broken upload.
+   */
+  upload(method: string, path: string, body: Readable, opts: Omit<RequestOptions, 'body'> = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const headers: OutgoingHttpHeaders = { Host: 'api.moby.localhost', 'Content-Type': 'application/x-tar', ...opts.headers };
+      const req = httpRequest({ socketPath: this.socketPath, method, path: this.url(path, opts.query), headers }, (res) => {
+        // a success may come while the body is still going up (the daemon streams its output)
+        if (res.statusCode !== undefined && res.statusCode >= 400) {
+          body.unpipe(req);
+          errorFrom(res).then(reject, reject);
+        } else resolve(res);
+      });
+      let answered = false;
+      req.on('response', () => (answered = true));
+      req.on('error', (err) => {
+        if (!answered) reject(connectError(this.socketPath, err));
+      });
+      body.on('error', (err) => {
+        req.destroy(err);
+        reject(err);
+      });
+      body.pipe(req);
+    });
   }
 
   /** An upgraded (hijacked) connection as for attach: resolves with the raw socket after 101. */
@@ -101,7 +129,8 @@ export class ApiClient {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value === undefined || value === false) continue;
-      params.set(key, value === true ? '1' : String(value));
+      if (Array.isArray(value)) for (const v of value) params.append(key, v);
+      else params.set(key, value === true ? '1' : String(value));
     }
     const qs = params.toString();
     return `/v${API_VERSION}${path}${qs ? `?${qs}` : ''}`;

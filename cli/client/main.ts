@@ -12,6 +12,10 @@ import { pullCommand } from './commands/pull.js';
 import { runCommand, RunError } from './commands/run.js';
 import { logsCommand } from './commands/logs.js';
 import { rmCommand } from './commands/rm.js';
+import { buildCommand } from './commands/build.js';
+import { saveCommand } from './commands/save.js';
+import { loadCommand } from './commands/load.js';
+import { StatusError } from './status-error.js';
 
 const COMMANDS: Record<string, Command> = {
   version: versionCommand,
@@ -21,6 +25,9 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   logs: logsCommand,
   rm: rmCommand,
+  build: buildCommand,
+  save: saveCommand,
+  load: loadCommand,
 };
 
 export interface ClientIO {
@@ -80,6 +87,10 @@ function reportError(io: ClientIO, command: string, err: unknown): number {
     return 0;
   }
   if (err instanceof UsageError) return usageFailure(io, err.message, err.command, err.exitCode);
+  if (err instanceof StatusError) {
+    io.stderr.write(`${err.message}\n`);
+    return err.exitCode;
+  }
   if (err instanceof RunError) {
     io.stderr.write(`${prefix}${err.message}\n`);
     return err.exitCode;

@@ -8,6 +8,9 @@ Common Commands:
   ps          List containers
   images      List images
   pull        Download an image from a registry
+  build       Build an image from a Dockerfile
+  save        Save one or more images to a tar archive (streamed to STDOUT by default)
+  load        Load an image from a tar archive or STDIN
   logs        Fetch the logs of a container
   rm          Remove one or more containers
   version     Show the berth version information
@@ -55,6 +58,45 @@ Options:
 Usage:  berth pull [OPTIONS] NAME[:TAG|@DIGEST]
 
 Download an image from a registry
+`,
+  build: `
+Usage:  berth build [OPTIONS] PATH | -
+
+Build an image from a Dockerfile
+
+Options:
+      --build-arg list    Set build-time variables
+  -f, --file string       Name of the Dockerfile (default: "PATH/Dockerfile")
+      --force-rm          Always remove intermediate containers
+      --iidfile string    Write the image ID to the file
+      --label list        Set metadata for an image
+      --network string    Set the networking mode for the RUN instructions during build (default "default")
+      --no-cache          Do not use cache when building the image
+      --platform string   Set platform if server is multi-platform capable
+      --pull              Always attempt to pull a newer version of the image
+  -q, --quiet             Suppress the build output and print image ID on success
+      --rm                Remove intermediate containers after a successful build (default true)
+  -t, --tag list          Name and optionally a tag in the "name:tag" format
+      --target string     Set the target build stage to build.
+`,
+  save: `
+Usage:  berth save [OPTIONS] IMAGE [IMAGE...]
+
+Save one or more images to a tar archive (streamed to STDOUT by default)
+
+Options:
+  -o, --output string     Write to a file, instead of STDOUT
+      --platform string   Save only the given platform variant
+`,
+  load: `
+Usage:  berth load [OPTIONS]
+
+Load an image from a tar archive or STDIN
+
+Options:
+  -i, --input string      Read from tar archive file, instead of STDIN
+      --platform string   Load only the given platform variant
+  -q, --quiet             Suppress the load output
 `,
   logs: `
 Usage:  berth logs [OPTIONS] CONTAINER

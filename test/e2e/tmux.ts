@@ -29,9 +29,14 @@ export class Tmux {
    * prints `EXITED=<code>` and stays, so the exit code can be read from the screen.
    */
   async run(dockerArgs: string[], size = { width: 100, height: 30 }): Promise<string> {
+    return this.runProgram([DOCKER_BIN, ...dockerArgs], size);
+  }
+
+  /** As run(), for any program (e.g. the berth CLI), with DOCKER_HOST set to the daemon. */
+  async runProgram(argv: string[], size = { width: 100, height: 30 }): Promise<string> {
     const name = `p${this.panes++}`;
     const env = `DOCKER_HOST=${quote(`unix://${this.d.socket}`)} DOCKER_CONFIG=${quote(this.d.dockerConfig)}`;
-    const cmd = `env ${env} ${quote(DOCKER_BIN)} ${dockerArgs.map(quote).join(' ')}; echo EXITED=$?; sleep 100000`;
+    const cmd = `env ${env} ${argv.map(quote).join(' ')}; echo EXITED=$?; sleep 100000`;
     await this.tmux(['new-session', '-d', '-s', name, '-x', String(size.width), '-y', String(size.height), cmd]);
     return name;
   }
