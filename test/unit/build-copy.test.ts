@@ -241,6 +241,8 @@ test('the checksum: stable, changes with content, mode, owner and name, never wi
     const plan = await planCopy(req(ctx, ['a.txt'], 'rel/', { shell: ['/bin/bash', '-c'] }));
     assert.equal(plan.comment, `COPY ${plan.checksum} in rel/ `);
     assert.equal(plan.createdBy, `/bin/bash -c #(nop) COPY ${plan.checksum} in rel/ `);
+    const owned = await planCopy(req(ctx, ['a.txt'], '/o/', { chown: { uid: 1, gid: 2 }, chownFlag: 'daemon:2' }));
+    assert.equal(owned.createdBy, `/bin/sh -c #(nop) COPY --chown=daemon:2${owned.checksum} in /o/ `);
     const add = await planCopy({ ...req(ctx, ['a.txt'], '/'), isAdd: true });
     assert.equal(add.createdBy, `/bin/sh -c #(nop) ADD ${add.checksum} in / `);
   }));

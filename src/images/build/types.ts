@@ -71,6 +71,8 @@ export interface CopyRequest {
   ignore?: IgnoreMatcher;
   /** --chown resolved to numbers by the executor (names looked up in the image's /etc/passwd, /etc/group). */
   chown?: { uid: number; gid: number };
+  /** --chown as written: moby's comment carries it glued to the checksum ('COPY --chown=app:appfile:<hex> in /x '). */
+  chownFlag?: string;
   /**
    * --chmod, octal parsed. moby's classic builder refuses the flag ('the --chmod option requires
    * BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with
@@ -87,7 +89,7 @@ export interface CopyRequest {
 export interface CopyPlan {
   /** The source checksum Docker prints: 'file:<hex>', 'dir:<hex>', 'multi:<hex>' (a URL's is the bare hex). */
   checksum: string;
-  /** The comment moby puts after '#(nop) ' in the cache key's Cmd: 'COPY file:<hex> in /dest ' (dest as written, trailing space). */
+  /** The comment moby puts after '#(nop) ' in the cache key's Cmd: 'COPY file:<hex> in /dest ' (dest as written, trailing space; --chown glued before the checksum). */
   comment: string;
   /** The history line: shell + ' #(nop) ' + comment, e.g. '/bin/sh -c #(nop) COPY file:<hex> in /dest '. */
   createdBy: string;

@@ -72,7 +72,8 @@ export async function planCopy(req: CopyRequest): Promise<CopyPlan> {
     throw err;
   }
   const checksum = infos.length === 1 ? infos[0]!.hash : hashList('multi', infos.map((i) => i.hash));
-  const comment = `${cmd} ${checksum} in ${req.dest} `;
+  // moby's commentStr, whose --chown has no space before the checksum
+  const comment = `${cmd} ${req.chownFlag ? `--chown=${req.chownFlag}` : ''}${checksum} in ${req.dest} `;
   const shell = req.shell ?? ['/bin/sh', '-c'];
   return {
     checksum,
