@@ -9,11 +9,8 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import dockerignore from '@balena/dockerignore';
+import { PatternMatcher, readPatterns } from '../../src/images/build/dockerfile/dockerignore.js';
 import * as tar from 'tar-stream';
-
-// a CommonJS module whose typings declare an ES default export
-const ignore = dockerignore as unknown as typeof dockerignore.default;
 
 export interface ContextOptions {
   /** The Dockerfile's context-relative path ('/'-separated) when it lies inside the context. */
@@ -28,22 +25,22 @@ export interface BuildContext {
   dockerfile: string;
 }
 
-async function readIgnoreFile(dir: string): Promise<string[]> {
+async function readIgnoreFile(dir: string): Promise<string> {
   try {
-    return (await readFile(join(dir, '.dockerignore'), 'utf8')).split(/\r?\n/);
+    return await readFile(join(dir, '.dockerignore'), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;
   }
 }
 
 export async function buildContextTar(dir: string, opts: ContextOptions): Promise<BuildContext> {
-  const patterns = (await readIgnoreFile(dir)).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const base = ignore({ ignorecase: false }).add(patterns);
+  // moby/patternmatcher as the daemon reads it (src/images/build/dockerfile/dockerignore.ts)
+  const patterns = readPatterns(await readIgnoreFile(dir));
+  const base = new PatternMatcher(patterns);
   if (base.ignores('.dockerignore')) patterns.push('!.dockerignore');
   if (!opts.extraDockerfile && base.ignores(opts.dockerfile)) patterns.push(`!${opts.dockerfile}`);
-  const matcher = ignore({ ignorecase: false }).add(patterns);
-  const hasExceptions = patterns.some((p) => p.startsWith('!'));
+  const matcher = new PatternMatcher(patterns);
   const dockerfile = opts.extraDockerfile ? `.dockerfile.${randomBytes(10).toString('hex')}` : opts.dockerfile;
 
   const pack = tar.pack();
@@ -73,7 +70,7 @@ export async function buildContextTar(dir: string, opts: ContextOptions): Promis
       const excluded = matcher.ignores(childRel);
       if (st.isDirectory()) {
         // an excluded dir is still walked when an exception may bring something back
-        if (excluded && !hasExceptions) continue;
+        if (excluded && !matcher.mayIncludeUnder(childRel)) continue;
         if (!excluded) await entry({ name: `${childRel}/`, type: 'directory', mode: st.mode & 0o7777, mtime: st.mtime });
         await walk(childAbs, childRel);
         continue;
