@@ -109,6 +109,24 @@ function transportError(method: string, url: string, err: unknown): SystemError 
     case 'ECONNRESET':
       detail = 'read: connection reset by peer';
       break;
+    // HTTPS to a plain-HTTP registry: Go's client recognises the answer
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      detail = 'http: server gave HTTP response to HTTPS client';
+      break;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      detail = 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+      break;
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      detail = 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid';
+      break;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      detail = `tls: failed to verify certificate: x509: certificate is not valid for ${u.hostname}`;
+      break;
     default:
       detail = cause?.message ?? (err instanceof Error ? err.message : String(err));
   }
