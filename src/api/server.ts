@@ -27,6 +27,7 @@ import { networkRoutes } from './routes/networks.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { systemDfRoutes } from './routes/system-df.js';
 import { authRoutes } from './routes/auth.js';
+import { buildRoutes } from './routes/build.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -58,6 +59,7 @@ export async function buildServer(opts: { engine: Engine; logger: Logger }): Pro
   volumeRoutes(app, ctx);
   systemDfRoutes(app, ctx);
   authRoutes(app, ctx);
+  buildRoutes(app, ctx);
   await attachWsRoutes(app, ctx);
   await app.ready();
   return app;

@@ -22,6 +22,7 @@ import { NetworkStore } from './networks/store.js';
 import { NetavarkBackend } from '../runtime/netavark/netavark.js';
 import { VolumeService } from './volumes/service.js';
 import { ContainerArchive } from './archive/container-archive.js';
+import { BuildService } from './build/build-service.js';
 
 export class Engine {
   readonly startedAt = new Date();
@@ -43,7 +44,11 @@ export class Engine {
     this.execs = new ExecService({ containers, backend, events, logger: logger.child({ layer: 'exec' }) });
     this.health = new HealthMonitor(containers, this.execs, events, logger.child({ layer: 'health' }));
     this.archive = new ContainerArchive(containers);
+    this.builds = new BuildService(db, images, containers, config.dataRoot, logger.child({ layer: 'build' }));
   }
+
+  /** docker build (the classic builder) and its layer cache. */
+  readonly builds: BuildService;
 
   private readonly health: HealthMonitor;
 

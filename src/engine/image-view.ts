@@ -39,7 +39,7 @@ export function imageSummaryView(e: ImageListEntry, compat: ImageListCompat = {}
     Created: createdSeconds(e.image),
     Id: e.image.id,
     Labels: e.image.config.config?.Labels ?? null,
-    ParentId: '',
+    ParentId: e.image.parent ?? '',
     RepoDigests: none ? ['<none>@<none>'] : e.repoDigests,
     RepoTags: none ? ['<none>:<none>'] : e.repoTags,
     SharedSize: e.sharedSize,
@@ -109,7 +109,7 @@ export function imageInspectView(img: ImageRecord, compat: ImageInspectCompat = 
     Id: img.id,
     RepoTags: img.repoTags.map(familiar),
     RepoDigests: img.repoDigests.map(familiar),
-    Parent: '',
+    Parent: img.parent ?? '',
     Comment: img.config.history?.at(-1)?.comment ?? '',
     Created: created,
     ...(compat.containerConfig

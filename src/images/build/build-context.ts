@@ -1,0 +1,208 @@
+// The build context: the request body (a tar, maybe gzip/bzip2/xz/zstd compressed, told apart by
+// its magic bytes as moby's DecompressStream) streamed to a fresh directory under the data-root,
+// one entry at a time with backpressure, so a 1 GB context costs disk, not memory. The directory
+// is the builder's own and nothing else writes to it, so confinement is checked on names: no
+// entry may climb out (`..`), go through a symlink the tar made, or link to a file outside;
+// device nodes and fifos are refused. The caller removes the directory when the build ends.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { InvalidParameterError, NotFoundError } from '../../errors.js';
+
+type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'plain';
+
+function kindOf(head: Buffer): Kind {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'plain';
+}
+
+/** The first bytes of `src` (without consuming them from the returned stream). */
+async function peek(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks: Buffer[] = [];
+  let len = 0;
+  const it = src[Symbol.asyncIterator]();
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) break;
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as string);
+    chunks.push(b);
+    len += b.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* rest() {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value as Buffer;
+    }
+  }
+  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** A decompressing child (Debian's bzip2/xz/zstd) fed from `src`; its failure fails the stream. */
+function through(bin: string, src: Readable): Readable {
+  const child: ChildProcess = spawn(bin, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    if (stderr.length < 4096) stderr += b.toString();
+  });
+  child.on('error', (err) => out.destroy(new InvalidParameterError(`cannot decompress the build context with ${bin}: ${err.message}`)));
+  pipeline(src, child.stdin!).catch(() => child.kill());
+  child.stdout!.pipe(out, { end: false });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new InvalidParameterError(`the build context is not a valid ${bin} stream: ${stderr.trim().split('\n')[0] ?? ''}`));
+  });
+  out.on('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return out;
+}
+
+export async function decompressed(src: Readable): Promise<Readable> {
+  const { head, stream } = await peek(src, 6);
+  switch (kindOf(head)) {
+    case 'gzip':
+      return stream.pipe(createGunzip());
+    case 'bzip2':
+      return through('bzip2', stream);
+    case 'xz':
+      return through('xz', stream);
+    case 'zstd':
+      return through('zstd', stream);
+    default:
+      return stream;
+  }
+}
+
+/** The context-relative path of an entry, or an error for one that would leave the directory. */
+function entryPath(name: string): string {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new InvalidParameterError(`invalid build context: entry ${JSON.stringify(name)} leaves the context`);
+  return parts.join('/');
+}
+
+/** Extract the context tar `body` into `dir` (an empty directory). */
+export async function receiveContext(body: Readable, dir: string, signal?: AbortSignal): Promise<void> {
+  const extract = tar.extract();
+  const symlinks = new Set<string>();
+  const dirTimes: { path: string; mtime: Date }[] = [];
+  const input = await decompressed(body);
+  const feeding = pipeline(input, extract, { signal });
+  feeding.catch(() => undefined);
+  const throughLink = (rel: string) => {
+    const parts = rel.split('/');
+    for (let i = 1; i <= parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
+    return false;
+  };
+  // The CLI's `-f -` appends the Dockerfile without the tar's padding and end blocks; Go's
+  // reader accepts an archive that ends right after an entry's data, and so does this.
+  let betweenEntries = true;
+  try {
+    for await (const entry of extract) {
+      betweenEntries = false;
+      const h = entry.header;
+      const rel = entryPath(h.name);
+      if (rel === '') {
+        entry.resume();
+        betweenEntries = true;
+        continue;
+      }
+      const parent = posix.dirname(rel);
+      if (parent !== '.' && throughLink(parent)) throw new InvalidParameterError(`invalid build context: entry ${JSON.stringify(h.name)} is under a symbolic link`);
+      const path = join(dir, rel);
+      if (parent !== '.') await mkdir(join(dir, parent), { recursive: true });
+      // a later entry replaces an earlier one of the same name, as tar does
+      if (symlinks.delete(rel) || h.type !== 'directory') await rm(path, { force: true, recursive: true });
+      const mtime = h.mtime ?? new Date(0);
+      switch (h.type) {
+        case 'file':
+        case 'contiguous-file':
+          await pipeline(entry, createWriteStream(path, { mode: 0o600 }));
+          await chmod(path, (h.mode ?? 0o644) & 0o7777);
+          await utimes(path, mtime, mtime);
+          betweenEntries = true;
+          continue;
+        case 'directory':
+          await mkdir(path, { recursive: true });
+          await chmod(path, (h.mode ?? 0o755) & 0o7777);
+          dirTimes.push({ path, mtime });
+          break;
+        case 'symlink':
+          await symlink(h.linkname ?? '', path);
+          symlinks.add(rel);
+          await lutimes(path, mtime, mtime).catch(() => undefined);
+          break;
+        case 'link': {
+          const target = entryPath(h.linkname ?? '');
+          if (target === '' || throughLink(target)) throw new InvalidParameterError(`invalid build context: hard link ${JSON.stringify(h.name)} points outside the context`);
+          await link(join(dir, target), path);
+          break;
+        }
+        case 'character-device':
+        case 'block-device':
+        case 'fifo':
+          throw new InvalidParameterError(`invalid build context: ${JSON.stringify(h.name)} is a device node or fifo`);
+        default:
+          // pax headers and the like carry nothing to write
+          break;
+      }
+      entry.resume();
+      betweenEntries = true;
+    }
+    await feeding;
+  } catch (err) {
+    if (!(betweenEntries && (err as Error).message === 'Unexpected end of data')) await fail(err);
+  }
+  async function fail(err: unknown): Promise<never> {
+    body.destroy();
+    input.destroy();
+    await feeding.catch(() => undefined);
+    if ((err as { code?: string }).code === 'ABORT_ERR') throw err;
+    if (err instanceof InvalidParameterError) throw err;
+    throw new InvalidParameterError(`invalid build context: ${(err as Error).message}`);
+  }
+  // directories last: writing their entries changed their times
+  for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+}
+
+/**
+ * A file of the context by its context path (the Dockerfile, .dockerignore); undefined when
+ * absent. A symlink may lead only to a file inside the context.
+ */
+export async function readContextFile(dir: string, rel: string): Promise<string | undefined> {
+  const clean = posix.normalize(`/${rel}`).slice(1);
+  let real: string;
+  try {
+    real = await realpath(join(dir, clean));
+  } catch {
+    return undefined;
+  }
+  const root = await realpath(dir);
+  if (real !== root && !real.startsWith(`${root}/`)) return undefined;
+  const st = await lstat(real);
+  if (!st.isFile()) return undefined;
+  return readFile(real, 'utf8');
+}
+
+/** The Dockerfile's text; moby falls back to `dockerfile` when the default name is missing. */
+export async function readDockerfile(dir: string, name: string): Promise<{ text: string; name: string }> {
+  const given = name || 'Dockerfile';
+  const text = await readContextFile(dir, given);
+  if (text !== undefined) return { text, name: given };
+  if (!name || name === 'Dockerfile') {
+    const lower = await readContextFile(dir, 'dockerfile');
+    if (lower !== undefined) return { text: lower, name: 'dockerfile' };
+  }
+  throw new NotFoundError(`Cannot locate specified Dockerfile: ${given}`);
+}

@@ -1,0 +1,227 @@
+// docker build with the classic builder (issue 10 item 4; item 6's Dockerfile syntax error and
+// 1 GB context): the docker CLI 28 with DOCKER_BUILDKIT=0 against POST /build, the raw stream's
+// shape, the layer cache, and the context's limits.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { DOCKER_BIN, daemonForFile, rawRequest, readBody, type Daemon } from './harness.js';
+
+describe('docker build (classic builder)', () => {
+  const f = daemonForFile();
+  let d: Daemon;
+  let dir: string;
+  before(async () => {
+    d = f.daemon();
+    dir = await mkdtemp('/tmp/bt-build-ctx-');
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({ ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_BUILDKIT: '0' });
+  const build = (args: string[], input?: string) => d.docker(['build', ...args], { env: env(), timeoutMs: 180_000, ...(input !== undefined ? { input } : {}) });
+
+  /** A fresh context dir with these files. */
+  async function context(name: string, files: Record<string, string>): Promise<string> {
+    const ctx = join(dir, name);
+    await rm(ctx, { recursive: true, force: true });
+    for (const [p, text] of Object.entries(files)) {
+      await mkdir(join(ctx, p, '..'), { recursive: true });
+      await writeFile(join(ctx, p), text);
+    }
+    return ctx;
+  }
+
+  async function containerCount(): Promise<number> {
+    return (await d.api('GET', '/containers/json?all=1')).json.length;
+  }
+
+  const MULTI = [
+    'ARG BASE=busybox',
+    'FROM ${BASE} AS builder',
+    'ARG GREETING=hello',
+    'WORKDIR /src',
+    'COPY app.txt ./',
+    'RUN echo "$GREETING from $(cat app.txt)" > out.txt',
+    'FROM busybox',
+    'LABEL org.example.name="multi stage" version=1',
+    'ENV APP_HOME=/app PATH_EXTRA=x',
+    'WORKDIR $APP_HOME',
+    'COPY --from=builder /src/out.txt ./',
+    'ADD app.txt /app/added.txt',
+    'USER 1000:1000',
+    'EXPOSE 8080/tcp 53/udp',
+    'VOLUME /data',
+    'STOPSIGNAL SIGINT',
+    'SHELL ["/bin/sh", "-c"]',
+    'ENTRYPOINT ["cat"]',
+    'CMD ["/app/out.txt"]',
+  ].join('\n');
+
+  test('a multi-stage Dockerfile: every step, the config, the files, the stream', async () => {
+    const ctx = await context('multi', { Dockerfile: MULTI, 'app.txt': 'the app\n' });
+    const before = await containerCount();
+    const r = await build(['-t', 'built-multi:v1', '-t', 'built-multi:v2', '--build-arg', 'GREETING=hi', ctx]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^Step 1\/19 : ARG BASE=busybox$/m);
+    assert.match(r.stdout, /^Step 2\/19 : FROM \$\{BASE\} AS builder$/m);
+    assert.match(r.stdout, /^ ---> Running in [0-9a-f]{12}$/m);
+    assert.match(r.stdout, /^Removing intermediate container [0-9a-f]{12}$/m);
+    assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m);
+    assert.match(r.stdout, /^Successfully tagged built-multi:v1$/m);
+    assert.match(r.stdout, /^Successfully tagged built-multi:v2$/m);
+    assert.equal(await containerCount(), before, 'no intermediate containers left');
+
+    const img = JSON.parse(await d.dockerOk(['image', 'inspect', 'built-multi:v1']))[0];
+    const c = img.Config;
+    assert.deepEqual(c.Labels, { 'org.example.name': 'multi stage', version: '1' });
+    assert.ok(c.Env.includes('APP_HOME=/app') && c.Env.includes('PATH_EXTRA=x'), c.Env.join());
+    assert.equal(c.WorkingDir, '/app');
+    assert.equal(c.User, '1000:1000');
+    assert.deepEqual(Object.keys(c.ExposedPorts).sort(), ['53/udp', '8080/tcp']);
+    assert.deepEqual(Object.keys(c.Volumes), ['/data']);
+    assert.equal(c.StopSignal, 'SIGINT');
+    assert.deepEqual(c.Entrypoint, ['cat']);
+    assert.deepEqual(c.Cmd, ['/app/out.txt']);
+    assert.match(img.Parent, /^sha256:[0-9a-f]{64}$/);
+
+    const out = await d.dockerOk(['run', '--rm', 'built-multi:v1']);
+    assert.equal(out, 'hi from the app');
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-multi:v1', '/app/added.txt']), 'the app');
+    const history = await d.dockerOk(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'built-multi:v1']);
+    assert.match(history, /^\/bin\/sh -c #\(nop\) {2}CMD \["\/app\/out.txt"\]$/m);
+    assert.match(history, /^\/bin\/sh -c #\(nop\) WORKDIR \/app$/m);
+    assert.match(history, /^\/bin\/sh -c #\(nop\) COPY \S+ in \.\/ $/m);
+  });
+
+  test('the layer cache: an unchanged context hits every step; a changed file misses from its COPY on', async () => {
+    const files = { Dockerfile: 'FROM busybox\nENV A=1\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCOPY c.txt /c.txt\n', 'a.txt': 'a1\n', 'c.txt': 'c\n' };
+    let ctx = await context('cache', files);
+    const first = await build(['-t', 'built-cache', ctx]);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    const second = await build(['-t', 'built-cache', ctx]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.match(/ ---> Using cache/g)?.length, 5, second.stdout);
+    assert.equal(lastId(second.stdout), lastId(first.stdout));
+    ctx = await context('cache', { ...files, 'a.txt': 'a2\n' });
+    const third = await build(['-t', 'built-cache', ctx]);
+    assert.equal(third.code, 0, third.stderr);
+    const steps = third.stdout.split(/^Step /m).slice(1);
+    const cached = steps.map((s) => s.includes(' ---> Using cache'));
+    assert.deepEqual(cached, [false, true, true, false, false, false], third.stdout);
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-cache', 'cat', '/b.txt']), 'a2');
+    const nocache = await build(['--no-cache', '-t', 'built-cache', ctx]);
+    assert.doesNotMatch(nocache.stdout, /Using cache/);
+  });
+
+  test('--target, -f path, -f -, .dockerignore, -q and --iidfile', async () => {
+    const ctx = await context('target', {
+      'docker/Build.file': 'FROM busybox AS one\nRUN echo one > /stage\nFROM busybox AS two\nRUN echo two > /stage\nCOPY . /ctx/\n',
+      'keep.txt': 'k',
+      'secret.txt': 's',
+      '.dockerignore': 'secret.txt\n',
+    });
+    const one = await build(['-f', join(ctx, 'docker/Build.file'), '--target', 'one', '-t', 'built-one', ctx]);
+    assert.equal(one.code, 0, one.stderr + one.stdout);
+    assert.match(one.stdout, /Step 2\/2 : RUN echo one/);
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-one', 'cat', '/stage']), 'one');
+    const iid = join(dir, 'iid');
+    const two = await build(['-q', '--iidfile', iid, '-f', join(ctx, 'docker/Build.file'), '-t', 'built-two', ctx]);
+    assert.equal(two.code, 0, two.stderr);
+    assert.match(two.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    assert.equal((await readFile(iid, 'utf8')).trim(), two.stdout.trim());
+    const ls = await d.dockerOk(['run', '--rm', 'built-two', 'ls', '-a', '/ctx']);
+    assert.ok(ls.includes('keep.txt') && !ls.includes('secret.txt'), ls);
+    const stdin = await build(['-f', '-', '-t', 'built-stdin', ctx], 'FROM busybox\nCOPY keep.txt /\nCMD ["cat", "/keep.txt"]\n');
+    assert.equal(stdin.code, 0, stdin.stderr + stdin.stdout);
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-stdin']), 'k');
+    const missing = await build(['--target', 'nope', '-f', join(ctx, 'docker/Build.file'), ctx]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /failed to reach build target nope in Dockerfile/);
+  });
+
+  test('a failing RUN: Docker\'s words and exit code; --force-rm leaves no container, --rm leaves the failed one', async () => {
+    const ctx = await context('fail', { Dockerfile: 'FROM busybox\nRUN echo before\nRUN exit 3\n' });
+    const before = await containerCount();
+    const r = await build(['--force-rm', ctx]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/);
+    assert.equal(await containerCount(), before);
+    const kept = await build([ctx]);
+    assert.equal(kept.code, 3);
+    assert.equal(await containerCount(), before + 1, 'moby keeps the failed step container without --force-rm');
+    const list = (await d.api('GET', '/containers/json?all=1')).json;
+    for (const c of list) await d.api('DELETE', `/containers/${c.Id}?force=1`);
+    const noRm = await build(['--rm=false', '-t', 'built-norm', await context('norm', { Dockerfile: 'FROM busybox\nRUN true\n' })]);
+    assert.equal(noRm.code, 0, noRm.stderr);
+    assert.doesNotMatch(noRm.stdout, /Removing intermediate container/);
+    assert.equal(await containerCount(), before + 1);
+    for (const c of (await d.api('GET', '/containers/json?all=1')).json) await d.api('DELETE', `/containers/${c.Id}?force=1`);
+  });
+
+  test('a Dockerfile syntax error names the line; the raw stream has Docker\'s shape', async () => {
+    const ctx = await context('syntax', { Dockerfile: 'FROM busybox\nRUN true\nRUNN false\n' });
+    const r = await build([ctx]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /line 3: unknown instruction: RUNN/i);
+
+    const tar = await tarOf({ Dockerfile: 'FROM busybox\nRUN echo out\n' });
+    const res = await rawRequest(d.socket, 'POST', '/v1.41/build?t=built-raw&rm=1', { body: tar, headers: { 'content-type': 'application/x-tar' }, timeoutMs: 60_000 });
+    const lines = (await readBody(res)).trim().split(/\r?\n/).map((l) => JSON.parse(l));
+    assert.deepEqual(lines[0], { stream: 'Step 1/2 : FROM busybox' });
+    assert.deepEqual(lines[1], { stream: '\n' });
+    assert.ok(lines.some((l) => l.stream === 'out\n'), JSON.stringify(lines));
+    const aux = lines.find((l) => l.aux);
+    assert.match(aux.aux.ID, /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(lines.at(-1), { stream: 'Successfully tagged built-raw:latest\n' });
+
+    const remote = await d.api('POST', '/build?remote=https://example.com/repo.git');
+    assert.equal(remote.status, 400);
+    assert.match(remote.json.message, /remote/);
+  });
+
+  test('a 1 GB context is streamed to disk: the daemon\'s memory stays flat, the context dir goes', async () => {
+    const ctx = await context('big', { Dockerfile: 'FROM busybox\nCOPY small.txt /\n', 'small.txt': 's' });
+    const big = await open(join(ctx, 'big.bin'), 'w');
+    await big.truncate(1024 * 1024 * 1024);
+    await big.close();
+    const rssBefore = await rssOf(d.pid!);
+    let peak = rssBefore;
+    const sampler = setInterval(() => void rssOf(d.pid!).then((r) => (peak = Math.max(peak, r)), () => undefined), 100);
+    try {
+      const r = await build(['-t', 'built-big', ctx]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, await rssOf(d.pid!));
+    // the bound: 200 MB over the daemon's RSS before the build (the context is 1024 MB)
+    assert.ok(peak - rssBefore < 200 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 1048576)} MB`);
+    const left = await import('node:fs/promises').then((fs) => fs.readdir(join(d.dataRoot, 'builder')).catch(() => []));
+    assert.deepEqual(left, []);
+  });
+
+  async function rssOf(pid: number): Promise<number> {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  }
+
+  function lastId(stdout: string): string {
+    return /Successfully built ([0-9a-f]{12})/.exec(stdout)![1];
+  }
+
+  async function tarOf(files: Record<string, string>): Promise<Buffer> {
+    const src = await mkdtemp(join(dir, 'tar-'));
+    for (const [p, t] of Object.entries(files)) await writeFile(join(src, p), t);
+    return new Promise((resolve, reject) => {
+      const child = spawn('tar', ['-C', src, '-cf', '-', '.']);
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.on('error', reject);
+      child.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+  void DOCKER_BIN;
+});
