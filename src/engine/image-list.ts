@@ -12,8 +12,10 @@ const ACCEPTED = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
 export interface ImageListOptions {
   filters: Filters;
-  /** Intermediate images too; berth keeps none, so this changes nothing yet. */
+  /** Intermediate images too (untagged images that other images were built from). */
   all?: boolean;
+  /** Whether images name `imageId` as their parent (moby's imageStore.Children). */
+  hasChildren?: (imageId: string) => boolean;
   sharedSize?: boolean;
   /** The image a before/since value names (404 when none). */
   resolve: (nameOrId: string) => ImageRecord;
@@ -34,16 +36,6 @@ export interface ImageListEntry {
 /** moby's invalidFilter text: `invalid filter 'key=[v1 v2]'` (Go's %s of a []string). */
 function invalidFilter(key: string, values: string[]): InvalidParameterError {
   return new InvalidParameterError(`invalid filter '${key}=[${values.join(' ')}]'`);
-}
-
-/** filters.Args.GetBoolOrDefault: one value among 1/true/0/false. */
-function danglingFilter(filters: Filters): boolean | undefined {
-  const values = filters.get('dangling');
-  if (values.length === 0) return undefined;
-  const isTrue = values.includes('1') || values.includes('true');
-  const isFalse = values.includes('0') || values.includes('false');
-  if (values.length > 1 || isTrue === isFalse) throw invalidFilter('dangling', values);
-  return isTrue;
 }
 
 /** The image's own creation time in ms, or undefined when its config has none (moby's nil Created). */
@@ -70,7 +62,8 @@ function familiarMatch(globs: Glob[], normalised: string): boolean {
 export function listImages(images: ImageRecord[], o: ImageListOptions): ImageListEntry[] {
   const f = o.filters;
   f.validate(ACCEPTED);
-  const danglingOnly = danglingFilter(f) === true;
+  const danglingOnly = f.boolOrDefault('dangling', false);
+  const hasChildren = o.hasChildren ?? (() => false);
 
   // Several before/until values resolve to the oldest bound, several since values to the newest.
   let before: number | undefined;
@@ -91,6 +84,8 @@ export function listImages(images: ImageRecord[], o: ImageListOptions): ImageLis
 
   const out: ImageListEntry[] = [];
   for (const image of images) {
+    // dangling=true lists only heads (moby's imageStore.Heads): images nothing was built from
+    if (danglingOnly && hasChildren(image.id)) continue;
     const created = createdMs(image);
     if (before !== undefined && (created === undefined || created >= before)) continue;
     if (since !== undefined && (created === undefined || created <= since)) continue;
@@ -99,7 +94,9 @@ export function listImages(images: ImageRecord[], o: ImageListOptions): ImageLis
     const repoTags = image.repoTags.filter(keep);
     const repoDigests = image.repoDigests.filter(keep);
     if (repoTags.length === 0 && repoDigests.length === 0) {
-      // untagged: gone under dangling=false and under a reference filter
+      // untagged: an intermediate image (one with children) shows only with all; gone under
+      // dangling=false and under a reference filter
+      if (!o.all && hasChildren(image.id)) continue;
       if (f.has('dangling') && !danglingOnly) continue;
       if (refGlobs !== undefined) continue;
     } else if (danglingOnly && repoTags.length > 0) {

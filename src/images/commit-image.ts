@@ -44,6 +44,7 @@ export async function commitImage(storage: Storage, parent: ImageRecord, layerTa
         // the parent's blobs stay alive with this image too (its layers are this image's)
         blobs: [...new Set([configDigest, blob, ...storage.store.blobsOf(parent.id)])],
         size: parent.size + layer.size,
+        parent: parent.id,
       },
       () => {
         if (opts.ref !== undefined) storage.store.setRef(opts.ref, configDigest, 'tag');

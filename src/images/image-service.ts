@@ -87,6 +87,11 @@ export class ImageService implements ImageServiceApi {
     return this.store.list();
   }
 
+  /** Images made from `imageId` by a build step or commit (moby's imageStore.Children). */
+  childrenOf(imageId: string): string[] {
+    return this.store.childrenOf(imageId);
+  }
+
   /** The image's layer chain IDs, base first (shared-size counts layers images have in common). */
   chainIdsOf(imageId: string): string[] {
     return this.store.chainIdsOf(imageId);
@@ -158,7 +163,7 @@ export class ImageService implements ImageServiceApi {
 
     if (!isIdPrefix && resolved.ref !== undefined) {
       const ref = resolved.ref;
-      if (!force) {
+      if (!force && isSingleReference(this.store.refsOf(imgId))) {
         const c = opts.inUse(imgId);
         if (c !== null) {
           throw new ConflictError(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${c.containerId.slice(0, 12)} is using its referenced image ${shortId(imgId)}`);
@@ -188,8 +193,8 @@ export class ImageService implements ImageServiceApi {
     } else {
       const refs = this.store.refsOf(imgId);
       if (isSingleReference(refs)) {
-        const c = opts.inUse(imgId);
-        if (c !== null && (c.running || !force)) throw deleteConflict(imgId, c.running, c.running ? `image is being used by running container ${c.containerId.slice(0, 12)}` : `image is being used by stopped container ${c.containerId.slice(0, 12)}`);
+        const conflict = this.deleteConflict(imgId, { force, references: false, inUse: opts.inUse });
+        if (conflict !== undefined) throw deleteConflictError(imgId, conflict);
         for (const r of refs) {
           this.store.transaction(() => this.store.deleteRef(r.ref));
           records.push({ Untagged: familiar(r.ref) });
@@ -198,17 +203,40 @@ export class ImageService implements ImageServiceApi {
       }
     }
 
-    // imageDeleteHelper
-    const c = opts.inUse(imgId);
-    let conflict: ConflictError | undefined;
-    if (c?.running) conflict = deleteConflict(imgId, true, `image is being used by running container ${c.containerId.slice(0, 12)}`);
-    else if (!force && this.store.refsOf(imgId).length > 0) conflict = deleteConflict(imgId, false, 'image is referenced in multiple repositories');
-    else if (!force && c !== null) conflict = deleteConflict(imgId, false, `image is being used by stopped container ${c.containerId.slice(0, 12)}`);
+    this.deleteHelper(imgId, records, { force, prune: opts.noprune !== true, quiet, inUse: opts.inUse });
+    // Files go after the rows: a crash in between leaves unreferenced dirs the start-up sweep removes.
+    void this.collectGarbage().catch((err) => this.logger.error({ err, imgId }, 'removing image files failed'));
+    return records;
+  }
+
+  /**
+   * moby's checkImageDeleteConflict: hard conflicts (child images, a running container) always
+   * stop a delete; soft ones (references, a stopped container) unless forced.
+   */
+  private deleteConflict(imgId: string, o: { force: boolean; references: boolean; inUse: InUse }): DeleteConflict | undefined {
+    if (this.store.childrenOf(imgId).length > 0) return { hard: true, used: false, message: 'image has dependent child images' };
+    const c = o.inUse(imgId);
+    if (c?.running) return { hard: true, used: true, message: `image is being used by running container ${c.containerId.slice(0, 12)}` };
+    if (o.force) return undefined;
+    if (o.references && this.store.refsOf(imgId).length > 0) return { hard: false, used: false, message: 'image is referenced in multiple repositories' };
+    if (c !== null) return { hard: false, used: true, message: `image is being used by stopped container ${c.containerId.slice(0, 12)}` };
+    return undefined;
+  }
+
+  /**
+   * moby's imageDeleteHelper: delete the image's rows and references, then (prune) its parent
+   * when nothing else needs it: untagged, no other child, no container; quietly, so a parent
+   * that must stay simply stays.
+   */
+  private deleteHelper(imgId: string, records: ImageDeleteItem[], o: { force: boolean; prune: boolean; quiet: boolean; inUse: InUse }): void {
+    const conflict = this.deleteConflict(imgId, { force: o.force, references: true, inUse: o.inUse });
     if (conflict !== undefined) {
-      // After untagging by name, a used image silently stays (dangling), as in moby.
-      if (quiet) return records;
-      throw conflict;
+      // A conflict on an image left dangling (or one a container uses) is ignored when quiet.
+      const dangling = this.store.refsOf(imgId).length === 0 && this.store.childrenOf(imgId).length === 0;
+      if (o.quiet && (!dangling || conflict.used)) return;
+      throw deleteConflictError(imgId, conflict);
     }
+    const parent = this.store.get(imgId)?.parent;
     for (const r of this.store.refsOf(imgId)) {
       records.push({ Untagged: familiar(r.ref) });
       this.emit('untag', imgId, imgId);
@@ -217,9 +245,8 @@ export class ImageService implements ImageServiceApi {
     this.emit('delete', imgId, imgId);
     records.push({ Deleted: imgId });
     for (const chain of orphanChains) records.push({ Deleted: chain });
-    // Files go after the rows: a crash in between leaves unreferenced dirs the start-up sweep removes.
-    void this.collectGarbage().catch((err) => this.logger.error({ err, imgId }, 'removing image files failed'));
-    return records;
+    if (!o.prune || parent === undefined || this.store.get(parent) === undefined) return;
+    this.deleteHelper(parent, records, { force: false, prune: true, quiet: true, inUse: o.inUse });
   }
 
   async load(tar: Readable, opts: { progress: ProgressFn; quiet?: boolean; signal?: AbortSignal }): Promise<ImageRecord[]> {
@@ -328,8 +355,16 @@ function tagReference(repo: string | undefined, tag: string | undefined): string
   return referenceString(withDefaultTag(parsed));
 }
 
-function deleteConflict(imgId: string, hard: boolean, message: string): ConflictError {
-  return new ConflictError(`conflict: unable to delete ${shortId(imgId)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${message}`);
+interface DeleteConflict {
+  /** Not even --force deletes it (children, a running container). */
+  hard: boolean;
+  /** A container uses the image. */
+  used: boolean;
+  message: string;
+}
+
+function deleteConflictError(imgId: string, c: DeleteConflict): ConflictError {
+  return new ConflictError(`conflict: unable to delete ${shortId(imgId)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}`);
 }
 
 /** moby's isSingleReference: at most one tag, and digest references only of that tag's repository. */

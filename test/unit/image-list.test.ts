@@ -82,6 +82,22 @@ describe('image list: one entry per image', () => {
   });
 });
 
+describe('image list: intermediate images', () => {
+  // UNTAGGED has a child (MID names it as parent): moby's Images() hides it without all
+  const hasChildren = (id: string) => id === UNTAGGED.id;
+  it('an untagged image with children shows only with all, and never as dangling', () => {
+    const list = (f: Record<string, string[]>, all: boolean) => listImages(ALL, opts(f, { all, hasChildren })).map((e) => e.image.id[7]);
+    assert.deepEqual(list({}, false), ['d', 'b', 'a']);
+    assert.deepEqual(list({}, true), ['d', 'c', 'b', 'a']);
+    assert.deepEqual(list({ dangling: ['true'] }, true), ['d']);
+  });
+
+  it('ParentId is the parent image', () => {
+    const e = listImages([{ ...MID, parent: UNTAGGED.id }], opts({}))[0];
+    assert.equal(imageSummaryView(e, {}).ParentId, UNTAGGED.id);
+  });
+});
+
 describe('image list filters', () => {
   it('dangling=true: untagged images (digest-only ones too); dangling=false: not the untagged', () => {
     assert.deepEqual(ids({ dangling: ['true'] }), ['d', 'c']);

@@ -113,6 +113,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       all: boolParam(request.query.all, false),
       sharedSize: compareVersions(version, '1.42') >= 0 && boolParam(request.query['shared-size'], false),
       resolve: (ref) => images.get(ref),
+      hasChildren: (id) => images.childrenOf(id).length > 0,
       chainIdsOf: (id) => images.chainIdsOf(id),
       layerSize: (chainId) => images.layerSize(chainId),
     });
