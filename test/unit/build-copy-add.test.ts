@@ -67,6 +67,9 @@ test('a hostile archive: .. entries stay under dest, entries under a symlink it 
       { header: { name: 'l/passwd' }, body: 'owned' },
     ]));
     await assert.rejects(planned(add(ctx, ['planted.tar'], '/dest')), /invalid archive: "l\/passwd" lies under the symlink "l" the archive made/);
+    // a PAX record tar-stream would hold whole in memory
+    await writeFile(join(ctx, 'pax.tar'), await tarOf([{ header: { name: 'f', pax: { comment: 'x'.repeat(2 * 1024 * 1024) } }, body: 'f' }]));
+    await assert.rejects(planned(add(ctx, ['pax.tar'], '/dest')), /invalid archive: invalid tar header: a \d+-byte metadata record/);
     await writeFile(join(ctx, 'cut.tar'), (await sampleTar()).subarray(0, 1100));
     await assert.rejects(planned(add(ctx, ['cut.tar'], '/dest')), /invalid archive/);
   }));

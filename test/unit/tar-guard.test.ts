@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { TarHeaderGuard, paxSize } from '../../src/engine/archive/tar-guard.js';
+import { TarHeaderGuard, paxSize } from '../../src/util/tar-guard.js';
 import { tarOf } from '../fixtures/tar-of.js';
 
 const packed = (entries: [Partial<tar.Header> & { name: string }, Buffer][]) => tarOf(entries.map(([header, body]) => ({ header, body })));

@@ -15,7 +15,7 @@ import { InvalidParameterError, SystemError } from '../../errors.js';
 import { CREATE_EXCL_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
 import { lstatAt, openDirAt, removeAt } from '../../util/in-root/dir-ops.js';
 import { InRootError, errnoOf, type Resolved, type RootDir } from '../../util/in-root/root-dir.js';
-import { TarHeaderGuard } from './tar-guard.js';
+import { TarHeaderGuard } from '../../util/tar-guard.js';
 
 type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 

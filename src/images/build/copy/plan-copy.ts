@@ -22,6 +22,7 @@ import { InvalidParameterError } from '../../../errors.js';
 import { fdPath } from '../../../util/in-root/fd-path.js';
 import { lstatAt, openRegularAt } from '../../../util/in-root/dir-ops.js';
 import { RootDir } from '../../../util/in-root/root-dir.js';
+import { TarHeaderGuard } from '../../../util/tar-guard.js';
 import type { CopyPlan, CopyRequest } from '../types.js';
 import { decompressStream, sniffArchive, type ArchiveCompression } from './archive-detect.js';
 import { devNumbers, entryType, hashList } from './checksum.js';
@@ -263,7 +264,7 @@ async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, 
  */
 async function unpackInto(out: TarOut, src: Readable, target: string): Promise<void> {
   const extract = tar.extract();
-  const feeding = pipeline(src, extract);
+  const feeding = pipeline(src, new TarHeaderGuard(), extract);
   feeding.catch(() => undefined);
   const planted = new Set<string>();
   const confine = (name: string) => posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
@@ -333,8 +334,8 @@ async function unpackInto(out: TarOut, src: Readable, target: string): Promise<v
   } catch (err) {
     src.destroy();
     const fed = await feeding.then(() => undefined, (e: unknown) => e);
-    if (err instanceof InvalidParameterError) throw err;
-    const cause = fed instanceof Error ? fed : err;
+    if (err instanceof InvalidParameterError && err.message.startsWith('invalid archive')) throw err;
+    const cause = fed instanceof Error && (fed as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE' ? fed : err;
     throw new InvalidParameterError(`invalid archive: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }

@@ -1,8 +1,9 @@
 // A pass-through that reads tar headers as they stream by and refuses the ones tar-stream would
 // buffer whole in memory (PAX and GNU long-name records) when they are absurdly large: a client
-// must not be able to make the daemon allocate a gigabyte for one header.
+// (or a tar in a build context that ADD unpacks) must not be able to make the daemon allocate a
+// gigabyte for one header.
 import { Transform, type TransformCallback } from 'node:stream';
-import { InvalidParameterError } from '../../errors.js';
+import { InvalidParameterError } from '../errors.js';
 
 const BLOCK = 512;
 const MAX_META = 1024 * 1024;
