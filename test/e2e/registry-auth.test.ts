@@ -125,6 +125,21 @@ describe('registry auth', () => {
     assert.ok(asked.some((r) => r.method === 'GET' && r.grant === 'basic' && r.account === 'alice' && r.scope.includes('repository:private/busybox:pull')), JSON.stringify(asked));
     await rmi(`${token.host}/private/busybox`);
 
+    // a registry token given by the client is sent as it is
+    const realm = new URL(token.tokens.realm);
+    realm.searchParams.set('service', token.tokens.service);
+    realm.searchParams.set('scope', 'repository:private/busybox:pull');
+    const granted = await fetch(realm, { headers: { Authorization: `Basic ${Buffer.from(`alice:${TOKEN_PASSWORD}`).toString('base64')}` } });
+    const { token: registrytoken } = (await granted.json()) as { token: string };
+    const asked2 = token.tokens.requests.length;
+    const withToken = await d.api('POST', `/images/create?fromImage=${token.host}/private/busybox&tag=latest`, undefined, {
+      headers: { 'X-Registry-Auth': xRegistryAuth({ registrytoken }) },
+      timeoutMs: 60_000,
+    });
+    assert.match(withToken.text, /Downloaded newer image/);
+    assert.equal(token.tokens.requests.length, asked2, 'no token fetched by the daemon');
+    await rmi(`${token.host}/private/busybox`);
+
     const denied = await d.docker(['pull', `${token.host}/private/busybox`]);
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, new RegExp(`pull access denied for ${token.host}/private/busybox, repository does not exist or may require 'docker login'`));

@@ -165,7 +165,10 @@ async function errorFromResponse(res: Response): Promise<RegistryHttpError> {
 export interface RegistryClientOptions {
   /** Where to send requests (registry-config.ts); default: registryBaseUrl(domain). */
   endpoint?: RegistryEndpoint;
-  /** The repository actions a bearer token is asked for: ['pull'] (default), ['pull', 'push'] to push. */
+  /**
+   * The repository actions a bearer token is asked for, e.g. ['pull', 'push'] (moby's fixed
+   * scopes); default: the scope the registry's challenge names, else pull.
+   */
   actions?: string[];
 }
 
@@ -219,7 +222,7 @@ export class RegistryClient {
   private readonly basic: string | undefined;
   private readonly username: string | undefined;
   private readonly skipTlsVerify: boolean;
-  private readonly actions: string[];
+  private readonly actions: string[] | undefined;
   /** Login asks the token server for a refresh token (moby's OfflineAccess) and no repository scope. */
   private loginMode = false;
   private refreshToken: string | undefined;
@@ -234,7 +237,7 @@ export class RegistryClient {
   ) {
     this.baseUrl = opts.endpoint?.url ?? registryBaseUrl(domain);
     this.skipTlsVerify = opts.endpoint?.skipTlsVerify ?? false;
-    this.actions = opts.actions ?? ['pull'];
+    this.actions = opts.actions;
     let { username, password } = auth;
     if ((username === undefined || username === '') && auth.auth) {
       const decoded = Buffer.from(auth.auth, 'base64').toString('utf8');
@@ -298,7 +301,7 @@ export class RegistryClient {
       return true;
     }
     if (scheme !== 'bearer' || !params.realm) return false;
-    const scopes = this.loginMode ? [] : [`repository:${this.repository}:${this.actions.join(',')}`];
+    const scopes = this.loginMode ? [] : [this.actions ? `repository:${this.repository}:${this.actions.join(',')}` : (params.scope ?? `repository:${this.repository}:pull`)];
     let res: Response;
     let realm: URL;
     try {
