@@ -11,6 +11,7 @@ import type { Docker, Timing } from '../docker-runner.js';
 import { benchRegistry, type BenchRegistry } from './registry.js';
 import { testImage, type TestImage } from './test-image.js';
 import { SaveBench } from './save.js';
+import { PullBench } from './pull.js';
 
 export interface ImageBenchSide {
   name: 'berth' | 'dockerd';
@@ -51,6 +52,7 @@ export class ImageBenchShared {
 }
 
 export const IMAGE_PARTS: Record<string, () => ImagePart> = {
+  pull: () => new PullBench(),
   save: () => new SaveBench(),
 };
 

@@ -14,6 +14,24 @@ import type { Storage } from '../store/storage.js';
 import type { ImageConfigFile, ImageRecord, ProgressFn, RegistryAuth } from '../types.js';
 
 const DOWNLOAD_CONCURRENCY = 3;
+const UNPACK_CONCURRENCY = 3;
+
+/** `run(fn)` runs fn with at most `limit` of them in flight. */
+function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
 
 export interface PullRequest {
   ref: ImageReference;
@@ -127,6 +145,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
 
   const ingest = storage.begin();
   let downloads: Promise<void>[] = [];
+  let unpacks: Promise<number>[] = [];
   try {
     // shared with other pulls like a layer, but not kept when this pull fails: it is small
     await ingest.fetchBlob(manifest.config.digest, manifest.config.size, (offset, sig) => client.getBlobFrom(manifest.config.digest, offset, sig), { signal, lease: false });
@@ -162,26 +181,27 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
       progress(statusMsg('Verifying Checksum', id));
       progress(statusMsg('Download complete', id));
     });
-    const byIndex = new Map<number, Promise<void>>();
-    toFetch.forEach(({ i }, k) => byIndex.set(i, downloads[k]));
-
-    let parent: string | null = null;
-    let size = 0;
-    for (let i = 0; i < manifest.layers.length; i++) {
-      const l = manifest.layers[i];
-      if (!present[i]) {
-        await byIndex.get(i);
-        const id = shortId(l.digest);
-        progress(progressMsg('Extracting', id, 0, l.size));
-        const row = await ingest.unpackBlob(l.digest, parent, diffIds[i]);
-        progress(progressMsg('Extracting', id, l.size, l.size));
-        progress(statusMsg('Pull complete', id));
-        size += row.size;
-      } else {
-        size += storage.store.layer(chains[i])?.size ?? 0;
-      }
-      parent = chains[i];
-    }
+    // Each layer is its own dir (overlay stacks them at mount time), so a layer is unpacked
+    // as soon as it is downloaded, beside the others, in any order: its chainID comes from
+    // the config's diff_ids, not from the layer below being there.
+    const unpackSlot = limiter(UNPACK_CONCURRENCY);
+    unpacks = toFetch.map(({ l, i }, k) =>
+      downloads[k].then(() =>
+        unpackSlot(async () => {
+          signal.throwIfAborted();
+          const id = shortId(l.digest);
+          progress(progressMsg('Extracting', id, 0, l.size));
+          const row = await ingest.unpackBlob(l.digest, i === 0 ? null : chains[i - 1], diffIds[i]);
+          progress(progressMsg('Extracting', id, l.size, l.size));
+          progress(statusMsg('Pull complete', id));
+          return row.size;
+        }),
+      ),
+    );
+    unpacks.forEach((p) => p.catch(() => undefined));
+    const unpackedSizes = await Promise.all(unpacks);
+    const size =
+      unpackedSizes.reduce((a, b) => a + b, 0) + chains.filter((_c, i) => present[i]).reduce((a, c) => a + (storage.store.layer(c)?.size ?? 0), 0);
     await Promise.all(downloads);
 
     await ingest.writeBuffer(resolved.manifestBody, resolved.manifestDigest);
@@ -207,6 +227,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
   } finally {
     stop.abort();
     await Promise.allSettled(downloads);
+    await Promise.allSettled(unpacks);
     await ingest.end();
     // leases run out while the daemon runs too, not only at its start
     await storage.dropLeases({ expiredOnly: true }).catch(() => undefined);

@@ -7,7 +7,7 @@
 // and deferred directory times are set only on the very directory the entry made.
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -80,11 +80,14 @@ interface DeferredDirTimes {
  * Walk `rel`'s components under `root`, creating missing dirs (when `create`), and refuse
  * anything that is not a real directory. Returns the absolute path.
  */
-async function realDirInside(root: string, rel: string, create: boolean): Promise<string> {
+async function realDirInside(root: string, rel: string, create: boolean, known?: KnownDirs): Promise<string> {
   let cur = root;
   if (rel === '' || rel === '.') return cur;
+  let sub = '';
   for (const part of rel.split('/')) {
     cur = join(cur, part);
+    sub = sub === '' ? part : `${sub}/${part}`;
+    if (known?.has(sub)) continue;
     const st = await lstatOrNull(cur);
     if (st === null) {
       if (!create) throw new Breakout(`layer path ${rel} does not exist inside the layer`);
@@ -92,9 +95,37 @@ async function realDirInside(root: string, rel: string, create: boolean): Promis
     } else if (!st.isDirectory()) {
       throw new Breakout(`layer path ${rel} goes through ${st.isSymbolicLink() ? 'a symlink' : 'a non-directory'}: refusing to write outside the layer`);
     }
+    known?.add(sub);
   }
   return cur;
 }
+
+/**
+ * The layer's paths already seen to be real directories, so each entry does not lstat every
+ * component of its path again. Only this unpack writes the layer dir, so such a path stays a
+ * real directory until an entry of this layer removes or replaces it, which forgets it and
+ * everything under it (forget() comes before every removal).
+ */
+class KnownDirs {
+  private readonly dirs = new Set<string>();
+
+  has(rel: string): boolean {
+    return this.dirs.has(rel);
+  }
+
+  add(rel: string): void {
+    this.dirs.add(rel);
+  }
+
+  forget(rel: string): void {
+    if (!this.dirs.delete(rel)) return;
+    const prefix = `${rel}/`;
+    for (const d of this.dirs) if (d.startsWith(prefix)) this.dirs.delete(d);
+  }
+}
+
+/** Files up to this size are written with one writev; larger ones as they stream. */
+const GATHER_MAX = 1 << 20;
 
 /** Run a helper; its failure names the layer entry, not the host path it was working on. */
 async function runTool(cmd: string, args: string[], rel: string): Promise<void> {
@@ -131,6 +162,17 @@ async function drain(entry: TarEntry): Promise<void> {
   }
 }
 
+/** A file's content: gathered into one writev when small, written as it streams when not. */
+async function writeContent(fh: FileHandle, entry: TarEntry, size: number): Promise<void> {
+  if (size > GATHER_MAX) {
+    for await (const chunk of entry) await fh.write(chunk as Buffer);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  if (chunks.length > 0) await fh.writev(chunks);
+}
+
 /** Apply the (possibly compressed) layer tar `src` into the existing empty dir `dir`. */
 export async function applyLayer(src: Readable, dir: string): Promise<ApplyResult> {
   const plain = await decompressed(src);
@@ -147,10 +189,11 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
   // Directory mtimes change as children are written: set them last, deepest first.
   // Keyed by path: a directory made again by a later entry takes the later entry's times.
   const dirTimes = new Map<string, DeferredDirTimes>();
+  const known = new KnownDirs();
   let size = 0;
   try {
     for await (const entry of extract) {
-      size += await applyEntry(dir, entry, dirTimes).catch((err: unknown) => {
+      size += await applyEntry(dir, entry, dirTimes, known).catch((err: unknown) => {
         throw entryError(err, entry.header.name);
       });
     }
@@ -190,7 +233,7 @@ async function deferDirTimes(dirTimes: Map<string, DeferredDirTimes>, root: stri
   dirTimes.set(rel, { rel, dev: st.dev, ino: st.ino, mtime: h.mtime ?? new Date(0) });
 }
 
-async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, DeferredDirTimes>): Promise<number> {
+async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, DeferredDirTimes>, known: KnownDirs): Promise<number> {
   const h = entry.header;
   const rel = confinePath(h.name);
   if (rel === '') {
@@ -204,7 +247,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
   const base = posix.basename(rel);
   // Checked before anything is created: a refused layer leaves nothing to undo but its tmp dir.
   const whiteout = base.startsWith(WHITEOUT_PREFIX) && base !== WHITEOUT_OPAQUE && !base.startsWith(WHITEOUT_META_PREFIX) ? whiteoutTarget(base) : undefined;
-  const parent = await realDirInside(root, posix.dirname(rel), true);
+  const parent = await realDirInside(root, posix.dirname(rel), true, known);
 
   if (base.startsWith(WHITEOUT_PREFIX)) {
     await drain(entry);
@@ -213,6 +256,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
       await runTool('setfattr', ['-h', '-n', 'trusted.overlay.opaque', '-v', 'y', parent], rel);
     } else if (whiteout !== undefined) {
       const target = join(parent, whiteout);
+      known.forget(posix.join(posix.dirname(rel), whiteout).replace(/^\.\//, ''));
       await removeExisting(target);
       // overlayfs whiteout: a 0/0 character device. Node has no mknod(2).
       await runTool('mknod', ['-m', '0000', target, 'c', '0', '0'], rel);
@@ -222,6 +266,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
   }
 
   const target = join(parent, base);
+  if (h.type !== 'directory') known.forget(rel);
   switch (h.type) {
     case 'directory': {
       const st = await lstatOrNull(target);
@@ -229,6 +274,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
         if (st !== null) await removeExisting(target);
         await mkdir(target, { mode: 0o755 });
       }
+      known.add(rel);
       await drain(entry);
       await applyMetadata(target, h, false);
       await deferDirTimes(dirTimes, root, rel, h);
@@ -236,15 +282,31 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
     }
     case 'file':
     case 'contiguous-file': {
-      await removeExisting(target);
-      // 'wx' = O_CREAT|O_EXCL: fails rather than following anything that appeared at target.
-      const fh = await open(target, 'wx', 0o600);
+      // 'wx' = O_CREAT|O_EXCL: fails rather than following anything at target (a planted
+      // symlink included), which is then removed (never followed) before a second try.
+      let fh;
       try {
-        for await (const chunk of entry) await fh.write(chunk as Buffer);
+        fh = await open(target, 'wx', 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        await removeExisting(target);
+        fh = await open(target, 'wx', 0o600);
+      }
+      try {
+        await writeContent(fh, entry, h.size ?? 0);
+        // metadata through the open file: no path lookup can be raced
+        try {
+          await fh.chown(h.uid ?? 0, h.gid ?? 0);
+        } catch (err) {
+          if (isRoot) throw err;
+        }
+        // chmod after chown: chown clears setuid/setgid bits.
+        await fh.chmod((h.mode ?? 0o644) & 0o7777);
+        const mtime = h.mtime ?? new Date(0);
+        await fh.utimes(mtime, mtime);
       } finally {
         await fh.close();
       }
-      await applyMetadata(target, h, false);
       return h.size ?? 0;
     }
     case 'symlink': {
