@@ -115,6 +115,8 @@ test('instruction argument errors with buildkit\'s words', () => {
     ['COPY --from x y', 'missing a value on flag: --from'],
     ['COPY --from=a --from=b x y', 'duplicate flag specified: --from'],
     ['COPY --link=maybe x y', 'expecting boolean value for flag --link, not: maybe'],
+    ['COPY --exclude=*.md a b', 'unknown flag: --exclude'],
+    ['RUN --security=insecure true', 'unknown flag: --security'],
     ['ENV --foo=bar A=b', 'unknown flag: --foo'],
     ['FROM --platfrom=x a', 'unknown flag: --platfrom (did you mean platform?)'],
     ['FROM --plat=x a', 'unknown flag: --plat'],

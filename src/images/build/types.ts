@@ -29,6 +29,8 @@ export interface Instruction {
    */
   args: string[];
   json: boolean;
+  /** Set on the LABELs that `--label` adds: moby does not expand their values. */
+  noExpand?: boolean;
 }
 
 export interface Stage {

@@ -32,11 +32,11 @@ export const INSTRUCTIONS = [
   'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
 ] as const;
 
-const COPY_FLAGS: Record<string, FlagKind> = { chown: 'string', from: 'string', chmod: 'string', link: 'bool', exclude: 'strings', parents: 'bool' };
-const ADD_FLAGS: Record<string, FlagKind> = {
-  chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string', unpack: 'bool', exclude: 'strings',
-};
-const RUN_FLAGS: Record<string, FlagKind> = { mount: 'strings', network: 'string', security: 'string', device: 'strings' };
+// The flags Docker 28.2's parser accepts (buildkit v0.21 as moby vendors it: COPY --exclude and
+// --parents are labs-only there, ADD --unpack and RUN --security do not exist yet).
+const COPY_FLAGS: Record<string, FlagKind> = { chown: 'string', from: 'string', chmod: 'string', link: 'bool' };
+const ADD_FLAGS: Record<string, FlagKind> = { chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string' };
+const RUN_FLAGS: Record<string, FlagKind> = { mount: 'strings', network: 'string', device: 'strings' };
 const HEALTH_FLAGS: Record<string, FlagKind> = {
   interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string',
 };
