@@ -9,6 +9,7 @@ import { versionCommand } from './commands/version.js';
 import { psCommand } from './commands/ps.js';
 import { imagesCommand } from './commands/images.js';
 import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
 import { runCommand, RunError } from './commands/run.js';
 import { logsCommand } from './commands/logs.js';
 import { rmCommand } from './commands/rm.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   ps: psCommand,
   images: imagesCommand,
   pull: pullCommand,
+  push: pushCommand,
   run: runCommand,
   logs: logsCommand,
   rm: rmCommand,

@@ -11,6 +11,7 @@ Common Commands:
   build       Build an image from a Dockerfile
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   load        Load an image from a tar archive or STDIN
+  push        Upload an image to a registry
   logs        Fetch the logs of a container
   rm          Remove one or more containers
   version     Show the berth version information
@@ -97,6 +98,15 @@ Options:
   -i, --input string      Read from tar archive file, instead of STDIN
       --platform string   Load only the given platform variant
   -q, --quiet             Suppress the load output
+`,
+  push: `
+Usage:  berth push [OPTIONS] NAME[:TAG]
+
+Upload an image to a registry
+
+Options:
+  -a, --all-tags   Push all tags of an image to the repository
+  -q, --quiet      Suppress verbose output
 `,
   logs: `
 Usage:  berth logs [OPTIONS] CONTAINER

@@ -9,6 +9,8 @@ import { Storage } from './store/storage.js';
 import { pullImage } from './distribution/pull.js';
 import { RegistryConfig } from './distribution/registry-config.js';
 import { login, type LoginResult } from './distribution/login.js';
+import { pushImage, type PushedTag } from './distribution/push.js';
+import { BlobSources } from './distribution/blob-sources.js';
 import { loadArchive } from './archive/archive-load.js';
 import { importRootfs } from './archive/import-rootfs.js';
 import { digestHex } from './store/content-store.js';
@@ -48,11 +50,13 @@ export class ImageService implements ImageServiceApi {
   private readonly listeners: ((e: ImageEvent) => void)[] = [];
   private readonly logger: Logger;
   readonly registry: RegistryConfig;
+  private readonly blobSources: BlobSources;
 
   constructor(opts: ImageServiceOptions) {
     this.logger = opts.logger;
     this.registry = opts.registry ?? new RegistryConfig();
     this.store = new ImageStore(opts.db);
+    this.blobSources = new BlobSources(opts.db);
     this.storage = new Storage(this.store, opts.root, opts.logger, opts.db);
     this.storage.initSync();
   }
@@ -81,6 +85,21 @@ export class ImageService implements ImageServiceApi {
   /** docker login: the credentials checked against the registry (never stored by the daemon). */
   login(auth: RegistryAuth, signal?: AbortSignal): Promise<LoginResult> {
     return login(this.registry, auth, signal);
+  }
+
+  /**
+   * docker push: `name` with `tag` (or the tag in `name`), else every tag of the repository.
+   * Bad names are an InvalidParameterError before anything is sent.
+   */
+  async push(name: string, opts: { tag?: string; auth?: RegistryAuth; progress: ProgressFn; signal?: AbortSignal }): Promise<PushedTag[]> {
+    let ref = parseNormalizedNamed(name);
+    if (opts.tag) {
+      if (!isValidTag(opts.tag)) throw new InvalidParameterError(`invalid tag format`);
+      ref = { ...ref, tag: opts.tag, digest: undefined };
+    }
+    const pushed = await pushImage(this.storage, this.blobSources, { ref, auth: opts.auth, progress: opts.progress, signal: opts.signal, registry: this.registry });
+    this.emit('push', familiarString(ref), familiarName(ref));
+    return pushed;
   }
 
   list(): ImageRecord[] {

@@ -86,6 +86,8 @@ export interface ImageEvent {
 export interface ImageServiceApi {
   /** Pull `ref` (e.g. '127.0.0.1:5000/busybox:latest'); progress goes to `progress`. Leaves nothing half-made on failure. */
   pull(ref: string, opts: { auth?: RegistryAuth; platform?: string; progress: ProgressFn; signal?: AbortSignal }): Promise<ImageRecord>;
+  /** Push `name` (with `tag`, or every tag of the repository) to its registry; progress as moby's. */
+  push(name: string, opts: { tag?: string; auth?: RegistryAuth; progress: ProgressFn; signal?: AbortSignal }): Promise<unknown>;
   list(): ImageRecord[];
   /** Resolve a reference, 'sha256:<hex>', a full or unique-prefix ID. Throws NotFoundError('No such image: <familiar>'). */
   get(nameOrId: string): ImageRecord;

@@ -12,6 +12,7 @@ import { openJsonStream } from '../json-stream.js';
 import { boolParam } from '../query.js';
 import { rawBody, rawBodyRoute } from '../body.js';
 import { apiVersionOf, compareVersions } from '../versioning.js';
+import { pushImageRoute } from './image-push.js';
 
 type Q = Record<string, string | undefined>;
 type WildReq = FastifyRequest<{ Params: { '*': string }; Querystring: Q }>;
@@ -162,6 +163,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       reply.code(201).send();
       return;
     }
+    if (path.endsWith('/push')) return pushImageRoute(images, path.slice(0, -'/push'.length), request, reply);
     throw new NotFoundError('page not found');
   });
 

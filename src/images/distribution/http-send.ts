@@ -3,23 +3,34 @@
 // returned as web Responses so callers can stream or parse them alike.
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 
 const MAX_REDIRECTS = 10;
 
+/** A request body: a string or buffer, or a stream (a blob upload), which cannot be sent twice. */
+export type HttpBody = string | Buffer | Readable;
+
 interface SendOptions {
-  body?: string;
+  body?: HttpBody;
   signal?: AbortSignal;
   /** HTTPS without certificate verification: an insecure registry's HTTPS try, as moby's InsecureSkipVerify. */
   skipTlsVerify?: boolean;
 }
 
-function once(method: string, url: URL, headers: Record<string, string>, body: string | undefined, opts: SendOptions): Promise<http.IncomingMessage> {
+function once(method: string, url: URL, headers: Record<string, string>, body: HttpBody | undefined, opts: SendOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const { signal } = opts;
     const req = url.protocol === 'https:' ? https.request(url, { method, headers, signal, rejectUnauthorized: !opts.skipTlsVerify }, resolve) : http.request(url, { method, headers, signal }, resolve);
     req.once('error', reject);
-    req.end(body);
+    if (body instanceof Readable) {
+      // The source's own failure (a read error, a gzip error) must fail the request too.
+      pipeline(body, req, (err) => {
+        if (err) {
+          req.destroy(err);
+          reject(err);
+        }
+      });
+    } else req.end(body);
   });
 }
 
@@ -43,7 +54,8 @@ export async function httpSend(method: string, url: string, headers: Record<stri
     const res = await once(m, current, hdrs, body, opts);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
-    if ([301, 302, 303, 307, 308].includes(status) && location !== undefined && hop < MAX_REDIRECTS) {
+    // A streamed body is gone once sent, so its redirect is the caller's answer.
+    if ([301, 302, 303, 307, 308].includes(status) && location !== undefined && hop < MAX_REDIRECTS && !(body instanceof Readable)) {
       res.resume();
       const next = new URL(location, current);
       if (!keepsCredentials(current, next)) {

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { SystemError, UnauthorizedError } from '../../errors.js';
 import type { RegistryAuth } from '../types.js';
-import { httpSend } from './http-send.js';
+import { httpSend, type HttpBody } from './http-send.js';
 import type { RegistryEndpoint } from './registry-config.js';
 import { STATUS_CODES } from 'node:http';
 import { LIMITS, readAtMost } from '../read-at-most.js';
@@ -144,7 +144,7 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
   return { scheme, params };
 }
 
-async function errorFromResponse(res: Response): Promise<RegistryHttpError> {
+export async function errorFromResponse(res: Response): Promise<RegistryHttpError> {
   // A body past the limit is shown as the status alone.
   const text = await readAtMost(res, LIMITS.errorBody, 'registry error body')
     .then((b) => b.toString('utf8'))
@@ -252,9 +252,9 @@ export class RegistryClient {
     if (auth.registrytoken) this.authorization = `Bearer ${auth.registrytoken}`;
   }
 
-  private async send(method: string, url: string, headers: Record<string, string>, signal = this.signal): Promise<Response> {
+  private async send(method: string, url: string, headers: Record<string, string>, signal = this.signal, body?: HttpBody): Promise<Response> {
     try {
-      return await httpSend(method, url, headers, { signal, skipTlsVerify: this.skipTlsVerify });
+      return await httpSend(method, url, headers, { body, signal, skipTlsVerify: this.skipTlsVerify });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw transportError(method, url, err);
@@ -265,18 +265,26 @@ export class RegistryClient {
    * Send with the current credentials; on a 401 challenge, authenticate once and retry (the
    * first answer, body kept, when there is nothing to retry with). `shownMethod`: the verb an
    * auth failure names, where moby sends another first (it resolves a tag with a HEAD).
+   * `path` is a path on the registry or an absolute URL (an upload's Location). A streamed
+   * `body` cannot be sent twice, so its 401 is the answer: uploads stream only after the POST
+   * that opened them has settled the token.
    */
-  private async request(method: string, path: string, headers: Record<string, string> = {}, signal = this.signal, shownMethod = method): Promise<Response> {
-    const url = `${this.baseUrl}${path}`;
+  private async request(method: string, path: string, headers: Record<string, string> = {}, signal = this.signal, shownMethod = method, body?: HttpBody): Promise<Response> {
+    const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
     const withAuth = () => (this.authorization ? { ...headers, Authorization: this.authorization } : headers);
-    let res = await this.send(method, url, withAuth(), signal);
+    let res = await this.send(method, url, withAuth(), signal, body);
     const challenge = res.headers.get('www-authenticate');
-    if (res.status === 401 && challenge !== null) {
-      const body = await readAtMost(res, LIMITS.errorBody, 'registry error body').catch(() => Buffer.alloc(0));
-      const first = new Response(body.length > 0 ? new Uint8Array(body) : null, { status: res.status, statusText: res.statusText, headers: res.headers });
-      res = (await this.authenticateFor(shownMethod, url, challenge, signal)) ? await this.send(method, url, withAuth(), signal) : first;
+    if (res.status === 401 && challenge !== null && !(body instanceof Readable)) {
+      const first401 = await readAtMost(res, LIMITS.errorBody, 'registry error body').catch(() => Buffer.alloc(0));
+      const first = new Response(first401.length > 0 ? new Uint8Array(first401) : null, { status: res.status, statusText: res.statusText, headers: res.headers });
+      res = (await this.authenticateFor(shownMethod, url, challenge, signal)) ? await this.send(method, url, withAuth(), signal, body) : first;
     }
     return res;
+  }
+
+  /** The push side's requests (blob-upload.ts, push.ts): `target` is a registry path or an upload's Location. */
+  async call(method: string, target: string, headers: Record<string, string> = {}, body?: HttpBody): Promise<Response> {
+    return this.request(method, target, headers, this.signal, method, body);
   }
 
   /** authenticate(), its failures worded as Go's client reports them for the request they held up. */
