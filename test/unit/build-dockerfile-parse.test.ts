@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { InvalidParameterError } from '../../src/errors.js';
-import { parseDockerfile, parseTrigger } from '../../src/images/build/dockerfile/parse-dockerfile.js';
+import { parseDockerfile, parseTrigger, warningText } from '../../src/images/build/dockerfile/parse-dockerfile.js';
 import { parseNodes, type DockerfileNode } from '../../src/images/build/dockerfile/parse-nodes.js';
 import type { LineNode } from '../../src/images/build/dockerfile/line-parsers.js';
 
@@ -210,4 +210,15 @@ test('an ONBUILD trigger re-parses on its own', () => {
   assert.equal(t.keyword, 'COPY');
   assert.deepEqual(t.flags, { chown: '1' });
   assert.throws(() => parseTrigger('RUNN x'), /unknown instruction: RUNN/);
+});
+
+test('empty continuation lines parse, with buildkit\'s warning', () => {
+  const p = parseDockerfile('FROM busybox\nRUN echo a \\\n  # c\n\n  b\nLABEL x=1 \\\n      y=2\nRUN echo "q  r"   \n');
+  assert.deepEqual(p.stages[0].instructions.map((i) => i.original), ['RUN echo a   b', 'LABEL x=1       y=2', 'RUN echo "q  r"']);
+  assert.deepEqual(p.warnings, ['Empty continuation line found in: RUN echo a   b']);
+  assert.equal(
+    warningText(p),
+    '[WARNING]: Empty continuation line found in: RUN echo a   b\n[WARNING]: Empty continuation lines will become errors in a future release.\n',
+  );
+  assert.equal(warningText(parseDockerfile('FROM a\n')), '');
 });

@@ -48,6 +48,8 @@ export interface ParsedDockerfile {
   /** ARG instructions before the first FROM (they only expand FROM lines). */
   metaArgs: Instruction[];
   stages: Stage[];
+  /** Parser warnings (empty continuation lines); parse-dockerfile's warningText words them for stderr. */
+  warnings?: string[];
 }
 
 /** Whether a path of the context is left out by .dockerignore (paths are context-relative, '/'-separated). */

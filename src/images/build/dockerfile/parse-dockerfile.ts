@@ -51,7 +51,7 @@ class InstructionError extends Error {}
  */
 export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDockerfile {
   if (text === '') throw new InvalidParameterError(`the Dockerfile (${name}) cannot be empty`);
-  const { escape, nodes } = parseNodes(text, name);
+  const { escape, nodes, warnings } = parseNodes(text, name);
   const metaArgs: Instruction[] = [];
   const stages: Stage[] = [];
   for (const node of nodes) {
@@ -74,7 +74,14 @@ export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDocker
       stages[stages.length - 1].instructions.push(instr);
     }
   }
-  return { escape, metaArgs, stages };
+  return { escape, metaArgs, stages, ...(warnings.length ? { warnings } : {}) };
+}
+
+/** What moby prints on the build's stderr for the parser's warnings ('' when none). */
+export function warningText(parsed: ParsedDockerfile): string {
+  const w = parsed.warnings ?? [];
+  if (w.length === 0) return '';
+  return w.map((s) => `[WARNING]: ${s}\n`).join('') + '[WARNING]: Empty continuation lines will become errors in a future release.\n';
 }
 
 /** One ONBUILD trigger (or any single line) parsed and checked as an instruction of its own. */

@@ -22,6 +22,8 @@ export interface DockerfileNode extends LineNode {
 export interface DockerfileNodes {
   escape: string;
   nodes: DockerfileNode[];
+  /** buildkit's warnings' short texts, e.g. 'Empty continuation line found in: RUN a b'. */
+  warnings: string[];
 }
 
 const BUILDKIT_HINT = 'Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled';
@@ -47,12 +49,14 @@ export function parseNodes(text: string, name = 'Dockerfile'): DockerfileNodes {
   const lines = splitLines(text);
   const cont = continuationRegex(escape);
   const nodes: DockerfileNode[] = [];
+  const warnings: string[] = [];
   let consumed = -1;
   for (let s = 0; s < lines.length; s++) {
     if (s <= consumed) continue;
     const joined = joinFrom(lines, s, cont);
     consumed = joined.end;
     if (joined.line === undefined) continue;
+    if (joined.emptyContinuation) warnings.push(`Empty continuation line found in: ${joined.line}`);
     let node: LineNode;
     try {
       node = parseLine(joined.line, escape);
@@ -69,7 +73,7 @@ export function parseNodes(text: string, name = 'Dockerfile'): DockerfileNodes {
     nodes.push(full);
   }
   if (nodes.length === 0) throw fail('file with no instructions');
-  return { escape, nodes };
+  return { escape, nodes, warnings };
 }
 
 function splitLines(text: string): string[] {
@@ -98,21 +102,25 @@ function trimContinuation(line: string, re: RegExp): { line: string; end: boolea
   return { line, end: true };
 }
 
-function joinFrom(lines: string[], s: number, re: RegExp): { line?: string; end: number } {
+function joinFrom(lines: string[], s: number, re: RegExp): { line?: string; end: number; emptyContinuation?: boolean } {
   const first = trimContinuation(processFirstLine(lines[s]), re);
   if (first.end && first.line === '') return { end: s };
   let buf = first.line;
   let end = first.end;
   let i = s + 1;
+  let emptyContinuation = false;
   while (!end && i < lines.length) {
     const raw = lines[i++];
     if (isComment(raw)) continue;
-    if (/^\s*$/.test(raw)) continue;
+    if (/^\s*$/.test(raw)) {
+      emptyContinuation = true;
+      continue;
+    }
     const t = trimContinuation(raw, re);
     buf += t.line;
     end = t.end;
   }
-  return { line: buf, end: i - 1 };
+  return { line: buf, end: i - 1, emptyContinuation };
 }
 
 // buildkit reads `<<WORD` on ADD, COPY and RUN (also under ONBUILD) in shell form as a heredoc.
