@@ -80,6 +80,11 @@ describe('registry auth', () => {
     const api = await d.api('POST', '/auth', { username: 'alice', password: WRONG_PASSWORD, serveraddress: basic.host });
     assert.equal(api.status, 500);
     assert.deepEqual(api.json, { message: `login attempt to http://${basic.host}/v2/ failed with status: 401 Unauthorized` });
+    // a pull with it: the registry's 401 to moby's HEAD, which has no body to say more
+    const pull = await d.api('POST', `/images/create?fromImage=${basic.host}/private/busybox&tag=latest`, undefined, {
+      headers: { 'X-Registry-Auth': xRegistryAuth({ username: 'alice', password: WRONG_PASSWORD }) },
+    });
+    assert.deepEqual([pull.status, pull.json], [500, { message: 'unauthorized: authentication required' }]);
   });
 
   test('docker login to a token registry keeps the identity token, and pulls trade it for a token (refresh grant)', async () => {
@@ -142,7 +147,7 @@ describe('registry auth', () => {
 
     const denied = await d.docker(['pull', `${token.host}/private/busybox`]);
     assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, new RegExp(`pull access denied for ${token.host}/private/busybox, repository does not exist or may require 'docker login'`));
+    assert.match(denied.stderr, new RegExp(`pull access denied for ${token.host}/private/busybox, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`));
   });
 
   test('a wrong password for a token registry: 401 with moby\'s unauthorized text, on login and on pull', async () => {
@@ -156,8 +161,8 @@ describe('registry auth', () => {
     const pull = await d.api('POST', `/images/create?fromImage=${token.host}/private/busybox&tag=latest`, undefined, {
       headers: { 'X-Registry-Auth': xRegistryAuth({ username: 'alice', password: WRONG_PASSWORD }) },
     });
-    // refused before any progress: an error answer, as moby's (its tag lookup is a HEAD)
-    assert.equal(pull.status, 401);
+    // refused before any progress: an error answer, a 500 as moby's (its tag lookup is a HEAD)
+    assert.equal(pull.status, 500);
     assert.deepEqual(pull.json, { message: `Head "http://${token.host}/v2/private/busybox/manifests/latest": unauthorized: incorrect username or password` });
   });
 
@@ -165,8 +170,9 @@ describe('registry auth', () => {
     const api = await d.api('POST', '/auth', { username: 'alice', password: WRONG_PASSWORD, serveraddress: `127.0.0.1:${deadPort}` });
     assert.equal(api.status, 500);
     assert.deepEqual(api.json, { message: `Get "http://127.0.0.1:${deadPort}/v2/": dial tcp 127.0.0.1:${deadPort}: connect: connection refused` });
+    // moby returns the decoder's error unwrapped: a 500
     const bad = await d.api('POST', '/auth', { username: 7 });
-    assert.equal(bad.status, 400);
+    assert.equal(bad.status, 500);
     assert.equal(bad.json.message, 'json: cannot unmarshal number into Go struct field AuthConfig.username of type string');
   });
 

@@ -71,7 +71,7 @@ describe('registry config', () => {
 
   it('decodes POST /auth bodies as Go does', () => {
     assert.deepEqual(decodeAuthConfig({ Username: 'a', password: 'b', serveraddress: 'r', other: 1, email: null }), { username: 'a', password: 'b', serveraddress: 'r' });
-    assert.throws(() => decodeAuthConfig({ password: 5 }), { message: 'json: cannot unmarshal number into Go struct field AuthConfig.password of type string' });
+    assert.throws(() => decodeAuthConfig({ password: 5 }), { name: 'SystemError', message: 'json: cannot unmarshal number into Go struct field AuthConfig.password of type string' });
     assert.throws(() => decodeAuthConfig([]), { message: 'json: cannot unmarshal array into Go value of type registry.AuthConfig' });
   });
 });

@@ -8,18 +8,20 @@ import type { ApiContext } from '../context.js';
 
 const FIELDS = ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'] as const;
 
-/** moby's registry.AuthConfig as Go's decoder reads it: string fields, others ignored. */
+/**
+ * moby's registry.AuthConfig as Go's decoder reads it: string fields, others ignored. moby's
+ * handler returns the decoder's error as it is, so each is a 500 (an empty body: io.EOF).
+ */
 export function decodeAuthConfig(body: unknown): RegistryAuth {
-  // moby's handler decodes with json.NewDecoder: an empty body is io.EOF, a 500
   if (body === undefined) throw new SystemError('EOF');
   if (body === null) return {};
-  if (!isJsonObject(body)) throw wrongValueType(body, 'registry.AuthConfig');
+  if (!isJsonObject(body)) throw new SystemError(wrongValueType(body, 'registry.AuthConfig').message);
   const out: Record<string, string> = {};
   // Go matches field names case-insensitively
   for (const [key, value] of Object.entries(body)) {
     const field = FIELDS.find((f) => f === key.toLowerCase());
     if (field === undefined || value === null) continue;
-    if (typeof value !== 'string') throw wrongFieldType(`AuthConfig.${field}`, value, 'string');
+    if (typeof value !== 'string') throw new SystemError(wrongFieldType(`AuthConfig.${field}`, value, 'string').message);
     out[field] = value;
   }
   return out as RegistryAuth;

@@ -53,11 +53,14 @@ export interface PullOutcome {
 /** Docker's wording for registry errors met while resolving what to pull. */
 function translateResolveError(err: unknown, ref: ImageReference): Error {
   if (!(err instanceof RegistryHttpError)) return err as Error;
-  const codes = err.codes;
-  if (codes.includes('NAME_UNKNOWN') || codes.includes('UNAUTHORIZED') || codes.includes('DENIED') || err.status === 401 || err.status === 403) {
-    return new NotFoundError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`);
+  // moby's TranslatePullError: its first error decides, and only these mean "denied"
+  const first = err.codes[0];
+  if (first === 'DENIED' || first === 'NAME_UNKNOWN' || (err.status === 403 && first === undefined)) {
+    return new NotFoundError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.firstMessage}`);
   }
   if (err.status === 404) return new NotFoundError(`manifest for ${familiarString(ref)} not found: ${err.message}`);
+  // moby asks for a tag with a HEAD, whose 401 has no body to say more
+  if (err.status === 401 && first !== 'DENIED') return new SystemError('unauthorized: authentication required');
   return new SystemError(err.message);
 }
 

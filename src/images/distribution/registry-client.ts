@@ -56,9 +56,22 @@ export class RegistryHttpError extends Error {
     readonly status: number,
     readonly codes: string[],
     message: string,
+    /** The first error alone ('denied: requested access to the resource is denied'), as moby quotes it. */
+    readonly firstMessage = message,
   ) {
     super(message);
   }
+}
+
+/** RFC 6750's error in a bearer challenge, which distribution's client reads before the body. */
+function challengeError(res: Response): { code: string; text: string } | undefined {
+  const header = res.headers.get('www-authenticate');
+  if (header === null) return undefined;
+  const { scheme, params } = parseChallenge(header);
+  if (scheme !== 'bearer') return undefined;
+  if (params.error === 'invalid_token') return { code: 'UNAUTHORIZED', text: `unauthorized: ${params.error_description || 'authentication required'}` };
+  if (params.error === 'insufficient_scope') return { code: 'DENIED', text: `denied: ${params.error_description || 'requested access to the resource is denied'}` };
+  return undefined;
 }
 
 export function defaultPlatform(): Platform {
@@ -149,15 +162,19 @@ export async function errorFromResponse(res: Response): Promise<RegistryHttpErro
   const text = await readAtMost(res, LIMITS.errorBody, 'registry error body')
     .then((b) => b.toString('utf8'))
     .catch(() => '');
+  const fromChallenge = res.status >= 400 && res.status < 500 ? challengeError(res) : undefined;
+  const codes = fromChallenge ? [fromChallenge.code] : [];
+  const parts = fromChallenge ? [fromChallenge.text] : [];
   try {
     const body = JSON.parse(text) as { errors?: { code: string; message?: string }[] };
     if (Array.isArray(body.errors) && body.errors.length > 0) {
-      const parts = body.errors.map((e) => `${String(e.code).toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`);
-      return new RegistryHttpError(res.status, body.errors.map((e) => e.code), parts.join(', '));
+      codes.push(...body.errors.map((e) => e.code));
+      parts.push(...body.errors.map((e) => `${String(e.code).toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`));
     }
   } catch {
     // not a JSON error body
   }
+  if (parts.length > 0) return new RegistryHttpError(res.status, codes, parts.join(', '), parts[0]);
   const fallback = res.status === 404 ? 'not found' : `unexpected status ${res.status} ${res.statusText}`.trim();
   return new RegistryHttpError(res.status, [], text.trim() !== '' && text.length < 200 ? text.trim() : fallback);
 }
@@ -295,7 +312,8 @@ export class RegistryClient {
       if (!(err instanceof TokenFetchError)) throw err;
       const verb = method.charAt(0) + method.slice(1).toLowerCase();
       const message = `${verb} "${url}": ${err.message}`;
-      throw err.unauthorized ? new UnauthorizedError(message) : new SystemError(message);
+      // only login words a refusal as a 401 (moby's translateV2AuthError); a pull's is a 500
+      throw err.unauthorized && this.loginMode ? new UnauthorizedError(message) : new SystemError(message);
     }
   }
 
