@@ -124,7 +124,7 @@ describe('docker build: COPY and ADD', () => {
     await writeFile(join(ctx, '.dockerignore'), 'logs\n!logs/keep.log\n');
     await writeFile(join(ctx, 'Dockerfile'), [
       'FROM busybox AS stage',
-      'RUN mkdir -p /out && echo staged > /out/file && ln -s /etc/hostname /out/abs',
+      'RUN mkdir -p /out && echo staged > /out/file && ln -s /etc/hostname /out/abs && chown 5:6 /out/file',
       'FROM busybox',
       'WORKDIR /w',
       'COPY *.txt txt/',
@@ -134,6 +134,8 @@ describe('docker build: COPY and ADD', () => {
     const r = await build(['-t', 'copy-globs', ctx]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = await run('copy-globs', 'cd /w && find . | sort; readlink from/abs');
+    // --from without --chown keeps the stage's owners
+    assert.equal(await run('copy-globs', 'stat -c %u:%g /w/from/file /w/txt/a.txt'), '5:6\n0:0');
     assert.equal(out, ['.', './from', './from/abs', './from/file', './logs', './logs/keep.log', './txt', './txt/a.txt', './txt/x.txt', '/etc/hostname'].join('\n'));
   });
 

@@ -259,6 +259,12 @@ test('--from: a rootfs whose absolute symlinks name host paths resolves them ins
     const e = await planned(req(rootfs, ['/app/name'], '/out', { from: 'stage' }));
     assert.deepEqual(e.map((x) => [x.name, x.body]), [['out', 'stage-host']]);
     await assert.rejects(planned(req(rootfs, ['/app/host-shadow'], '/out', { from: 'stage' })), { message: 'COPY failed: stat app/host-shadow: file does not exist' });
+    // without --chown, --from keeps the stage's owners (moby's preserveOwnership); made dirs are root's
+    await chown(join(rootfs, 'etc/hostname'), 5, 6);
+    const kept = await planned(req(rootfs, ['/etc/hostname'], '/n/m/', { from: 'stage' }));
+    assert.deepEqual(kept.map((x) => [x.name, x.uid, x.gid]), [['n/', 0, 0], ['n/m/', 0, 0], ['n/m/hostname', 5, 6]]);
+    const given = await planned(req(rootfs, ['/etc/hostname'], '/n/m/', { from: 'stage', chown: { uid: 7, gid: 8 } }));
+    assert.deepEqual(given.map((x) => [x.name, x.uid, x.gid]), [['n/', 7, 8], ['n/m/', 7, 8], ['n/m/hostname', 7, 8]]);
     // the rootfs' own root through a link: its files, never the host's
     const r = (await planned(req(rootfs, ['app/root/etc'], '/o', { from: 'stage' }))).map((x) => [x.name, x.body]);
     assert.deepEqual(r, [['o/', ''], ['o/hostname', 'stage-host']]);

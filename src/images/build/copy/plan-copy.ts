@@ -9,8 +9,10 @@
 //     owners and modes (moby's untar, chrooted at dest: '..' stays inside dest), never through a
 //     symlink the archive itself planted;
 //   - ADD of a URL is a file: mode 0600, mtime from Last-Modified, never unpacked.
-// Owners are root's unless --chown says otherwise (never the context's); modes and mtimes are
-// the source's; symlinks are copied as symlinks, hard links inside a directory stay linked.
+// Owners are root's unless --chown says otherwise (never the context's), except that COPY --from
+// without --chown keeps the stage's owners (moby's preserveOwnership; the directories it makes
+// are root's); modes and mtimes are the source's; symlinks are copied as symlinks, hard links
+// inside a directory stay linked.
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
@@ -48,6 +50,12 @@ type Job =
   | { kind: 'archive'; info: Extract<SourceInfo, { kind: 'file' }>; target: string; compression: ArchiveCompression };
 
 const ROOT: Owner = { uid: 0, gid: 0 };
+
+/** The owner every copied entry gets; null: each keeps its own (COPY --from without --chown). */
+function copyOwner(req: CopyRequest): Owner | null {
+  if (req.chown) return req.chown;
+  return req.from !== undefined ? null : ROOT;
+}
 
 /** A container path as a tar name: relative to '/' ('' for the root itself). */
 function tarName(path: string): string {
@@ -131,7 +139,8 @@ async function openSourceFile(root: RootDir, rootRel: string): Promise<FileHandl
 
 /** Where each source goes, given what the rootfs has (moby's performCopyForInfo, source by source). */
 async function layout(req: CopyRequest, infos: SourceInfo[], archives: Map<SourceInfo, ArchiveCompression>, dest?: RootDir): Promise<Job[]> {
-  const owner = req.chown ?? ROOT;
+  // without an identity (--from, no --chown) moby's MkdirAll makes root's directories
+  const owner = copyOwner(req) ?? ROOT;
   const destPath = normalizeDest(req.workdir, req.dest);
   const endsInSlash = destPath.endsWith('/') && destPath !== '/';
   const bare = endsInSlash ? destPath.slice(0, -1) : destPath;
@@ -171,7 +180,7 @@ async function layout(req: CopyRequest, infos: SourceInfo[], archives: Map<Sourc
 }
 
 async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): Promise<void> {
-  const owner = req.chown ?? ROOT;
+  const owner = copyOwner(req);
   switch (job.kind) {
     case 'mkdir':
       return out.add({ name: `${tarName(job.path)}/`, type: 'directory', mode: 0o755, uid: job.owner.uid, gid: job.owner.gid, mtime: new Date() });
@@ -179,7 +188,7 @@ async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): 
       const { download } = job.info;
       const fh = await open(download.path, 'r');
       try {
-        return await out.file({ name: tarName(job.target), mode: req.chmod ?? 0o600, uid: owner.uid, gid: owner.gid, mtime: download.mtime }, fh, download.size);
+        return await out.file({ name: tarName(job.target), mode: req.chmod ?? 0o600, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime: download.mtime }, fh, download.size);
       } finally {
         await fh.close();
       }
@@ -203,7 +212,7 @@ async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): 
         for await (const e of walkSource(dir.dir.fh, job.info.rootRel, req.ignore)) {
           req.signal?.throwIfAborted();
           const name = tarName(posix.join(job.target, e.rel));
-          if (e.dir === null) await out.add({ name: `${name}/`, type: 'directory', mode: req.chmod ?? e.stat.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: e.stat.mtime });
+          if (e.dir === null) await out.add({ name: `${name}/`, type: 'directory', mode: req.chmod ?? e.stat.mode & 0o7777, uid: owner?.uid ?? e.stat.uid, gid: owner?.gid ?? e.stat.gid, mtime: e.stat.mtime });
           else await writeNode(out, e.dir, e.name, e.stat, name, owner, req.chmod, links);
         }
       } finally {
@@ -224,10 +233,10 @@ async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): 
 }
 
 /** One entry of the source as it goes into the tar: a directory's header only (the walk brings its contents). */
-async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, outName: string, owner: Owner, chmod: number | undefined, links: Map<string, string>): Promise<void> {
+async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, outName: string, owner: Owner | null, chmod: number | undefined, links: Map<string, string>): Promise<void> {
   const type = entryType(st);
   if (type === null) return;
-  const h: OutHeader = { name: outName, type, mode: chmod ?? st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: st.mtime };
+  const h: OutHeader = { name: outName, type, mode: chmod ?? st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: st.mtime };
   switch (type) {
     case 'directory':
       return out.add({ ...h, name: `${outName}/` });
