@@ -116,6 +116,13 @@ export class ImageService implements ImageServiceApi {
     return this.store.chainIdsOf(imageId);
   }
 
+  /** Every unpacked layer's size once (moby's LayersSize: the layer store's total). */
+  layersSize(): number {
+    let n = 0;
+    for (const c of this.store.allLayerChainIds()) n += this.store.layer(c)?.size ?? 0;
+    return n;
+  }
+
   /** The unpacked size of one layer (its own diff, not the chain below it); 0 when unknown. */
   layerSize(chainId: string): number {
     return this.store.layer(chainId)?.size ?? 0;

@@ -1,40 +1,60 @@
-// GET /system/df (`docker system df [-v]`): images, containers and local volumes with their
-// sizes, as moby's DiskUsage (build cache: berth has none to report).
+// GET /system/df (`docker system df [-v]`) and POST /build/prune (`docker builder prune`): the
+// engine's disk usage (src/engine/disk) with the API version's shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { containerSizes } from '../../engine/containers/size.js';
-import { listView } from '../../engine/containers/view.js';
-import { imageListView } from '../../engine/image-view.js';
+import { diskUsage, cacheRecords } from '../../engine/disk/disk-usage.js';
+import { pruneBuildCache } from '../../engine/disk/builder-prune.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { listParam } from '../query.js';
+import { Filters } from '../filters.js';
+import { boolParam, firstValue, listParam } from '../query.js';
+import { apiVersionOf, compareVersions } from '../versioning.js';
 
-const TYPES = new Set(['container', 'image', 'volume', 'build-cache']);
+type Q = Record<string, string | string[] | undefined>;
 
 export function systemDfRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { containers, images, volumes, execs } = ctx.engine;
+  const buildCache = () => ctx.engine.builds?.cache;
 
-  app.get('/system/df', async (request: FastifyRequest<{ Querystring: Record<string, string | string[] | undefined> }>) => {
-    const types = listParam(request.query.type);
-    for (const t of types) if (!TYPES.has(t)) throw new InvalidParameterError(`unknown object type: ${t}`);
-    const want = (t: string) => types.length === 0 || types.includes(t);
-    const out: Record<string, unknown> = {};
-    if (want('image')) {
-      const usedBy = new Map<string, number>();
-      for (const c of containers.list()) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
-      const list = images.list();
-      out.LayersSize = list.reduce((n, img) => n + img.size, 0);
-      out.Images = list.map((img) => ({ ...imageListView(img, usedBy.get(img.id) ?? 0), SharedSize: 0 }));
-    } else out.Images = null;
-    out.Containers = want('container')
-      ? await Promise.all(
-          containers.list().map(async (c) => ({
-            ...listView(c, { bundleDir: containers.bundleDir(c.id), logPath: containers.logPath(c.id), imageName: c.imageRef, execIds: execs.idsFor(c.id) }),
-            ...(await containerSizes(containers, c)),
-          })),
-        )
-      : null;
-    out.Volumes = want('volume') ? await volumes.usage() : null;
-    out.BuildCache = want('build-cache') ? [] : null;
-    return out;
+  app.get('/system/df', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const version = apiVersionOf(request);
+    const modern = compareVersions(version, '1.42') >= 0;
+    const types = modern && request.query.type !== undefined ? listParam(request.query.type) : undefined;
+    return diskUsage(
+      { images, containers, volumes, execs, buildCache: buildCache() },
+      {
+        types,
+        compat: { noneRefs: compareVersions(version, '1.43') < 0, virtualSize: compareVersions(version, '1.44') < 0 },
+        builderSize: !modern,
+      },
+    );
+  });
+
+  app.post('/build/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
+    const q = request.query;
+    const filters = Filters.parse(q.filters);
+    const keep = firstValue(q['keep-storage']) ?? firstValue(q['reserved-space']);
+    const keepStorage = keep === undefined || keep === '' ? 0 : Number(keep);
+    if (!Number.isInteger(keepStorage) || keepStorage < 0) throw new InvalidParameterError(`invalid keep-storage value: ${keep}`);
+    const cache = buildCache();
+    if (cache === undefined) return { CachesDeleted: null, SpaceReclaimed: 0 };
+    const report = pruneBuildCache(
+      {
+        cache,
+        records: () => cacheRecords({ images, containers, buildCache: cache }),
+        untagged: (id) => {
+          try {
+            const img = images.get(id);
+            return img.repoTags.length === 0 && img.repoDigests.length === 0;
+          } catch {
+            return false;
+          }
+        },
+        remove: (id) => images.remove(id, { force: false, noprune: false, inUse: (i) => containers.imageUser(i) }),
+        layerSize: (c) => images.layerSize(c),
+      },
+      { all: boolParam(firstValue(q.all), false), keepStorage, filters },
+    );
+    await images.collectGarbage();
+    return report;
   });
 }
