@@ -34,13 +34,20 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const BUILDKIT_HINT = 'Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled';
 
+/** What a stage's instructions need of the build args (BuildArgs here, or the executor's own). */
+export interface StageArgs {
+  filterAllowed(env: readonly string[]): string[];
+  addArg(key: string, value: string | undefined): void;
+  isReferencedOrNotBuiltin(key: string): boolean;
+}
+
 export interface StageState {
   config: RunConfig;
   /** MAINTAINER: the Author of the images this stage commits. */
   maintainer?: string;
   /** A CMD was given in this stage (an ENTRYPOINT then keeps it). */
   cmdSet: boolean;
-  args: BuildArgs;
+  args: StageArgs;
   escape: string;
   name?: string;
   /** The base image's ONBUILD triggers, to run before the stage's own instructions. */
@@ -91,7 +98,7 @@ export function expandFrom(from: Instruction, args: BuildArgs, escape: string): 
 }
 
 /** A stage starts from its base's config (none for scratch), with PATH set when the base has none. */
-export function beginStage(base: RunConfig | undefined | null, args: BuildArgs, name: string | undefined, escape: string): StageState {
+export function beginStage(base: RunConfig | undefined | null, args: BuildArgs, name: string | undefined, escape: string): StageState & { args: BuildArgs } {
   const config: RunConfig = base ? structuredClone(base) : {};
   if (!(config.Env ?? []).some((e) => e.split('=', 1)[0] === 'PATH')) config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
   const loose = config as Record<string, unknown>;
