@@ -131,13 +131,15 @@ test('build: the query the docker CLI sends, the context without what .dockerign
 });
 
 test('build -q prints only the ID; a Dockerfile outside the context travels as .dockerfile.<random>', async () => {
-  const d = await fakeBuildDaemon([{ stream: `${ID}\n` }, { aux: { ID } }]);
+  const d = await fakeBuildDaemon([{ stream: `${ID}\n` }]);
   const ctx = await contextDir();
   const outside = await mkdtemp(join(tmpdir(), 'berth-df-'));
   await writeFile(join(outside, 'Other.dockerfile'), 'FROM scratch\n');
   try {
-    const r = await run(['-H', `unix://${d.socket}`, 'build', '-q', '-f', join(outside, 'Other.dockerfile'), ctx]);
+    const iid = join(outside, 'iid');
+    const r = await run(['-H', `unix://${d.socket}`, 'build', '-q', '--iidfile', iid, '-f', join(outside, 'Other.dockerfile'), ctx]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${ID}\n`, '']);
+    assert.equal(await readFile(iid, 'utf8'), `${ID}\n`);
     const [got] = d.received;
     assert.equal(got!.query.get('q'), '1');
     assert.equal(got!.query.get('rm'), '1');

@@ -160,7 +160,14 @@ export const buildCommand: Command = async (ctx, argv) => {
   } finally {
     res.destroy();
   }
-  if (quiet) ctx.stdout.write(kept.join(''));
-  if (iidfile !== undefined && imageId !== undefined) await writeFile(iidfile, imageId);
+  // quiet: the daemon's output is the ID (moby sends no aux then), written as it came
+  if (quiet) {
+    imageId = kept.join('');
+    ctx.stdout.write(imageId);
+  }
+  if (iidfile !== undefined) {
+    if (!imageId) throw new Error(`Server did not provide an image ID. Cannot write ${iidfile}`);
+    await writeFile(iidfile, imageId);
+  }
   return 0;
 };
