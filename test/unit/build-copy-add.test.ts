@@ -44,6 +44,14 @@ test('ADD of a local tar unpacks it at dest, plain or gzip, bzip2, xz, zstd comp
       assert.equal(e.get('opt/bin/alias')!.linkname, 'tool');
       assert.equal(e.get('opt/bin/same')!.linkname, 'opt/bin/tool');
     }
+    // without the system's decompressor ADD fails plainly instead of copying the archive unopened
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await assert.rejects(planned(add(ctx, ['b.tar.bz2'], '/opt')), /cannot run bzip2 to decompress bzip2 data: ENOENT/);
+    } finally {
+      process.env.PATH = path;
+    }
     // COPY never unpacks; nor does ADD of something that only looks compressed
     assert.deepEqual((await planned(req(ctx, ['g.tgz'], '/c/'))).map((x) => x.name), ['c/', 'c/g.tgz']);
     await writeFile(join(ctx, 'notar.gz'), gzipSync(Buffer.from('just text, no tar header here'.repeat(40))));

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { SystemError } from '../../../errors.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -16,6 +17,9 @@ export function detectArchiveCompression(head: Buffer): ArchiveCompression {
   if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
   return 'none';
 }
+
+/** The system has no decompressor for the format: the file cannot be told apart, so ADD fails rather than guess. */
+export class DecompressorMissingError extends SystemError {}
 
 const TOOLS: Record<Exclude<ArchiveCompression, 'none' | 'gzip'>, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
 
@@ -38,7 +42,7 @@ export function decompressStream(src: Readable, kind: ArchiveCompression): Reada
     child.kill('SIGKILL');
   };
   src.on('error', fail);
-  child.on('error', (err) => fail(new Error(`cannot run ${tool} to decompress: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+  child.on('error', (err) => fail(new DecompressorMissingError(`cannot run ${tool} to decompress ${kind} data: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
   child.stdin.on('error', () => undefined); // the tool may stop reading first (a reader that saw enough)
   src.pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
@@ -81,8 +85,9 @@ export async function firstBlock(src: Readable): Promise<Buffer> {
       len += (chunk as Buffer).length;
       if (len >= 512) break;
     }
-  } catch {
-    // corrupt compressed data: not an archive
+  } catch (err) {
+    // corrupt compressed data is just not an archive; a missing decompressor is our failure
+    if (err instanceof DecompressorMissingError) throw err;
   } finally {
     src.destroy();
   }
