@@ -166,6 +166,42 @@ describe('registry auth', () => {
     assert.deepEqual(pull.json, { message: `Head "http://${token.host}/v2/private/busybox/manifests/latest": unauthorized: incorrect username or password` });
   });
 
+  test('docker push with credentials: refused without a login in moby\'s words, then pushed to basic and token registries', async () => {
+    const basicRef = `${basic.host}/mine/bb`;
+    const tokenRef = `${token.host}/mine/bb`;
+    await d.dockerOk(['login', token.host, '-u', 'alice', '--password-stdin'], { input: TOKEN_PASSWORD });
+    await d.dockerOk(['pull', `${token.host}/private/busybox`]);
+    await d.dockerOk(['logout', token.host]);
+    await d.dockerOk(['tag', `${token.host}/private/busybox`, basicRef]);
+    await d.dockerOk(['tag', `${token.host}/private/busybox`, tokenRef]);
+
+    const noBasic = await d.docker(['push', basicRef]);
+    assert.notEqual(noBasic.code, 0);
+    assert.match(noBasic.stderr, /no basic auth credentials/);
+    const noToken = await d.docker(['push', tokenRef]);
+    assert.notEqual(noToken.code, 0);
+    assert.match(noToken.stderr, /denied: requested access to the resource is denied/);
+
+    await d.dockerOk(['login', basic.host, '-u', 'alice', '--password-stdin'], { input: BASIC_PASSWORD });
+    assert.match(await d.dockerOk(['push', basicRef]), /latest: digest: sha256:[0-9a-f]{64} size: \d+/);
+
+    await d.dockerOk(['login', token.host, '-u', 'alice', '--password-stdin'], { input: TOKEN_PASSWORD });
+    const asked = token.tokens.requests.length;
+    const pushed = await d.dockerOk(['push', tokenRef]);
+    assert.match(pushed, /latest: digest: sha256:[0-9a-f]{64} size: \d+/);
+    // the layer came from private/busybox on that registry: mounted, with a token that may read it
+    assert.match(pushed, /Mounted from private\/busybox/);
+    const grants = token.tokens.requests.slice(asked);
+    assert.ok(grants.every((g) => g.method === 'POST' && g.grant === 'refresh_token'), JSON.stringify(grants));
+    assert.ok(grants.some((g) => g.scope.join(' ').includes('repository:mine/bb:pull,push')), JSON.stringify(grants));
+
+    for (const ref of [basicRef, tokenRef, `${token.host}/private/busybox`]) await rmi(ref);
+    await d.dockerOk(['pull', basicRef]);
+    await d.dockerOk(['pull', tokenRef]);
+    for (const host of [basic.host, token.host]) await d.dockerOk(['logout', host]);
+    for (const ref of [basicRef, tokenRef]) await rmi(ref);
+  });
+
   test('login to a registry that is not there: Go\'s dial error for the plain-HTTP try, a 500', async () => {
     const api = await d.api('POST', '/auth', { username: 'alice', password: WRONG_PASSWORD, serveraddress: `127.0.0.1:${deadPort}` });
     assert.equal(api.status, 500);

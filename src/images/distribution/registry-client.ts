@@ -294,7 +294,10 @@ export class RegistryClient {
     if (res.status === 401 && challenge !== null && !(body instanceof Readable)) {
       const first401 = await readAtMost(res, LIMITS.errorBody, 'registry error body').catch(() => Buffer.alloc(0));
       const first = new Response(first401.length > 0 ? new Uint8Array(first401) : null, { status: res.status, statusText: res.statusText, headers: res.headers });
-      res = (await this.authenticateFor(shownMethod, url, challenge, signal)) ? await this.send(method, url, withAuth(), signal, body) : first;
+      // moby's token handler adds pull on a mount's source repository to the token it asks for
+      const from = new URL(url).searchParams.get('from');
+      const extra = from ? [`repository:${from}:pull`] : [];
+      res = (await this.authenticateFor(shownMethod, url, challenge, signal, extra)) ? await this.send(method, url, withAuth(), signal, body) : first;
     }
     return res;
   }
@@ -305,9 +308,9 @@ export class RegistryClient {
   }
 
   /** authenticate(), its failures worded as Go's client reports them for the request they held up. */
-  private async authenticateFor(method: string, url: string, challenge: string, signal = this.signal): Promise<boolean> {
+  private async authenticateFor(method: string, url: string, challenge: string, signal = this.signal, extraScopes: string[] = []): Promise<boolean> {
     try {
-      return await this.authenticate(challenge, signal);
+      return await this.authenticate(challenge, signal, extraScopes);
     } catch (err) {
       if (!(err instanceof TokenFetchError)) throw err;
       const verb = method.charAt(0) + method.slice(1).toLowerCase();
@@ -317,7 +320,7 @@ export class RegistryClient {
     }
   }
 
-  private async authenticate(header: string, signal = this.signal): Promise<boolean> {
+  private async authenticate(header: string, signal = this.signal, extraScopes: string[] = []): Promise<boolean> {
     const { scheme, params } = parseChallenge(header);
     if (scheme === 'basic') {
       // moby's basic handler refuses to send the request at all
@@ -328,6 +331,7 @@ export class RegistryClient {
     }
     if (scheme !== 'bearer' || !params.realm) return false;
     const scopes = this.loginMode ? [] : [this.actions ? `repository:${this.repository}:${this.actions.join(',')}` : (params.scope ?? `repository:${this.repository}:pull`)];
+    for (const s of extraScopes) if (!scopes.includes(s)) scopes.push(s);
     let res: Response;
     let realm: URL;
     try {
