@@ -12,7 +12,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { BERTH_BIN, runCommand, startDaemon, testRegistry, type Daemon } from './harness.js';
+import { gzipSync } from 'node:zlib';
+import { BERTH_BIN, prepareFixtures, runCommand, startDaemon, testRegistry, type Daemon } from './harness.js';
+import { packToBuffer } from '../fixtures/image-archive.js';
 import { startRegistry, type RunningRegistry } from '../fixtures/registry.js';
 
 const run = promisify(execFile);
@@ -139,6 +141,28 @@ describe('docker push', () => {
     assert.doesNotMatch(again, /Pushed/);
     assert.equal(pushedDigest(again, 'committed'), digest);
     await d.dockerOk(['rmi', name]);
+  });
+
+  test('a docker-archive of gzip layers (no manifest to pair them) pushes its blobs as they are', async () => {
+    const base = await readFile((await prepareFixtures()).rootfs);
+    const top = await packToBuffer((pack) => {
+      pack.entry({ name: 'etc/', type: 'directory', mode: 0o755, mtime: new Date(0) });
+      pack.entry({ name: 'etc/second-layer', mode: 0o644, mtime: new Date(0) }, Buffer.from('two\n'));
+    });
+    const gz = [gzipSync(base), gzipSync(top)];
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [sha256(base), sha256(top)] } }));
+    const archive = await packToBuffer((pack) => {
+      gz.forEach((g, i) => pack.entry({ name: `l${i}/layer.tar`, mode: 0o644 }, g));
+      pack.entry({ name: 'config.json', mode: 0o644 }, config);
+      pack.entry({ name: 'manifest.json', mode: 0o644 }, JSON.stringify([{ Config: 'config.json', RepoTags: [`${reg.host}/gzarchive:v1`], Layers: ['l0/layer.tar', 'l1/layer.tar'] }]));
+    });
+    await d.dockerOk(['load'], { input: archive });
+    const out = await d.dockerOk(['push', `${reg.host}/gzarchive:v1`]);
+    const digest = pushedDigest(out, 'v1');
+    const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/gzarchive:v1`]);
+    assert.equal(sha256(raw), digest);
+    assert.deepEqual(JSON.parse(raw).layers.map((l: { digest: string }) => l.digest), gz.map(sha256));
+    await d.dockerOk(['rmi', `${reg.host}/gzarchive:v1`]);
   });
 
   test('a layer larger than one chunk goes in several PATCHes and arrives whole', async () => {

@@ -20,6 +20,12 @@ const MIGRATIONS = [
      UNIQUE (diff_id, digest, repository)
    );
    CREATE INDEX blob_sources_diff ON blob_sources(diff_id);`,
+  // A compressed blob's diffID, once worked out by decompressing it (moby's diffid-by-digest):
+  // a docker-archive of gzip layers names no diffID per layer blob.
+  `CREATE TABLE blob_diff_ids (
+     digest TEXT PRIMARY KEY,
+     diff_id TEXT NOT NULL
+   );`,
 ];
 
 /** Entries kept per diffID, newest first (moby keeps 50 per layer). */
@@ -35,6 +41,8 @@ export class BlobSources {
       // re-adding moves an entry to the front: newest first is the order candidates are tried in
       remove: db.prepare('DELETE FROM blob_sources WHERE diff_id = ? AND digest = ? AND repository = ?'),
       add: db.prepare('INSERT INTO blob_sources (diff_id, digest, repository) VALUES (?, ?, ?)'),
+      diffIdOf: db.prepare('SELECT diff_id FROM blob_diff_ids WHERE digest = ?'),
+      setDiffId: db.prepare('INSERT OR REPLACE INTO blob_diff_ids (digest, diff_id) VALUES (?, ?)'),
       trim: db.prepare('DELETE FROM blob_sources WHERE diff_id = ? AND seq NOT IN (SELECT seq FROM blob_sources WHERE diff_id = ? ORDER BY seq DESC LIMIT ?)'),
     };
   }
@@ -50,6 +58,15 @@ export class BlobSources {
       this.st.add.run(diffId, src.digest, src.repository);
       this.st.trim.run(diffId, diffId, PER_LAYER);
     })();
+  }
+
+  /** The diffID of a compressed blob, when one was worked out before. */
+  diffIdOf(digest: string): string | undefined {
+    return (this.st.diffIdOf.get(digest) as { diff_id: string } | undefined)?.diff_id;
+  }
+
+  setDiffId(digest: string, diffId: string): void {
+    this.st.setDiffId.run(digest, diffId);
   }
 
   /** The registry said it does not have it (any more). */
