@@ -12,6 +12,7 @@ import { benchRegistry, type BenchRegistry } from './registry.js';
 import { testImage, type TestImage } from './test-image.js';
 import { SaveBench } from './save.js';
 import { PullBench } from './pull.js';
+import { PushBench } from './push.js';
 
 export interface ImageBenchSide {
   name: 'berth' | 'dockerd';
@@ -54,6 +55,7 @@ export class ImageBenchShared {
 export const IMAGE_PARTS: Record<string, () => ImagePart> = {
   pull: () => new PullBench(),
   save: () => new SaveBench(),
+  push: () => new PushBench(),
 };
 
 /**
