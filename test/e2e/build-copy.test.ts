@@ -168,6 +168,9 @@ describe('docker build: COPY and ADD', () => {
     };
     await fails('COPY missing.txt /', 'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist');
     await fails('COPY ../x /', 'COPY failed: forbidden path outside the build context: ../x ()');
+    // a link in the context to a host file resolves inside the context: the host's file is never read
+    await symlink('/etc/hostname', join(ctx, 'host-link'));
+    await fails('COPY host-link /x', 'COPY failed: file not found in build context or excluded by .dockerignore: stat host-link: file does not exist');
     await fails('COPY a.txt t.tgz /d', 'When using COPY with more than one source file, the destination must be a directory and end with a /');
     await fails('COPY *.none /', 'COPY failed: no source files were specified');
     await fails(`ADD ${base}/nope /`, `ADD failed: failed to GET ${base}/nope with status 404 Not Found: not here`);
