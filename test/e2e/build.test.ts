@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { DOCKER_BIN, daemonForFile, rawRequest, readBody, type Daemon } from './harness.js';
+import { existsSync } from 'node:fs';
+import { DOCKER_BIN, daemonForFile, rawRequest, readBody, runCommand, testRegistry, type Daemon } from './harness.js';
+import { dockerPyEmits } from './python.js';
 
 describe('docker build (classic builder)', () => {
   const f = daemonForFile();
@@ -201,6 +203,69 @@ describe('docker build (classic builder)', () => {
     assert.ok(peak - rssBefore < 200 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 1048576)} MB`);
     const left = await import('node:fs/promises').then((fs) => fs.readdir(join(d.dataRoot, 'builder')).catch(() => []));
     assert.deepEqual(left, []);
+  });
+
+  test('FROM pulls a missing image (X-Registry-Config), --pull, FROM scratch, ONBUILD triggers', async () => {
+    const reg = await testRegistry();
+    try {
+      const ref = `${reg.host}/busybox:latest`;
+      await d.api('DELETE', `/images/${encodeURIComponent(ref)}`);
+      const ctx = await context('pull', { Dockerfile: `FROM ${ref}\nONBUILD RUN echo triggered > /trig\n`, 'f.txt': 'f' });
+      const r = await build(['-t', 'built-onbuild', ctx]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /Pulling from busybox|Status: Downloaded newer image|Pull complete/);
+      const again = await build(['--pull', '-t', 'built-onbuild', ctx]);
+      assert.equal(again.code, 0, again.stderr);
+      const child = await context('child', { Dockerfile: 'FROM built-onbuild\nRUN cat /trig\n' });
+      const c = await build(['-t', 'built-child', child]);
+      assert.equal(c.code, 0, c.stderr + c.stdout);
+      assert.match(c.stdout, /# Executing 1 build trigger\n/);
+      assert.match(c.stdout, /^triggered$/m);
+      const img = JSON.parse(await d.dockerOk(['image', 'inspect', 'built-child']))[0];
+      assert.equal(img.Config.OnBuild, null);
+    } finally {
+      await reg.stop();
+    }
+    const scratch = await context('scratch', { Dockerfile: 'FROM scratch\nWORKDIR /app\nCOPY f.txt ./\nENV A=1\n', 'f.txt': 'in scratch' });
+    const r = await build(['-t', 'built-scratch', scratch]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const img = JSON.parse(await d.dockerOk(['image', 'inspect', 'built-scratch']))[0];
+    assert.equal(img.RootFS.Layers.length, 2);
+    assert.equal(img.Config.WorkingDir, '/app');
+    const saved = await d.api('GET', '/images/built-scratch/get');
+    assert.equal(saved.status, 200);
+  });
+
+  test('docker-py images.build and compose build: parse the stream, get the image', async () => {
+    const ctx = await context('py', { Dockerfile: 'FROM busybox\nARG V=default\nRUN echo "v=$V" > /v\nLABEL from=py\n' });
+    const out = await dockerPyEmits(
+      d,
+      `img, logs = client.images.build(path=sys.argv[1], tag='built-py:1', buildargs={'V': 'given'}, rm=True, labels={'extra': 'yes'})
+emit({'id': img.id, 'tags': img.tags, 'labels': img.labels, 'logs': [l for l in logs if 'stream' in l]})
+try:
+    client.images.build(fileobj=__import__('io').BytesIO(b'FROM busybox\\nRUN exit 7\\n'), rm=True)
+except docker.errors.BuildError as e:
+    emit({'error': e.msg})
+`,
+      { args: [ctx] },
+    );
+    assert.match(out[0].id, /^sha256:/);
+    assert.deepEqual(out[0].tags, ['built-py:1']);
+    assert.deepEqual(out[0].labels, { from: 'py', extra: 'yes' });
+    assert.ok(out[0].logs.some((l: any) => /Successfully built/.test(l.stream)));
+    assert.match(out[1].error, /returned a non-zero code: 7/);
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-py:1', 'cat', '/v']), 'v=given');
+    for (const c of (await d.api('GET', '/containers/json?all=1')).json) await d.api('DELETE', `/containers/${c.Id}?force=1`);
+
+    const composeBin = '/usr/bin/docker-compose';
+    if (!existsSync(composeBin)) return;
+    const proj = await context('compose', {
+      'docker-compose.yml': 'version: "2.4"\nservices:\n  app:\n    build:\n      context: ./app\n      args:\n        MSG: composed\n    image: built-compose:1\n',
+      'app/Dockerfile': 'FROM busybox\nARG MSG\nRUN echo $MSG > /msg\nCMD ["cat", "/msg"]\n',
+    });
+    const cr = await runCommand(composeBin, ['--ansi', 'never', '-p', 'bbuild', '-f', join(proj, 'docker-compose.yml'), 'build'], { env: { ...process.env, DOCKER_HOST: `unix://${d.socket}` }, timeoutMs: 120_000 });
+    assert.equal(cr.code, 0, cr.stderr + cr.stdout);
+    assert.equal(await d.dockerOk(['run', '--rm', 'built-compose:1']), 'composed');
   });
 
   async function rssOf(pid: number): Promise<number> {

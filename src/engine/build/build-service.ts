@@ -11,13 +11,14 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ImageService } from '../../images/image-service.js';
 import { BuildCacheStore } from '../../images/build/build-cache.js';
-import { readDockerfile, receiveContext } from '../../images/build/build-context.js';
+import { readContextFile, readDockerfile, receiveContext } from '../../images/build/build-context.js';
 import { BuildOutput } from '../../images/build/build-output.js';
 import { BuildSession, type BuildOptions } from '../../images/build/build-session.js';
 import { familiarString, parseNormalizedNamed, referenceName, withDefaultTag, type ImageReference } from '../../images/reference.js';
 import type { JsonMessage } from '../../images/types.js';
 import { InvalidParameterError } from '../../errors.js';
 import { parseDockerfile } from '../../images/build/dockerfile/parse-dockerfile.js';
+import { readDockerignore, removedFromContext } from '../../images/build/dockerfile/dockerignore.js';
 import { planCopy } from '../../images/build/copy/plan-copy.js';
 import type { ContainerService } from '../containers/service.js';
 import { EngineBuildBackend } from './build-backend.js';
@@ -77,9 +78,11 @@ export class BuildService {
       await receiveContext(body, contextDir, signal);
       const { text, name } = await readDockerfile(contextDir, req.dockerfile);
       const dockerfile = parseDockerfile(text, name);
-      // TODO(dockerfile/dockerignore.ts): the server-side .dockerignore matcher once it lands;
-      // the CLI, docker-py and compose leave ignored files out of the tar already
-      const ignore = undefined;
+      // clients leave ignored files out of the tar already; COPY still honours the patterns, and
+      // the Dockerfile and .dockerignore go when they name them (moby's removeDockerfile)
+      const ignoreText = await readContextFile(contextDir, '.dockerignore');
+      const ignore = ignoreText === undefined ? undefined : readDockerignore(ignoreText);
+      if (ignore) for (const f of removedFromContext(ignore, name)) await rm(join(contextDir, f), { force: true });
       const session = new BuildSession(
         { images: this.images, cache: this.cache, backend: this.backend, planCopy, logger: this.logger },
         { contextDir, scratchDir, dockerfile, ignore, options: { ...req, tags: [] }, out, signal },

@@ -365,7 +365,7 @@ export class BuildSession {
           chown = await backend.resolveUser(stepContainer, chownSpec);
         }
       }
-      const base = { isAdd: ins.keyword === 'ADD', sources, dest, workdir, chown, chmod, shell: this.shell(state), signal: this.input.signal, scratchDir: this.input.scratchDir };
+      const base = { isAdd: ins.keyword === 'ADD', sources, dest, workdir, chown, chownFlag: ins.flags.chown, chmod, shell: this.shell(state), signal: this.input.signal, scratchDir: this.input.scratchDir };
       const apply = async (p: CopyPlan) => {
         try {
           const probe: RunConfig = { ...state.runConfig, Cmd: [...this.shell(state), `#(nop) ${p.comment}`] };
