@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { BuildCacheStore, cacheKey } from '../../src/images/build/build-cache.js';
-import { BuildArgs, prependEnvOnCmd } from '../../src/images/build/build-args.js';
 
 const base = { Cmd: ['/bin/sh', '-c', '#(nop) ', 'ENV A=1'], Env: ['PATH=/bin', 'A=1'], Labels: { a: '1', b: '2' } };
 
@@ -18,17 +17,6 @@ test('the key follows what moby compares: Cmd, Env in order, Labels as a map, po
   assert.notEqual(cacheKey({ ...base, Volumes: { '/a': {} } }), cacheKey(base));
   // null and absent are one thing, as in Go's nil slices
   assert.equal(cacheKey({ ...base, Entrypoint: null }), cacheKey(base));
-});
-
-test('RUN keys carry the build args it ran with (|N KEY=v), proxies only when declared', () => {
-  const args = new BuildArgs(new Map([['X', '2'], ['HTTP_PROXY', 'http://p']]));
-  args.addArg('X', '1');
-  const env = args.filterAllowed(['PATH=/bin']);
-  assert.deepEqual(env.sort(), ['HTTP_PROXY=http://p', 'X=2']);
-  assert.deepEqual(prependEnvOnCmd(args, env, ['/bin/sh', '-c', 'make']), ['|1', 'X=2', '/bin/sh', '-c', 'make']);
-  // an ENV of the same name hides the arg
-  assert.deepEqual(args.filterAllowed(['X=env']), ['HTTP_PROXY=http://p']);
-  assert.deepEqual(new BuildArgs(new Map([['UNUSED', 'v']])).unused(), ['UNUSED']);
 });
 
 test('rows: the newest live image of (parent, key) is the hit; gone images are forgotten; usage counted', () => {

@@ -70,7 +70,7 @@ export function parseBuildQuery(q: Query, headers: Record<string, string | strin
   return {
     tags: listParam(q.t).filter((t) => t !== ''),
     dockerfile: firstValue(q.dockerfile) ?? '',
-    buildArgs: new Map(Object.entries(jsonMap(q.buildargs, 'buildargs'))),
+    buildArgs: jsonMap(q.buildargs, 'buildargs'),
     labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v ?? ''])),
     target: firstValue(q.target) || undefined,
     noCache: boolParam(q.nocache, false),

@@ -18,6 +18,8 @@ import type { AttachSink } from '../containers/attach-hub.js';
 function createBody(image: string, config: RunConfig, host: BuildHostOptions): Record<string, unknown> {
   const body: Record<string, unknown> = { Image: image, HostConfig: { ...host } };
   for (const [k, v] of Object.entries(config)) if (v !== null && v !== undefined) body[k] = v;
+  // [''] is the API's "no entrypoint" (moby's create resets it); berth's create wants []
+  if (Array.isArray(body.Entrypoint) && body.Entrypoint.length === 1 && body.Entrypoint[0] === '') body.Entrypoint = [];
   return body;
 }
 

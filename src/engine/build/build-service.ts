@@ -23,7 +23,7 @@ import { planCopy } from '../../images/build/copy/plan-copy.js';
 import type { ContainerService } from '../containers/service.js';
 import { EngineBuildBackend } from './build-backend.js';
 
-export interface BuildRequest extends Omit<BuildOptions, 'tags'> {
+export interface BuildRequest extends BuildOptions {
   /** The `t` values as given. */
   tags: string[];
   /** Path of the Dockerfile in the context. */
@@ -85,7 +85,7 @@ export class BuildService {
       if (ignore) for (const f of removedFromContext(ignore, name)) await rm(join(contextDir, f), { force: true });
       const session = new BuildSession(
         { images: this.images, cache: this.cache, backend: this.backend, planCopy, logger: this.logger },
-        { contextDir, scratchDir, dockerfile, ignore, options: { ...req, tags: [] }, out, signal },
+        { contextDir, scratchDir, dockerfile, ignore, options: req, out, signal },
       );
       let id: string;
       try {

@@ -1,30 +1,39 @@
 // One `docker build` with the classic builder: the loop of moby's builder/dockerfile (builder.go
-// dispatchDockerfileWithCancellation, dispatchers.go, internals.go). Each stage starts from its
-// FROM image; each instruction after it gives an image whose parent is the one before, found
-// in the layer cache when an image made on the same parent by a step with the same run config
-// exists. RUN runs an ordinary container; COPY/ADD and WORKDIR write into a container that never
-// starts; the other instructions only change the config (a config-only image).
-import { posix } from 'node:path';
+// dispatchDockerfileWithCancellation, internals.go). What an instruction does to the config,
+// its cache key and its history line come from dockerfile/instructions.ts; this file runs the
+// steps. Each stage starts from its FROM image; each instruction gives an image whose parent is
+// the one before, taken from the layer cache when an image made on the same parent by a step
+// with the same container config exists. RUN runs an ordinary container; COPY/ADD and WORKDIR
+// write into a container that never starts; the other instructions only change the config.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import type { ImageService } from '../image-service.js';
+import { parseNormalizedNamed } from '../reference.js';
 import type { ImageRecord, RegistryAuth } from '../types.js';
 import type { BuildBackend, BuildHostOptions } from './backend.js';
-import { BuildArgs, prependEnvOnCmd } from './build-args.js';
 import type { BuildCacheStore } from './build-cache.js';
-import type { BuildOutput } from './build-output.js';
 import { BuildStepError } from './build-errors.js';
+import type { BuildOutput } from './build-output.js';
+import { BuildArgs } from './dockerfile/build-args.js';
+import {
+  applyInstruction,
+  applyMetaArg,
+  beginStage,
+  copyContainerConfig,
+  expandFrom,
+  labelOptionInstructions,
+  runFailureMessage,
+  type StageState,
+  type StepEffect,
+} from './dockerfile/instructions.js';
+import { parseTrigger } from './dockerfile/parse-dockerfile.js';
 import { scratchLayer } from './scratch-layer.js';
 import { createStepImage } from './step-image.js';
 import type { CopyPlan, CopyRequest, IgnoreMatcher, Instruction, ParsedDockerfile, RunConfig, Stage } from './types.js';
-import { applyConfigInstruction, expandWith, type ExpandFn } from './config-steps.js';
-import { parseTrigger } from './dockerfile/parse-dockerfile.js';
 
 export interface BuildOptions {
-  /** Normalised tag references for the final image. */
-  tags: string[];
-  buildArgs: Map<string, string | null>;
+  buildArgs: Record<string, string | null>;
   labels: Record<string, string>;
   target?: string;
   noCache: boolean;
@@ -57,17 +66,13 @@ export interface BuildInput {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-interface StageState {
-  /** undefined: scratch with nothing committed yet. */
+/** A stage being built: its last image (undefined: scratch with nothing committed yet) and config state. */
+interface Current {
   image: ImageRecord | undefined;
-  runConfig: RunConfig;
-  args: BuildArgs;
-  platform?: { os: string; architecture: string };
-  /** A CMD was given in this stage (ENTRYPOINT keeps it). */
-  cmdSet?: boolean;
+  st: StageState;
+  platform: { os: string; architecture: string; variant?: string };
 }
 
 export class BuildSession {
@@ -75,7 +80,6 @@ export class BuildSession {
   private readonly stages = new Map<string, ImageRecord | undefined>();
   private step = 0;
   private total = 0;
-  /** Containers this build made that must go when it ends (rm rules apply to RUN's). */
   private readonly escape: string;
 
   constructor(
@@ -96,16 +100,20 @@ export class BuildSession {
     this.out.stream('\n');
   }
 
+  private printImage(cur: Current): void {
+    this.out.stream(` ---> ${cur.image ? short(cur.image.id) : ''}\n`);
+  }
+
+  /** Runs every step; resolves with the final image's ID. */
   async run(): Promise<string> {
     const { dockerfile, options } = this.input;
     let stages: Stage[] = dockerfile.stages;
     if (stages.length === 0) throw new InvalidParameterError('the Dockerfile (Dockerfile) cannot be empty');
-    const labels = labelInstruction(options.labels);
-    // --label is a LABEL moby appends to the Dockerfile: a step of the last stage (none with an earlier --target)
-    if (labels) stages = [...stages.slice(0, -1), { ...stages.at(-1)!, instructions: [...stages.at(-1)!.instructions, labels] }];
-    if (options.target !== undefined && options.target !== '') {
-      const t = options.target.toLowerCase();
-      const ix = stages.findIndex((s) => s.name === t);
+    // --label: LABEL steps moby appends to the Dockerfile, so the last stage's (none with an earlier --target)
+    const labels = labelOptionInstructions(options.labels);
+    if (labels.length > 0) stages = [...stages.slice(0, -1), { ...stages.at(-1)!, instructions: [...stages.at(-1)!.instructions, ...labels] }];
+    if (options.target) {
+      const ix = stages.findIndex((s) => s.name === options.target!.toLowerCase());
       if (ix < 0) throw new InvalidParameterError(`failed to reach build target ${options.target} in Dockerfile`);
       stages = stages.slice(0, ix + 1);
     }
@@ -113,58 +121,61 @@ export class BuildSession {
     const args = new BuildArgs(options.buildArgs);
     for (const meta of dockerfile.metaArgs) {
       this.printStep(meta.original);
-      for (const [k, v] of parseArgWords(meta, expandWith(args.allMeta(), this.escape))) args.addMetaArg(k, v);
+      applyMetaArg(args, meta, this.escape);
     }
-    let last: StageState | undefined;
+    let last: Current | undefined;
     for (const [i, stage] of stages.entries()) {
       if (stage.name !== undefined && this.stages.has(stage.name)) throw new InvalidParameterError(`duplicate name ${stage.name}`);
       this.printStep(stage.from.original);
-      const state = await this.beginStage(stage, args);
-      this.out.stream(` ---> ${state.image ? short(state.image.id) : ''}\n`);
+      const cur = await this.beginStage(stage, args);
+      this.printImage(cur);
       for (const ins of stage.instructions) {
-        if (this.input.signal.aborted) {
-          this.out.stream('Build cancelled\n');
-          throw new InvalidParameterError('Build cancelled');
-        }
+        this.checkCancelled();
         this.printStep(ins.original);
-        await this.dispatch(state, ins);
-        this.out.stream(` ---> ${state.image ? short(state.image.id) : ''}\n`);
+        await this.dispatch(cur, ins);
+        this.printImage(cur);
       }
-      if (state.image) this.out.aux(state.image.id);
-      this.stages.set(String(i), state.image);
-      if (stage.name !== undefined) this.stages.set(stage.name, state.image);
-      last = state;
+      if (cur.image) this.out.aux(cur.image.id);
+      // beginStage made it with args.forStage()
+      args.mergeReferenced(cur.st.args as BuildArgs);
+      this.stages.set(String(i), cur.image);
+      if (stage.name !== undefined) this.stages.set(stage.name, cur.image);
+      last = cur;
     }
-    const unused = args.unused();
-    if (unused.length > 0) this.out.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+    const warning = args.unusedWarning();
+    if (warning) this.out.stream(warning);
     if (!last?.image) throw new InvalidParameterError('No image was generated. Is your Dockerfile empty?');
     return last.image.id;
   }
 
+  private checkCancelled(): void {
+    if (!this.input.signal.aborted) return;
+    this.out.stream('Build cancelled\n');
+    throw new InvalidParameterError('Build cancelled');
+  }
+
   // ---- FROM ----
 
-  private async beginStage(stage: Stage, args: BuildArgs): Promise<StageState> {
-    args.resetAllowed();
-    const expand = expandWith(args.allMeta(), this.escape);
-    const name = expand(stage.from.args[0] ?? '');
-    if (name === '') throw new InvalidParameterError('base name (' + (stage.from.args[0] ?? '') + ') should not be blank');
-    const platformFlag = stage.from.flags.platform !== undefined ? expand(stage.from.flags.platform) : undefined;
+  private async beginStage(stage: Stage, args: BuildArgs): Promise<Current> {
+    const { image: name, platform: platformFlag } = expandFrom(stage.from, args, this.escape);
+    const platform = platformFlag || this.input.options.platform;
     let image: ImageRecord | undefined;
     const lower = name.toLowerCase();
     if (this.stages.has(lower)) image = this.stages.get(lower);
-    else if (lower !== 'scratch') image = await this.baseImage(name, platformFlag ?? this.input.options.platform);
-    const runConfig: RunConfig = structuredClone(image?.config.config ?? {});
-    if (!(runConfig.Env ?? []).some((e) => e.startsWith('PATH='))) runConfig.Env = [...(runConfig.Env ?? []), DEFAULT_PATH];
-    const [os, architecture] = (platformFlag ?? this.input.options.platform ?? 'linux/amd64').split('/');
-    const state: StageState = { image, runConfig, args, platform: { os: os || 'linux', architecture: architecture || 'amd64' } };
+    else if (lower !== 'scratch') image = await this.baseImage(name, platform);
+    const [os, architecture, variant] = (platform ?? 'linux/amd64').split('/');
+    const cur: Current = {
+      image,
+      st: beginStage(image?.config.config, args, stage.name, this.escape),
+      platform: { os: os || 'linux', architecture: architecture || 'amd64', ...(variant ? { variant } : {}) },
+    };
     // the base image's ONBUILD triggers run as part of FROM (moby's processOnBuild)
-    const triggers = image?.config.config?.OnBuild ?? [];
+    const triggers = cur.st.triggers;
     if (triggers.length > 0) {
-      state.runConfig.OnBuild = null;
       this.out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
-      for (const t of triggers) await this.dispatch(state, parseTrigger(t));
+      for (const t of triggers) await this.dispatch(cur, parseTrigger(t));
     }
-    return state;
+    return cur;
   }
 
   /** The FROM image: local unless --pull, else pulled with the X-Registry-Config credentials. */
@@ -177,70 +188,47 @@ export class BuildSession {
         if (!(err instanceof NotFoundError)) throw err;
       }
     }
-    const domain = name.includes('/') && /[.:]|^localhost$/.test(name.split('/')[0]) ? name.split('/')[0] : 'docker.io';
-    const auth = this.input.options.registryAuth[domain] ?? (domain === 'docker.io' ? this.input.options.registryAuth['https://index.docker.io/v1/'] : undefined);
-    return images.pull(name, { auth, platform, progress: (m) => this.out.progress(m), signal: this.input.signal });
+    return images.pull(name, { auth: this.authFor(name), platform, progress: (m) => this.out.progress(m), signal: this.input.signal });
   }
 
-  // ---- dispatch ----
-
-  private env(state: StageState): ExpandFn {
-    const base = state.runConfig.Env ?? [];
-    const all = new Map<string, string>();
-    for (const e of [...base, ...state.args.filterAllowed(base)]) {
-      const i = e.indexOf('=');
-      all.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  /** X-Registry-Config is keyed by registry host; Docker Hub's key is its v1 index URL. */
+  private authFor(name: string): RegistryAuth | undefined {
+    const all = this.input.options.registryAuth;
+    let domain: string;
+    try {
+      domain = parseNormalizedNamed(name).domain;
+    } catch {
+      return undefined;
     }
-    return expandWith(all, this.escape);
+    if (domain === 'docker.io') return all['https://index.docker.io/v1/'] ?? all['docker.io'] ?? all['index.docker.io'];
+    return all[domain] ?? all[`https://${domain}`] ?? all[`http://${domain}`];
   }
 
-  private shell(state: StageState): string[] {
-    return state.runConfig.Shell?.length ? state.runConfig.Shell : DEFAULT_SHELL;
-  }
+  // ---- the steps ----
 
-  private async dispatch(state: StageState, ins: Instruction): Promise<void> {
-    switch (ins.keyword) {
-      case 'RUN':
-        return this.runStep(state, ins);
-      case 'COPY':
-      case 'ADD':
-        return this.copyStep(state, ins);
-      case 'WORKDIR':
-        return this.workdirStep(state, ins);
-      case 'FROM':
-        throw new InvalidParameterError('FROM inside a stage');
-      default: {
-        const r = applyConfigInstruction(ins, { runConfig: state.runConfig, expand: this.env(state), shell: this.shell(state), escape: this.escape });
-        for (const [k, v] of r.args ?? []) state.args.addArg(k, v);
-        state.runConfig = r.runConfig;
-        // moby: an ENTRYPOINT drops the CMD a base image had, unless this stage set one
-        if (ins.keyword === 'CMD') state.cmdSet = true;
-        if (ins.keyword === 'ENTRYPOINT' && !state.cmdSet) state.runConfig = { ...state.runConfig, Cmd: null };
-        return this.configStep(state, r.comment);
-      }
+  private async dispatch(cur: Current, ins: Instruction): Promise<void> {
+    const e = applyInstruction(cur.st, ins);
+    switch (e.kind) {
+      case 'commit':
+        if (e.note) this.out.stream(e.note);
+        if (this.probe(cur, e.containerConfig)) return;
+        return this.commit(cur, null, e.containerConfig, e.createdBy);
+      case 'workdir':
+        return this.workdirStep(cur, e);
+      case 'run':
+        return this.runStep(cur, e);
+      case 'copy':
+        return this.copyStep(cur, e);
     }
-  }
-
-  /** A step that only changes the config: `#(nop) ` + comment as two Cmd words (moby's withCmdComment). */
-  private async configStep(state: StageState, comment: string): Promise<void> {
-    const probe: RunConfig = { ...state.runConfig, Cmd: [...this.shell(state), '#(nop) ', comment] };
-    if (this.probe(state, probe, comment)) return;
-    const img = await createStepImage(this.deps.images.storage, state.image, null, {
-      config: state.runConfig,
-      createdBy: probe.Cmd!.join(' '),
-      platform: state.platform,
-    });
-    this.record(state, img, probe, comment);
   }
 
   /** A cache hit moves the stage on to the cached image; true when it did. */
-  private probe(state: StageState, probe: RunConfig, description: string): boolean {
+  private probe(cur: Current, containerConfig: RunConfig): boolean {
     if (this.input.options.noCache) return false;
-    const id = this.deps.cache.find(state.image?.id ?? '', probe, (i) => this.exists(i));
+    const id = this.deps.cache.find(cur.image?.id ?? '', containerConfig, (i) => this.exists(i));
     if (id === undefined) return false;
-    void description;
     this.out.stream(' ---> Using cache\n');
-    state.image = this.deps.images.get(id);
+    cur.image = this.deps.images.get(id);
     return true;
   }
 
@@ -253,39 +241,35 @@ export class BuildSession {
     }
   }
 
-  private record(state: StageState, img: ImageRecord, probe: RunConfig, description: string): void {
-    this.deps.cache.record(img.id, state.image?.id ?? '', probe, description);
-    state.image = img;
+  /** The step's image (a layer when `layer` is given), recorded in the cache under its container config. */
+  private async commit(cur: Current, layer: Readable | null, containerConfig: RunConfig, createdBy: string): Promise<void> {
+    const img = await createStepImage(this.deps.images.storage, cur.image, layer, {
+      config: structuredClone(cur.st.config),
+      createdBy,
+      author: cur.st.maintainer,
+      platform: cur.platform,
+    });
+    this.deps.cache.record(img.id, cur.image?.id ?? '', containerConfig, createdBy);
+    cur.image = img;
   }
 
   // ---- RUN ----
 
-  private async runStep(state: StageState, ins: Instruction): Promise<void> {
-    const cmd = ins.json ? ins.args : [...this.shell(state), ins.args[0] ?? ''];
-    const buildEnv = state.args.filterAllowed(state.runConfig.Env ?? []);
-    const saveCmd = buildEnv.length > 0 ? prependEnvOnCmd(state.args, buildEnv, cmd) : cmd;
-    const probe: RunConfig = { ...state.runConfig, Cmd: saveCmd, Entrypoint: saveCmd.length > 0 ? null : state.runConfig.Entrypoint };
-    const description = saveCmd.join(' ');
-    if (this.probe(state, probe, description)) return;
-    if (!state.image) throw new InvalidParameterError(`The command '${cmd.join(' ')}' returned a non-zero code: 127`);
+  private async runStep(cur: Current, e: Extract<StepEffect, { kind: 'run' }>): Promise<void> {
+    if (this.probe(cur, e.containerConfig)) return;
+    if (!cur.image) throw new BuildStepError(runFailureMessage(e.runConfig.Cmd, 127), 127);
     const { backend } = this.deps;
-    const config: RunConfig = {
-      ...state.runConfig,
-      Cmd: cmd,
-      Env: [...(state.runConfig.Env ?? []), ...buildEnv],
-      Entrypoint: [],
-      Healthcheck: { Test: ['NONE'] },
-    };
-    const id = await backend.create(state.image.id, config, this.input.options.host);
+    const id = await backend.create(cur.image.id, e.runConfig, this.input.options.host);
     this.out.stream(` ---> Running in ${short(id)}\n`);
     let failed = true;
     try {
       const code = await backend.run(id, (chunk) => this.out.stream(chunk.toString('utf8')), this.input.signal);
-      if (code !== 0) throw new BuildStepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`, code);
-      const img = await createStepImage(this.deps.images.storage, state.image, backend.layer(id), { config: state.runConfig, createdBy: description });
-      this.record(state, img, probe, description);
+      this.checkCancelled();
+      if (code !== 0) throw new BuildStepError(runFailureMessage(e.runConfig.Cmd, code), code);
+      await this.commit(cur, backend.layer(id), e.containerConfig, e.createdBy);
       failed = false;
     } finally {
+      // moby keeps a failed step's container unless --force-rm (for a look inside)
       const { rm, forceRm } = this.input.options;
       if (forceRm || (rm && !failed)) {
         await backend.remove(id);
@@ -296,34 +280,14 @@ export class BuildSession {
 
   // ---- WORKDIR ----
 
-  private async workdirStep(state: StageState, ins: Instruction): Promise<void> {
-    const raw = this.env(state)(ins.args[0] ?? '');
-    const dir = posix.resolve('/', state.runConfig.WorkingDir || '/', raw);
-    state.runConfig = { ...state.runConfig, WorkingDir: dir };
-    const comment = `WORKDIR ${dir}`;
-    const probe: RunConfig = { ...state.runConfig, Cmd: [...this.shell(state), `#(nop) ${comment}`] };
-    if (this.probe(state, probe, comment)) return;
-    const layer = state.image ? undefined : scratchLayer([{ path: dir, type: 'directory' }]);
-    await this.containerStep(state, probe, comment, layer, (id) => this.deps.backend.mkdirAll(id, dir));
-  }
-
-  /**
-   * A step whose changes are written into a container that never starts, then committed. On
-   * scratch there is no image to make a container from: the layer is made directly.
-   */
-  private async containerStep(state: StageState, probe: RunConfig, description: string, scratch: Readable | undefined, write: (id: string) => Promise<void>): Promise<void> {
-    const createdBy = probe.Cmd!.join(' ');
-    if (!state.image) {
-      const img = await createStepImage(this.deps.images.storage, undefined, scratch ?? null, { config: state.runConfig, createdBy, platform: state.platform });
-      this.record(state, img, probe, description);
-      return;
-    }
+  private async workdirStep(cur: Current, e: Extract<StepEffect, { kind: 'workdir' }>): Promise<void> {
+    if (this.probe(cur, e.containerConfig)) return;
+    if (!cur.image) return this.commit(cur, scratchLayer([{ path: e.dir, type: 'directory' }]), e.containerConfig, e.createdBy);
     const { backend } = this.deps;
-    const id = await backend.create(state.image.id, probe, this.input.options.host);
+    const id = await backend.create(cur.image.id, e.containerConfig, this.input.options.host);
     try {
-      await write(id);
-      const img = await createStepImage(this.deps.images.storage, state.image, backend.layer(id), { config: state.runConfig, createdBy });
-      this.record(state, img, probe, description);
+      await backend.mkdirAll(id, e.dir);
+      await this.commit(cur, backend.layer(id), e.containerConfig, e.createdBy);
     } finally {
       await backend.remove(id);
     }
@@ -331,67 +295,61 @@ export class BuildSession {
 
   // ---- COPY / ADD ----
 
-  private async copyStep(state: StageState, ins: Instruction): Promise<void> {
-    const expand = this.env(state);
-    const words = ins.args.map((a) => expand(a));
-    if (words.length < 2) throw new InvalidParameterError(`${ins.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
-    const dest = words.at(-1)!;
-    const sources = words.slice(0, -1);
-    const from = ins.flags.from !== undefined ? expand(ins.flags.from) : undefined;
-    if (from !== undefined && ins.keyword === 'ADD') throw new InvalidParameterError('ADD does not support the --from flag');
-    const chownSpec = ins.flags.chown !== undefined ? expand(ins.flags.chown) : undefined;
-    const chmod = ins.flags.chmod !== undefined ? parseChmod(expand(ins.flags.chmod)) : undefined;
+  private async copyStep(cur: Current, e: Extract<StepEffect, { kind: 'copy' }>): Promise<void> {
     const { backend } = this.deps;
-    const workdir = state.runConfig.WorkingDir || '/';
-
-    // The source root: the context, or a rootfs of an earlier stage or an image.
+    const keyword = e.isAdd ? 'ADD' : 'COPY';
+    if (e.sources.length < 1) throw new InvalidParameterError(`${keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+    // the source root: the context, or a rootfs of an earlier stage or an image
     let fromImage: ImageRecord | undefined;
-    if (from !== undefined) {
-      const key = from.toLowerCase();
+    if (e.from !== undefined) {
+      const key = e.from.toLowerCase();
       if (this.stages.has(key)) fromImage = this.stages.get(key);
-      else if (/^[0-9]+$/.test(from)) throw new InvalidParameterError(`invalid from flag value ${from}: refers to current build stage`);
-      else fromImage = await this.baseImage(from, this.input.options.platform);
+      else if (/^[0-9]+$/.test(e.from)) throw new InvalidParameterError(`invalid from flag value ${e.from}: refers to current build stage`);
+      else fromImage = await this.baseImage(e.from, this.input.options.platform);
+      if (!fromImage) throw new InvalidParameterError(`${keyword} --from=${e.from}: the stage has no files (it is FROM scratch with nothing added)`);
     }
-
     let stepContainer: string | undefined;
+    const container = async (config: RunConfig) => (stepContainer ??= await backend.create(cur.image!.id, config, this.input.options.host));
     try {
       let chown: { uid: number; gid: number } | undefined;
-      if (chownSpec !== undefined) {
-        const numeric = /^([0-9]+)(?::([0-9]+))?$/.exec(chownSpec);
+      if (e.chown !== undefined) {
+        const numeric = /^([0-9]+)(?::([0-9]+))?$/.exec(e.chown);
         if (numeric) chown = { uid: Number(numeric[1]), gid: Number(numeric[2] ?? numeric[1]) };
-        else if (!state.image) throw new InvalidParameterError(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${chownSpec}: no such user`);
-        else {
-          stepContainer = await backend.create(state.image.id, { ...state.runConfig, Cmd: [...this.shell(state), '#(nop) '] }, this.input.options.host);
-          chown = await backend.resolveUser(stepContainer, chownSpec);
-        }
+        else if (!cur.image) throw new InvalidParameterError(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${e.chown}: no such user`);
+        else chown = await backend.resolveUser(await container({ ...cur.st.config, Cmd: [...DEFAULT_SHELL, '#(nop) '] }), e.chown);
       }
-      const base = { isAdd: ins.keyword === 'ADD', sources, dest, workdir, chown, chownFlag: ins.flags.chown, chmod, shell: this.shell(state), signal: this.input.signal, scratchDir: this.input.scratchDir };
-      const apply = async (p: CopyPlan) => {
+      const request = {
+        isAdd: e.isAdd,
+        sources: e.sources,
+        dest: e.dest,
+        workdir: cur.st.config.WorkingDir || '/',
+        chown,
+        chownFlag: e.chown,
+        shell: cur.st.config.Shell?.length ? cur.st.config.Shell : DEFAULT_SHELL,
+        scratchDir: this.input.scratchDir,
+        signal: this.input.signal,
+      };
+      const apply = async (plan: CopyPlan) => {
         try {
-          const probe: RunConfig = { ...state.runConfig, Cmd: [...this.shell(state), `#(nop) ${p.comment}`] };
-          if (this.probe(state, probe, p.comment)) return;
-          if (!state.image) {
-            const img = await createStepImage(this.deps.images.storage, undefined, await p.tar(), { config: state.runConfig, createdBy: p.createdBy, platform: state.platform });
-            this.record(state, img, probe, p.comment);
-            return;
-          }
-          stepContainer ??= await backend.create(state.image.id, probe, this.input.options.host);
-          await backend.copyInto(stepContainer, (root) => p.tar(root));
-          const img = await createStepImage(this.deps.images.storage, state.image, backend.layer(stepContainer), { config: state.runConfig, createdBy: p.createdBy });
-          this.record(state, img, probe, p.comment);
+          const containerConfig = copyContainerConfig(cur.st, plan.comment);
+          if (this.probe(cur, containerConfig)) return;
+          const createdBy = (containerConfig.Cmd ?? []).join(' ');
+          if (!cur.image) return await this.commit(cur, await plan.tar(), containerConfig, createdBy);
+          const id = await container(containerConfig);
+          await backend.copyInto(id, (root) => plan.tar(root));
+          await this.commit(cur, backend.layer(id), containerConfig, createdBy);
         } finally {
-          await p.release();
+          await plan.release();
         }
       };
-      if (from === undefined) {
-        await apply(await this.deps.planCopy({ ...base, sourceRoot: this.input.contextDir, ignore: this.input.ignore }));
+      if (!fromImage) {
+        await apply(await this.deps.planCopy({ ...request, sourceRoot: this.input.contextDir, ignore: this.input.ignore }));
         return;
       }
-      if (!fromImage) throw new InvalidParameterError(`${ins.keyword} --from=${from}: the stage has no files (scratch)`);
       // the source image's rootfs stays mounted until the step has read it
-      const src = await backend.create(fromImage.id, { ...(fromImage.config.config ?? {}), Cmd: ['/bin/sh', '-c', '#(nop) '], Entrypoint: [] }, {});
+      const src = await backend.create(fromImage.id, { ...(fromImage.config.config ?? {}), Cmd: [...DEFAULT_SHELL, '#(nop) '], Entrypoint: [''] }, {});
       try {
-        await backend.withRootfs(src, async (rootfs) => apply(await this.deps.planCopy({ ...base, sourceRoot: rootfs, from })));
+        await backend.withRootfs(src, async (rootfs) => apply(await this.deps.planCopy({ ...request, sourceRoot: rootfs, from: e.from })));
       } finally {
         await backend.remove(src);
       }
@@ -399,25 +357,4 @@ export class BuildSession {
       if (stepContainer !== undefined) await backend.remove(stepContainer);
     }
   }
-}
-
-/** moby's NodeFromLabels: `LABEL "k"="v" ...`, keys sorted. */
-function labelInstruction(labels: Record<string, string>): Instruction | undefined {
-  const keys = Object.keys(labels).sort();
-  if (keys.length === 0) return undefined;
-  const args = keys.flatMap((k) => [JSON.stringify(k), JSON.stringify(labels[k]), '=']);
-  return { keyword: 'LABEL', line: 0, original: `LABEL ${keys.map((k) => `${JSON.stringify(k)}=${JSON.stringify(labels[k])}`).join(' ')}`, flags: {}, args, json: false };
-}
-
-function parseChmod(s: string): number {
-  if (!/^[0-7]{1,4}$/.test(s)) throw new InvalidParameterError(`invalid chmod parameter ${s}`);
-  return parseInt(s, 8);
-}
-
-/** `ARG a=1 b` -> [a, '1'], [b, undefined], values expanded. */
-function parseArgWords(ins: Instruction, expand: ExpandFn): [string, string | undefined][] {
-  return ins.args.map((w) => {
-    const i = w.indexOf('=');
-    return i < 0 ? [w, undefined] : [w.slice(0, i), expand(w.slice(i + 1))];
-  });
 }

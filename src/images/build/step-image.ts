@@ -13,6 +13,8 @@ export interface StepImageOptions {
   config: ImageContainerConfig;
   /** The history line (moby: the step's Cmd joined, e.g. `/bin/sh -c #(nop)  ENV A=b`). */
   createdBy: string;
+  /** MAINTAINER's name. */
+  author?: string;
   /** The config's os/architecture when there is no parent (FROM scratch). */
   platform?: { os: string; architecture: string; variant?: string };
 }
@@ -35,9 +37,10 @@ export async function createStepImage(storage: Storage, parent: ImageRecord | un
       os: base?.os ?? opts.platform?.os ?? 'linux',
       ...((base?.variant ?? opts.platform?.variant) ? { variant: base?.variant ?? opts.platform?.variant } : {}),
       created,
+      ...(opts.author ? { author: opts.author } : {}),
       config: opts.config,
       rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(layer ? [layer.diffId] : [])] },
-      history: [...(base?.history ?? []), { created, created_by: opts.createdBy, ...(layer ? {} : { empty_layer: true }) }],
+      history: [...(base?.history ?? []), { created, ...(opts.author ? { author: opts.author } : {}), created_by: opts.createdBy, ...(layer ? {} : { empty_layer: true }) }],
     };
     const configDigest = await ingest.writeBuffer(Buffer.from(JSON.stringify(config)));
     const parentBlobs = parent ? storage.store.blobsOf(parent.id) : [];
