@@ -32,7 +32,11 @@ function withQuery(location: string, key: string, value: string): string {
 }
 
 export class BlobPusher {
-  constructor(private readonly client: RegistryClient) {}
+  constructor(
+    private readonly client: RegistryClient,
+    /** Bytes per PATCH (tests use small ones). */
+    private readonly chunkSize = CHUNK_SIZE,
+  ) {}
 
   private get repo(): string {
     return this.client.repository;
@@ -91,6 +95,7 @@ export class BlobPusher {
    * Returns the bytes sent.
    */
   async putStream(session: UploadSession, source: Readable, digest: () => string): Promise<number> {
+    const limit = this.chunkSize;
     const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let pending: Buffer | undefined;
     let ended = false;
@@ -103,7 +108,7 @@ export class BlobPusher {
         const body = Readable.from(
           (async function* () {
             let n = 0;
-            while (n < CHUNK_SIZE) {
+            while (n < limit) {
               let buf = pending;
               pending = undefined;
               if (buf === undefined) {
@@ -114,9 +119,9 @@ export class BlobPusher {
                 }
                 buf = r.value;
               }
-              if (n + buf.length > CHUNK_SIZE) {
-                pending = buf.subarray(CHUNK_SIZE - n);
-                buf = buf.subarray(0, CHUNK_SIZE - n);
+              if (n + buf.length > limit) {
+                pending = buf.subarray(limit - n);
+                buf = buf.subarray(0, limit - n);
               }
               n += buf.length;
               sent += buf.length;
