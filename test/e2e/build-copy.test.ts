@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { daemonForFile, type Daemon } from './harness.js';
+import { tarOf } from '../fixtures/tar-of.js';
 
 describe('docker build: COPY and ADD', () => {
   const f = daemonForFile();
@@ -156,6 +157,24 @@ describe('docker build: COPY and ADD', () => {
     assert.equal(third.code, 0, third.stderr + third.stdout);
     assert.equal(uses(third.stdout), 1, third.stdout); // COPY dir hits; COPY . and COPY a.txt miss
     assert.equal(await run('copy-cache', 'cat /a; ls /all'), 'changed\nDockerfile\na.txt\ndir\nt.tgz');
+  });
+
+  test('a hostile archive for ADD: .. entries land under dest, a file under a symlink the archive planted fails the build', async () => {
+    const ctx = join(dir, 'hostile');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'dots.tar'), await tarOf([{ header: { name: '../../../escaped' }, body: 'inside\n' }]));
+    await writeFile(join(ctx, 'planted.tar'), await tarOf([
+      { header: { name: 'etc-link', type: 'symlink', linkname: '/etc' } },
+      { header: { name: 'etc-link/profile' }, body: 'owned\n' },
+    ]));
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD dots.tar /dest/\n');
+    const ok = await build(['-t', 'copy-hostile', ctx]);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.equal(await run('copy-hostile', 'cat /dest/escaped; ls /escaped 2>&1 || true'), 'inside\nls: /escaped: No such file or directory');
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD planted.tar /dest/\n');
+    const bad = await build([ctx]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /invalid archive: "etc-link\/profile" lies under the symlink "etc-link" the archive made/);
   });
 
   test("Docker's errors: a missing file, '..', several sources, an unreachable URL", async () => {
