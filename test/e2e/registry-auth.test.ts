@@ -109,6 +109,17 @@ describe('registry auth', () => {
     assert.equal(stored?.identitytoken, token.tokens.refreshTokens.get('alice'), 'the CLI stores the identity token instead of the password');
     assert.ok(!JSON.stringify(stored).includes(TOKEN_PASSWORD));
 
+    // a login with what the CLI stored: the identity token, traded by a refresh grant without a scope
+    const asked0 = token.tokens.requests.length;
+    const again = await d.api('POST', '/auth', { username: 'alice', identitytoken: stored.identitytoken, serveraddress: token.host });
+    assert.deepEqual([again.status, again.json], [200, { IdentityToken: stored.identitytoken, Status: 'Login Succeeded' }]);
+    assert.deepEqual(
+      token.tokens.requests.slice(asked0).map((r) => [r.method, r.grant, r.clientId, r.scope.join(' '), r.status]),
+      [['POST', 'refresh_token', 'docker', '', 200]],
+    );
+    const refused = await d.api('POST', '/auth', { identitytoken: 'refresh-not-issued', serveraddress: token.host });
+    assert.deepEqual([refused.status, refused.json], [500, { message: `Get "http://${token.host}/v2/": error parsing HTTP 400 response body: no error details found in HTTP response body: "{\\"error\\":\\"invalid_grant\\"}"` }]);
+
     const before = token.tokens.requests.length;
     await d.dockerOk(['pull', `${token.host}/private/busybox`]);
     const grants = token.tokens.requests.slice(before);
