@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,7 +43,10 @@ describe('insecure registries', { skip: ip === undefined ? 'the host has no non-
     tls = await startRegistry({ address: '0.0.0.0', port: tlsPort, tls: { certificate, key } });
     await pushImage(insecure.host, fx.ociDir, 'busybox:latest');
     await pushImage(`127.0.0.1:${tlsPort}`, fx.ociDir, 'busybox:latest');
-    d = await startDaemon({ args: ['--insecure-registry', insecure.host] });
+    // daemon.json, as dockerd reads it
+    const configFile = join(certDir, 'daemon.json');
+    await writeFile(configFile, JSON.stringify({ 'insecure-registries': [insecure.host] }));
+    d = await startDaemon({ args: ['--config-file', configFile] });
   });
 
   after(async () => {
@@ -52,7 +55,7 @@ describe('insecure registries', { skip: ip === undefined ? 'the host has no non-
     if (certDir) await rm(certDir, { recursive: true, force: true });
   });
 
-  test('a registry configured insecure is pulled from and logged in to over plain HTTP after HTTPS fails', async () => {
+  test('a registry configured insecure (daemon.json) is pulled from and logged in to over plain HTTP after HTTPS fails', async () => {
     const out = await d.dockerOk(['pull', `${insecure.host}/busybox`]);
     assert.match(out, new RegExp(`Status: Downloaded newer image for ${insecure.host}/busybox:latest`));
     const login = await d.api('POST', '/auth', { username: 'u', password: 'p', serveraddress: insecure.host });
