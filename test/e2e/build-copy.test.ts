@@ -113,6 +113,7 @@ describe('docker build: COPY and ADD', () => {
     const history = await d.dockerOk(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'copy-layout']);
     assert.match(history, /^\/bin\/sh -c #\(nop\) ADD [0-9a-f]{64} in \/dl\/ $/m);
     assert.match(history, /^\/bin\/sh -c #\(nop\) ADD file:[0-9a-f]{64} in \/ext $/m);
+    assert.match(history, /^\/bin\/sh -c #\(nop\) COPY --chown=1000:2000dir:[0-9a-f]{64} in \/owndir\/sub $/m);
     assert.match(history, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/new\/deep\/ $/m);
   });
 

@@ -206,6 +206,10 @@ test('.dockerignore: ignored files are absent, exceptions inside an excluded dir
     assert.ok(names.includes('c/logs/') && names.includes('c/logs/keep.log'), names.join(' '));
     assert.ok(!names.some((n) => n.includes('secret') || n.endsWith('drop.log') || n === 'c/x.log'), names.join(' '));
     await assert.rejects(planned(req(ctx, ['secret/key'], '/', { ignore })), /excluded by .dockerignore: stat secret\/key/);
+    // the excluded dir itself is in the context (holding only its exceptions), by name or by glob
+    assert.deepEqual((await planned(req(ctx, ['logs'], '/l', { ignore }))).map((x) => x.name), ['l/', 'l/keep.log']);
+    assert.deepEqual((await planned(req(ctx, ['l*'], '/g/', { ignore }))).map((x) => x.name), ['g/', 'g/keep.log']);
+    await assert.rejects(planned(req(ctx, ['logs/drop.log'], '/', { ignore })), /file not found in build context/);
     await assert.rejects(planned(req(ctx, ['*.log'], '/d/', { ignore })), /no source files were specified/);
   }));
 

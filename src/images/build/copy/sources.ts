@@ -98,7 +98,7 @@ export class SourceFinder {
       descend: (e) => e.path.split('/').length - 1 < depth,
     })) {
       const rel = e.path.slice(1);
-      if (ignore?.ignores(rel)) continue;
+      if (ignore && !this.present(ignore, rel, e.stat)) continue;
       if (glob.matches(rel)) matched.push(rel);
     }
     const infos: SourceInfo[] = [];
@@ -124,10 +124,10 @@ export class SourceFinder {
     }
     try {
       const rootRel = at.path.slice(1);
-      if (rootRel !== '' && this.req.ignore?.ignores(rootRel)) throw notFound();
       if (at.name === null) return { kind: 'dir', rootRel, hash: await this.dirHash(at.dir.fh, rootRel, await at.dir.fh.stat()) };
       const st = await lstatAt(at.dir.fh, at.name);
       if (!st) throw notFound();
+      if (this.req.ignore && !this.present(this.req.ignore, rootRel, st)) throw notFound();
       if (st.isDirectory()) {
         const dir = await this.root.openDir(at.path);
         try {
@@ -143,6 +143,14 @@ export class SourceFinder {
     } finally {
       await at.close();
     }
+  }
+
+  /**
+   * Whether the CLI would have sent `rootRel`: not ignored, or an ignored directory that an
+   * exception re-includes something under (the context then has it, holding only that).
+   */
+  private present(ignore: NonNullable<CopyRequest['ignore']>, rootRel: string, st: Stats): boolean {
+    return !ignore.ignores(rootRel) || (st.isDirectory() && ignore.mayIncludeUnder(rootRel));
   }
 
   private async fileHash(dir: FileHandle, name: string, rootRel: string, st: Stats): Promise<string> {
