@@ -133,6 +133,10 @@ describe('docker push', () => {
     assert.match(out, /: Layer already exists$/m);
     assert.match(out, /: Pushed$/m);
     const digest = pushedDigest(out, 'committed');
+    // as moby: every layer Preparing first, the top layer first, each named by its diffID
+    const diffIds: string[] = JSON.parse(await d.dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', name]));
+    const preparing = [...out.matchAll(/^([a-f0-9]{12}): Preparing$/gm)].map((m) => m[1]);
+    assert.deepEqual(preparing, diffIds.map((x) => x.slice(7, 19)).reverse());
     // skopeo copies it to another repository without changing the manifest
     await skopeo(['copy', '--quiet', '--insecure-policy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${name}`, `docker://${reg.host}/copied:x`]);
     assert.equal(JSON.parse(await skopeo(['inspect', '--tls-verify=false', `docker://${reg.host}/copied:x`])).Digest, digest);
@@ -248,6 +252,31 @@ describe('docker push', () => {
     assert.match(aux?.Digest ?? '', /^sha256:[a-f0-9]{64}$/);
     assert.ok(aux.Size > 0);
     await d.dockerOk(['rmi', `${reg.host}/dockerode:v1`]);
+  });
+
+  test('a client that leaves mid-push stops it; the next push of the image completes', async () => {
+    const name = `${reg.host}/large:v1`;
+    // a registry of its own, so the large layer is uploaded, not mounted
+    const other = await startRegistry();
+    try {
+      await d.dockerOk(['tag', name, `${other.host}/left:v1`]);
+      const res = await d.stream('POST', `/images/${encodeURIComponent(`${other.host}/left`)}/push?tag=v1`, undefined, { timeoutMs: 120_000, headers: { 'X-Registry-Auth': 'e30=' } });
+      let text = '';
+      for await (const chunk of res) {
+        text += chunk.toString();
+        if (/"status":"Pushing","progressDetail":\{"current":[1-9]/.test(text)) break;
+      }
+      res.destroy();
+      assert.match(text, /"status":"Pushing"/, 'the push was under way when the client left');
+      assert.doesNotMatch(text, /digest: sha256/);
+      const again = await d.dockerOk(['push', `${other.host}/left:v1`], { timeoutMs: 300_000 });
+      const digest = pushedDigest(again, 'v1');
+      assert.equal(JSON.parse(await skopeo(['inspect', '--tls-verify=false', `docker://${other.host}/left:v1`])).Digest, digest);
+      assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+      await d.dockerOk(['rmi', `${other.host}/left:v1`]);
+    } finally {
+      await other.stop();
+    }
   });
 
   test('the registry killed mid-push: a clean error, no RepoDigest, nothing half-stored, the daemon goes on', async () => {
