@@ -156,12 +156,17 @@ describe('pull: shared downloads and interrupted pulls', () => {
     const d = daemon();
     const img = await randomImage('registry-gone');
     const [, small, big] = img.layerDigests;
-    proxy.cut(big, MiB);
-    const r = await d.docker(['pull', `${proxy.host}/registry-gone`]);
+    proxy.hold(big, MiB);
+    const pulling = d.docker(['pull', `${proxy.host}/registry-gone`]);
+    await proxy.reached(big);
+    await waitUntil('the first MiB of the big layer on disk', async () => (await partialSize(d, big)) === MiB);
+    proxy.drop(big);
+    const r = await pulling;
     assert.notEqual(r.code, 0);
     assert.equal(await listed(d, 'registry-gone'), false, 'no half image');
     const kept = await partialSize(d, big);
-    assert.ok(kept > 0 && kept <= MiB, `kept ${kept} bytes`);
+    assert.equal(kept, MiB);
+    assert.match(r.stderr, new RegExp(`failed to download layer ${big}: unexpected EOF`));
 
     await d.dockerOk(['pull', `${proxy.host}/registry-gone`]);
     assert.equal(proxy.blobGets(small).length, 1);

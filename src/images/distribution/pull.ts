@@ -1,7 +1,8 @@
 // docker pull: resolve the manifest, fetch the config, download layers in parallel (3 at a
 // time, verified while streaming), unpack them in order, then record the image and its
 // references in one transaction. Progress follows moby's distribution/pull_v2.go wording.
-import { NotFoundError, SystemError } from '../../errors.js';
+import { PassThrough } from 'node:stream';
+import { BerthError, NotFoundError, SystemError } from '../../errors.js';
 import { familiarName, familiarString, referenceName, referenceString, type ImageReference } from '../reference.js';
 import { RegistryClient, RegistryHttpError, parsePlatform, type Descriptor } from './registry-client.js';
 import { RegistryConfig } from './registry-config.js';
@@ -86,6 +87,17 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: numb
   return results;
 }
 
+/**
+ * A layer download that broke off: Node says 'aborted' or 'terminated' where Go says
+ * 'unexpected EOF'; what was received is kept for the next pull.
+ */
+function downloadError(err: unknown, digest: string, signal: AbortSignal): unknown {
+  if (signal.aborted || err instanceof BerthError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const broken = e?.code === 'ECONNRESET' || e?.message === 'aborted' || e?.message === 'terminated' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+  return new SystemError(`failed to download layer ${digest}: ${broken ? 'unexpected EOF (the registry closed the connection; the next pull resumes where this one stopped)' : (e?.message ?? String(err))}`);
+}
+
 /** A descriptor's size is what its blob is capped at while streaming, so it must be one. */
 function checkSize(d: Descriptor, what: string): void {
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new SystemError(`invalid image manifest: ${what} ${d.digest} has no valid size`);
@@ -149,6 +161,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
   const ingest = storage.begin();
   let downloads: Promise<void>[] = [];
   let unpacks: Promise<number>[] = [];
+  let streamedAll: () => Promise<unknown>[] = () => [];
   try {
     // shared with other pulls like a layer, but not kept when this pull fails: it is small
     await ingest.fetchBlob(manifest.config.digest, manifest.config.size, (offset, sig) => client.getBlobFrom(manifest.config.digest, offset, sig), { signal, lease: false });
@@ -174,33 +187,56 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     const toFetch = manifest.layers.map((l, i) => ({ l, i })).filter(({ i }) => !present[i]);
     toFetch.slice(DOWNLOAD_CONCURRENCY).forEach(({ l }) => progress(statusMsg('Waiting', shortId(l.digest))));
 
-    downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l }: { l: Descriptor }) => {
+    // Each layer is its own dir (overlay stacks them at mount time), so a layer is unpacked
+    // while it downloads, beside the others, in any order: its chainID comes from the
+    // config's diff_ids, not from the layer below being there. The download is the unpack's
+    // source as it arrives (a tee); the layer dir only counts once the blob is verified too.
+    // Without a tee's whole stream (a resumed or shared download, a blob already stored) the
+    // layer is unpacked from the stored blob afterwards, as is one whose streamed unpack failed
+    // (whose error, if the blob's unpack fails again, is the one reported).
+    const streamed = new Map<number, Promise<number | undefined>>();
+    downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l, i }: { l: Descriptor; i: number }) => {
       signal.throwIfAborted();
       const id = shortId(l.digest);
-      await ingest.fetchBlob(l.digest, l.size, (offset, sig) => client.getBlobFrom(l.digest, offset, sig), {
-        signal,
-        onProgress: throttledProgress(progress, 'Downloading', id, l.size),
-      });
+      const tee = new PassThrough({ highWaterMark: 1 << 20 });
+      // its end in an error is for the unpack reading it, which may have stopped reading already
+      tee.on('error', () => undefined);
+      const unpacking = ingest.unpackStream(tee, i === 0 ? null : chains[i - 1], diffIds[i]).then(
+        (row) => row.size,
+        () => undefined,
+      );
+      streamed.set(i, unpacking);
+      await ingest
+        .fetchBlob(l.digest, l.size, (offset, sig) => client.getBlobFrom(l.digest, offset, sig), {
+          signal,
+          tee,
+          onProgress: throttledProgress(progress, 'Downloading', id, l.size),
+        })
+        .catch((err: unknown) => {
+          throw downloadError(err, l.digest, signal);
+        });
       progress(statusMsg('Verifying Checksum', id));
       progress(statusMsg('Download complete', id));
     });
-    // Each layer is its own dir (overlay stacks them at mount time), so a layer is unpacked
-    // as soon as it is downloaded, beside the others, in any order: its chainID comes from
-    // the config's diff_ids, not from the layer below being there.
     const unpackSlot = limiter(UNPACK_CONCURRENCY);
     unpacks = toFetch.map(({ l, i }, k) =>
-      downloads[k].then(() =>
-        unpackSlot(async () => {
-          signal.throwIfAborted();
-          const id = shortId(l.digest);
-          progress(progressMsg('Extracting', id, 0, l.size));
-          const row = await ingest.unpackBlob(l.digest, i === 0 ? null : chains[i - 1], diffIds[i]);
-          progress(progressMsg('Extracting', id, l.size, l.size));
-          progress(statusMsg('Pull complete', id));
-          return row.size;
-        }),
-      ),
+      downloads[k].then(async () => {
+        const id = shortId(l.digest);
+        progress(progressMsg('Extracting', id, 0, l.size));
+        let size = await streamed.get(i);
+        if (size === undefined) {
+          size = await unpackSlot(async () => {
+            signal.throwIfAborted();
+            return (await ingest.unpackBlob(l.digest, i === 0 ? null : chains[i - 1], diffIds[i])).size;
+          });
+        }
+        progress(progressMsg('Extracting', id, l.size, l.size));
+        progress(statusMsg('Pull complete', id));
+        return size;
+      }),
     );
+    // a failed download still has its streamed unpack to wait for before the ingest ends
+    streamedAll = () => [...streamed.values()];
     unpacks.forEach((p) => p.catch(() => undefined));
     const unpackedSizes = await Promise.all(unpacks);
     const size =
@@ -231,6 +267,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     stop.abort();
     await Promise.allSettled(downloads);
     await Promise.allSettled(unpacks);
+    await Promise.allSettled(streamedAll());
     await ingest.end();
     // leases run out while the daemon runs too, not only at its start
     await storage.dropLeases({ expiredOnly: true }).catch(() => undefined);

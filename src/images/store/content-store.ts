@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, SystemError } from '../../errors.js';
 
@@ -103,15 +103,46 @@ export class ContentStore {
    * was wrong); one that does not verify from the start fails, and nothing of it is kept.
    * An interruption keeps the partial file.
    */
-  async fetchResumable(digest: string, size: number, open: OpenAt, opts: { onProgress?: (current: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+  async fetchResumable(
+    digest: string,
+    size: number,
+    open: OpenAt,
+    opts: { onProgress?: (current: number) => void; signal?: AbortSignal; tee?: Writable } = {},
+  ): Promise<void> {
     const path = join(this.partialDir, digestHex(digest));
     await mkdir(this.partialDir, { recursive: true });
+    let tee = opts.tee;
+    // The tee sees the blob from its first byte once, or not at all (a resume or a second try
+    // ends it with an error): what it got is then only checked by its own reader.
+    const dropTee = (why: string) => {
+      tee?.destroy(new SystemError(`blob ${digest}: ${why}`));
+      tee = undefined;
+    };
+    try {
+      await this.fetchAttempts(digest, size, path, open, opts, () => tee, dropTee);
+      tee?.end();
+    } catch (err) {
+      dropTee('download failed');
+      throw err;
+    }
+  }
+
+  private async fetchAttempts(
+    digest: string,
+    size: number,
+    path: string,
+    open: OpenAt,
+    opts: { onProgress?: (current: number) => void; signal?: AbortSignal },
+    teeOf: () => Writable | undefined,
+    dropTee: (why: string) => void,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let offset = (await stat(path).catch(() => undefined))?.size ?? 0;
       if (offset >= size) {
         await rm(path, { force: true });
         offset = 0;
       }
+      if (offset > 0 || attempt > 0) dropTee('resumed');
       let hash = createHash('sha256');
       if (offset > 0) {
         for await (const c of createReadStream(path, { start: 0, end: offset - 1 })) hash.update(c as Buffer);
@@ -131,6 +162,18 @@ export class ContentStore {
           }
           hash.update(chunk);
           opts.onProgress?.(written);
+          const tee = teeOf();
+          // the tee's reader sets the pace, unless it has gone (then the download goes on alone)
+          if (tee !== undefined && !tee.destroyed && !tee.write(chunk)) {
+            const go = () => {
+              tee.off('drain', go);
+              tee.off('close', go);
+              cb(null, chunk);
+            };
+            tee.on('drain', go);
+            tee.on('close', go);
+            return;
+          }
           cb(null, chunk);
         },
       });

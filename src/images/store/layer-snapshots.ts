@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../errors.js';
 import { digestHex, type Gate } from './content-store.js';
-import { applyLayer, type ApplyResult } from '../layers/unpack.js';
+import type { ApplyResult } from '../layers/unpack.js';
+import { applyLayerInWorker } from '../layers/unpack-worker.js';
 import { chainIds } from './chain-id.js';
 import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
 
@@ -80,7 +81,7 @@ export class LayerSnapshots {
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(tmp, { mode: 0o755 });
     try {
-      const res = await applyLayer(src, tmp);
+      const res = await applyLayerInWorker(src, tmp);
       if (expectedDiffId !== undefined && res.diffId !== expectedDiffId) {
         throw new SystemError(`failed to register layer: layer diffID ${res.diffId} does not match ${expectedDiffId} from the image config`);
       }

@@ -5,7 +5,8 @@
 // one exception: blobs a pull fully downloaded and verified stay under a lease (blob-leases.ts)
 // when the pull does not finish, so the next pull fetches only the rest.
 // Freeing is gc.ts's sweep; an Ingest holds every key before it looks for it on disk.
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { SystemError } from '../../errors.js';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ContentStore, type OpenAt } from './content-store.js';
@@ -168,21 +169,33 @@ export class Ingest {
    * resuming what an interrupted one kept (`open(offset)` asks the registry for the rest).
    * Once verified it is leased: if this pull does not finish, the blob stays for the next.
    */
-  async fetchBlob(digest: string, size: number, open: OpenAt, opts: { signal?: AbortSignal; onProgress?: Progress; lease?: boolean } = {}): Promise<'fetched' | 'present'> {
-    this.hold(digest);
-    if (await this.s.content.has(digest)) return 'present';
-    await this.s.downloads.run(
-      digest,
-      async (signal, progress) => {
-        // another pull may have finished it between the check above and now
-        if (await this.s.content.has(digest)) return;
-        await this.s.content.fetchResumable(digest, size, open, { signal, onProgress: progress });
-        if (opts.lease !== false && !this.s.store.blobInUse(digest)) this.s.leases.put(digest);
-      },
-      opts,
-    );
-    // collected at end() unless an image, a lease or another operation keeps it
-    return 'fetched';
+  async fetchBlob(
+    digest: string,
+    size: number,
+    open: OpenAt,
+    opts: { signal?: AbortSignal; onProgress?: Progress; lease?: boolean; tee?: Writable } = {},
+  ): Promise<'fetched' | 'present'> {
+    const tee = opts.tee;
+    try {
+      this.hold(digest);
+      if (await this.s.content.has(digest)) return 'present';
+      await this.s.downloads.run(
+        digest,
+        async (signal, progress) => {
+          // another pull may have finished it between the check above and now
+          if (await this.s.content.has(digest)) return;
+          await this.s.content.fetchResumable(digest, size, open, { signal, onProgress: progress, tee: opts.signal?.aborted ? undefined : tee });
+          if (opts.lease !== false && !this.s.store.blobInUse(digest)) this.s.leases.put(digest);
+        },
+        opts,
+      );
+      // collected at end() unless an image, a lease or another operation keeps it
+      return 'fetched';
+    } finally {
+      // The tee gets the bytes only when this call did the download itself, from its start;
+      // otherwise (present, joined another pull's download, left early) it ends in an error.
+      if (tee !== undefined && !tee.writableEnded && !tee.destroyed) tee.destroy(new SystemError(`blob ${digest} was not streamed`));
+    }
   }
 
   async writeBuffer(data: Buffer, expectedDigest?: string): Promise<string> {
@@ -194,14 +207,34 @@ export class Ingest {
    * already exists (and `expectedDiffId` lets us know it), nothing is unpacked.
    */
   async unpackBlob(blobDigest: string, parentChain: string | null, expectedDiffId?: string): Promise<{ chainId: string; diffId: string; size: number }> {
+    return this.unpackFrom(() => this.s.content.read(blobDigest), parentChain, expectedDiffId);
+  }
+
+  /**
+   * Unpack a layer from a stream (a download's tee) rather than a stored blob; as unpackBlob.
+   * When the chain is already there nothing is unpacked and the stream is let go.
+   */
+  async unpackStream(src: Readable, parentChain: string | null, expectedDiffId: string): Promise<{ chainId: string; diffId: string; size: number }> {
+    return this.unpackFrom(() => src, parentChain, expectedDiffId, () => src.destroy());
+  }
+
+  private async unpackFrom(
+    source: () => Readable,
+    parentChain: string | null,
+    expectedDiffId: string | undefined,
+    skipped: () => void = () => undefined,
+  ): Promise<{ chainId: string; diffId: string; size: number }> {
     if (expectedDiffId !== undefined) {
       const chainId = parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
       this.hold(chainId);
       const row = this.s.store.layer(chainId);
-      if (row !== undefined && (await this.s.layers.exists(chainId))) return row;
+      if (row !== undefined && (await this.s.layers.exists(chainId))) {
+        skipped();
+        return row;
+      }
     }
     const expectedChain = expectedDiffId === undefined ? undefined : parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
-    const res = await this.s.layers.unpack(this.s.content.read(blobDigest), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)));
+    const res = await this.s.layers.unpack(source(), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)));
     this.s.store.transaction(() => this.s.store.putLayer({ chainId: res.chainId, diffId: res.diffId, size: res.size }));
     const row = this.s.store.layer(res.chainId)!;
     return row;
