@@ -193,7 +193,7 @@ export interface RegistryClientOptions {
 export const AUTH_CLIENT_ID = 'docker';
 
 /** A token server's refusal, worded as moby's client.HandleErrorResponse. */
-class TokenFetchError extends Error {
+export class TokenFetchError extends Error {
   constructor(
     message: string,
     readonly unauthorized: boolean,
@@ -207,7 +207,7 @@ function errcodeFor(status: number): string {
   return status === 401 ? 'unauthorized' : status === 403 ? 'denied' : status === 429 ? 'toomanyrequests' : 'unknown';
 }
 
-async function tokenFetchError(res: Response): Promise<TokenFetchError> {
+export async function tokenFetchError(res: Response): Promise<TokenFetchError> {
   const text = await readAtMost(res, LIMITS.errorBody, 'token error body')
     .then((b) => b.toString('utf8'))
     .catch(() => '');
