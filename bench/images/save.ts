@@ -43,9 +43,11 @@ export class SaveBench implements ImagePart {
     const d = this.times.get('dockerd');
     const mb = (n: number | undefined) => (n === undefined ? '-' : `${(n / 1e6).toFixed(0)} MB`);
     const pad = (s: string, n: number) => s.padEnd(n);
+    // min / max of seconds-long runs need wider columns than the latency parts'
+    const w = [widths[0]!, Math.max(widths[1]!, 18), Math.max(widths[2]!, 18)];
     return [
-      ...timingLines(widths, 'docker save (150 MB image) > counted stdout', 'none set', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d),
-      `${pad('  bytes written', widths[0]!)}${pad(mb(this.bytes.get('berth')), widths[1]!)}${mb(this.bytes.get('dockerd'))}`,
+      ...timingLines(w, 'docker save (150 MB image) > counted stdout', 'none set', `median of ${RUNS} (after ${WARMUP} warm-up)`, b, d),
+      `${pad('  bytes written', w[0]!)}${pad(mb(this.bytes.get('berth')), w[1]!)}${mb(this.bytes.get('dockerd'))}`,
       `  ${this.imageNote}`,
     ];
   }
