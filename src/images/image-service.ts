@@ -157,6 +157,11 @@ export class ImageService implements ImageServiceApi {
     return new NotFoundError(`No such image: ${shown}`);
   }
 
+  /** The image with this exact ID, or undefined. */
+  find(imageId: string): ImageRecord | undefined {
+    return this.store.get(imageId);
+  }
+
   get(nameOrId: string): ImageRecord {
     const r = this.resolve(nameOrId);
     if (r === undefined) throw this.notFound(nameOrId);

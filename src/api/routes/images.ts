@@ -1,8 +1,9 @@
 // /images/*: pull, import, load, list, inspect, tag, remove, prune.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listImages } from '../../engine/image-list.js';
+import { imageHistory } from '../../engine/image-history.js';
+import { searchImages } from '../../engine/image-search.js';
 import { imageInspectView, imageSummaryView, type ImageInspectCompat } from '../../engine/image-view.js';
-import { familiar } from '../../images/reference.js';
 import { pruneImages } from '../../images/image-prune.js';
 import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
@@ -122,6 +123,19 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return entries.map((e) => imageSummaryView(e, compat));
   });
 
+  // Registered before /images/* so `search` is not taken for an image name.
+  app.get('/images/search', async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
+    const q = request.query;
+    let limit = 0;
+    if (q.limit !== undefined && q.limit !== '') {
+      limit = /^[+-]?\d+$/.test(q.limit) ? Number(q.limit) : NaN;
+      if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidParameterError(`invalid limit specified${Number.isNaN(limit) ? `: strconv.Atoi: parsing "${q.limit}": invalid syntax` : ''}`);
+    }
+    const ac = new AbortController();
+    reply.raw.once('close', () => ac.abort());
+    return searchImages(q.term ?? '', limit, Filters.parse(q.filters), ac.signal);
+  });
+
   // Registered before /images/* so `prune` is not taken for an image name.
   app.post('/images/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const filters = Filters.parse(request.query.filters);
@@ -142,14 +156,11 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (path.endsWith('/get')) return sendSave(reply, [path.slice(0, -'/get'.length)]);
     if (path.endsWith('/history')) {
       const img = images.get(path.slice(0, -'/history'.length));
-      return (img.config.history ?? []).map((h, i, arr) => ({
-        Id: i === arr.length - 1 ? img.id : '<missing>',
-        Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
-        CreatedBy: h.created_by ?? '',
-        Tags: i === arr.length - 1 ? img.repoTags.map(familiar) : null,
-        Size: 0,
-        Comment: h.comment ?? '',
-      })).reverse();
+      return imageHistory(img, {
+        chainIdsOf: (id) => images.chainIdsOf(id),
+        layerSize: (c) => images.layerSize(c),
+        lookup: (id) => images.find(id),
+      });
     }
     throw new NotFoundError('page not found');
   });
