@@ -160,22 +160,19 @@ describe('docker build: COPY and ADD', () => {
     assert.equal(await run('copy-cache', 'cat /a; ls /all'), 'changed\nDockerfile\na.txt\ndir\nt.tgz');
   });
 
-  test('a hostile archive for ADD: .. entries land under dest, a file under a symlink the archive planted fails the build', async () => {
+  test("a hostile archive for ADD: .. entries and the archive's own symlinks stay under dest", async () => {
     const ctx = join(dir, 'hostile');
     await mkdir(ctx, { recursive: true });
-    await writeFile(join(ctx, 'dots.tar'), await tarOf([{ header: { name: '../../../escaped' }, body: 'inside\n' }]));
-    await writeFile(join(ctx, 'planted.tar'), await tarOf([
+    await writeFile(join(ctx, 'evil.tar'), await tarOf([
+      { header: { name: '../../../escaped' }, body: 'inside\n' },
       { header: { name: 'etc-link', type: 'symlink', linkname: '/etc' } },
-      { header: { name: 'etc-link/profile' }, body: 'owned\n' },
+      { header: { name: 'etc-link/passwd' }, body: 'owned\n' },
     ]));
-    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD dots.tar /dest/\n');
-    const ok = await build(['-t', 'copy-hostile', ctx]);
-    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
-    assert.equal(await run('copy-hostile', 'cat /dest/escaped; ls /escaped 2>&1 || true'), 'inside\nls: /escaped: No such file or directory');
-    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD planted.tar /dest/\n');
-    const bad = await build([ctx]);
-    assert.notEqual(bad.code, 0);
-    assert.match(bad.stdout + bad.stderr, /invalid archive: "etc-link\/profile" lies under the symlink "etc-link" the archive made/);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD evil.tar /dest/\n');
+    const r = await build(['-t', 'copy-hostile', ctx]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = await run('copy-hostile', 'cat /dest/escaped /dest/etc/passwd; readlink /dest/etc-link; grep -c ^root: /etc/passwd; ls /escaped 2>&1 || true');
+    assert.equal(out, 'inside\nowned\n/etc\n1\nls: /escaped: No such file or directory');
   });
 
   test("Docker's errors: a missing file, '..', several sources, an unreachable URL", async () => {

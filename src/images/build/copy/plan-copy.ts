@@ -6,8 +6,8 @@
 //   - a directory's contents go into dest; dest, when new, is 0755 and owned like the files, the
 //     directories above it root's; an existing dest keeps its owner and mode;
 //   - ADD of a local tar (plain, gzip, bzip2, xz, zstd) is unpacked into dest with the archive's
-//     owners and modes (moby's untar, chrooted at dest: '..' stays inside dest), never through a
-//     symlink the archive itself planted;
+//     owners and modes (moby's untar, chrooted at dest: '..' stays inside dest, and the
+//     archive's own symlinks lead within dest: archive-paths.ts);
 //   - ADD of a URL is a file: mode 0600, mtime from Last-Modified, never unpacked.
 // Owners are root's unless --chown says otherwise (never the context's), except that COPY --from
 // without --chown keeps the stage's owners (moby's preserveOwnership; the directories it makes
@@ -33,6 +33,7 @@ import type { Download } from './fetch-url.js';
 import { SourceFinder, type SourceInfo } from './sources.js';
 import { walkSource } from './source-walk.js';
 import { TarOut, type OutHeader } from './tar-out.js';
+import { ArchivePaths } from './archive-paths.js';
 
 type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 
@@ -265,31 +266,17 @@ async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, 
   }
 }
 
-/**
- * Re-emits an archive's entries under `target`. Names are confined to it as moby's untar chrooted
- * at dest confines them ('../../etc/x' is dest/etc/x, hard links likewise); an entry below a
- * symlink that the archive made is refused: in the chroot it would land inside dest, here it
- * would follow the link elsewhere in the rootfs.
- */
+/** Re-emits an archive's entries under `target`, named as the untar chrooted at dest names them (archive-paths.ts). */
 async function unpackInto(out: TarOut, src: Readable, target: string): Promise<void> {
   const extract = tar.extract();
   const feeding = pipeline(src, new TarHeaderGuard(), extract);
   feeding.catch(() => undefined);
-  const planted = new Set<string>();
-  const confine = (name: string) => posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
-  const through = (rel: string) => {
-    const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join('/');
-      if (planted.has(prefix)) return prefix;
-    }
-    return null;
-  };
+  const paths = new ArchivePaths();
   const outName = (rel: string) => tarName(posix.join(target, rel));
   try {
     for await (const entry of extract as AsyncIterable<TarEntry>) {
       const h = entry.header;
-      const rel = confine(h.name);
+      const rel = paths.resolve(h.name);
       const drain = async () => {
         for await (const _ of entry) {
           // discard
@@ -299,14 +286,8 @@ async function unpackInto(out: TarOut, src: Readable, target: string): Promise<v
         await drain();
         continue;
       }
-      const via = through(rel);
-      if (via !== null) {
-        await drain();
-        throw new InvalidParameterError(`invalid archive: ${JSON.stringify(h.name)} lies under the symlink ${JSON.stringify(via)} the archive made`);
-      }
       const base: OutHeader = { name: outName(rel), mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) };
-      if (h.type === 'symlink') planted.add(rel);
-      else planted.delete(rel);
+      paths.made(rel, h.type === 'symlink' ? (h.linkname ?? '') : undefined);
       switch (h.type) {
         case 'file':
         case 'contiguous-file':
@@ -322,8 +303,8 @@ async function unpackInto(out: TarOut, src: Readable, target: string): Promise<v
           break;
         case 'link': {
           await drain();
-          const linkRel = confine(h.linkname ?? '');
-          if (linkRel === '' || through(linkRel) !== null || planted.has(linkRel)) {
+          const linkRel = paths.resolve(h.linkname ?? '');
+          if (linkRel === '') {
             throw new InvalidParameterError(`invalid archive: hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)} does not name a file of the archive`);
           }
           await out.add({ ...base, type: 'link', linkname: outName(linkRel) });
