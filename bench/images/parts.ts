@@ -13,6 +13,7 @@ import { testImage, type TestImage } from './test-image.js';
 import { SaveBench } from './save.js';
 import { PullBench } from './pull.js';
 import { PushBench } from './push.js';
+import { BuildBench } from './build.js';
 
 export interface ImageBenchSide {
   name: 'berth' | 'dockerd';
@@ -56,6 +57,8 @@ export const IMAGE_PARTS: Record<string, () => ImagePart> = {
   pull: () => new PullBench(),
   save: () => new SaveBench(),
   push: () => new PushBench(),
+  'build-cold': () => new BuildBench('cold'),
+  'build-warm': () => new BuildBench('warm'),
 };
 
 /**
