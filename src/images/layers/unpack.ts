@@ -200,7 +200,15 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
     await feeding;
   } catch (err) {
     plain.destroy();
-    await feeding.catch(() => undefined);
+    // When the bytes themselves were bad (truncated or corrupt compression, a zstd error),
+    // that is the reason, not the entry the unpack was writing when its stream broke off.
+    const cause = await feeding.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (cause instanceof BerthError) throw cause;
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidLayerError(`invalid layer: ${(cause as Error).message}`);
     throw err;
   }
   for (const d of [...dirTimes.values()].reverse()) await setDirTimes(dir, d);
