@@ -17,14 +17,10 @@ import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { createReadStream, type Stats } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../../errors.js';
 import { fdPath } from '../../../util/in-root/fd-path.js';
 import { lstatAt, openRegularAt } from '../../../util/in-root/dir-ops.js';
 import { RootDir } from '../../../util/in-root/root-dir.js';
-import { TarHeaderGuard } from '../../../util/tar-guard.js';
 import type { CopyPlan, CopyRequest } from '../types.js';
 import { decompressStream, sniffArchive, type ArchiveCompression } from './archive-detect.js';
 import { devNumbers, entryType, hashList } from './checksum.js';
@@ -33,9 +29,7 @@ import type { Download } from './fetch-url.js';
 import { SourceFinder, type SourceInfo } from './sources.js';
 import { walkSource } from './source-walk.js';
 import { TarOut, type OutHeader } from './tar-out.js';
-import { ArchivePaths } from './archive-paths.js';
-
-type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
+import { unpackInto } from './archive-unpack.js';
 
 interface Owner {
   uid: number;
@@ -263,69 +257,5 @@ async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, 
     default:
       // fifos and device nodes: the node itself, as Docker's tar has it; never opened
       return out.add({ ...h, mode: st.mode & 0o7777, ...devNumbers(st.rdev) });
-  }
-}
-
-/** Re-emits an archive's entries under `target`, named as the untar chrooted at dest names them (archive-paths.ts). */
-async function unpackInto(out: TarOut, src: Readable, target: string): Promise<void> {
-  const extract = tar.extract();
-  const feeding = pipeline(src, new TarHeaderGuard(), extract);
-  feeding.catch(() => undefined);
-  const paths = new ArchivePaths();
-  const outName = (rel: string) => tarName(posix.join(target, rel));
-  try {
-    for await (const entry of extract as AsyncIterable<TarEntry>) {
-      const h = entry.header;
-      const rel = paths.resolve(h.name);
-      const drain = async () => {
-        for await (const _ of entry) {
-          // discard
-        }
-      };
-      if (rel === '') {
-        await drain();
-        continue;
-      }
-      const base: OutHeader = { name: outName(rel), mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) };
-      paths.made(rel, h.type === 'symlink' ? (h.linkname ?? '') : undefined);
-      switch (h.type) {
-        case 'file':
-        case 'contiguous-file':
-          await out.copy(base, entry as AsyncIterable<Buffer>, h.size ?? 0);
-          break;
-        case 'directory':
-          await drain();
-          await out.add({ ...base, name: `${base.name}/`, type: 'directory' });
-          break;
-        case 'symlink':
-          await drain();
-          await out.add({ ...base, type: 'symlink', linkname: h.linkname ?? '' });
-          break;
-        case 'link': {
-          await drain();
-          const linkRel = paths.resolve(h.linkname ?? '');
-          if (linkRel === '') {
-            throw new InvalidParameterError(`invalid archive: hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)} does not name a file of the archive`);
-          }
-          await out.add({ ...base, type: 'link', linkname: outName(linkRel) });
-          break;
-        }
-        case 'fifo':
-        case 'character-device':
-        case 'block-device':
-          await drain();
-          await out.add({ ...base, type: h.type, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 });
-          break;
-        default:
-          await drain();
-      }
-    }
-    await feeding;
-  } catch (err) {
-    src.destroy();
-    const fed = await feeding.then(() => undefined, (e: unknown) => e);
-    if (err instanceof InvalidParameterError && err.message.startsWith('invalid archive')) throw err;
-    const cause = fed instanceof Error && (fed as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE' ? fed : err;
-    throw new InvalidParameterError(`invalid archive: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
