@@ -5,8 +5,7 @@
 // entry may climb out (`..`), go through a symlink the tar made, or link to a file outside;
 // device nodes and fifos are refused. The caller removes the directory when the build ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
+import { open, link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -85,6 +84,29 @@ export async function decompressed(src: Readable): Promise<Readable> {
   }
 }
 
+async function writeEntry(entry: AsyncIterable<Buffer>, path: string): Promise<void> {
+  const fh = await open(path, 'w', 0o600);
+  try {
+    for await (const chunk of entry) await fh.write(chunk);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The stream with zero blocks after its end: the CLI's `-f -` appends the Dockerfile without
+ * the tar's padding and end blocks, and Go's reader (moby's) accepts an archive that ends
+ * right after an entry's data. A client that leaves mid-upload errors the stream instead.
+ */
+async function* withEndBlocks(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of src) {
+    total += chunk.length;
+    yield chunk;
+  }
+  yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
+}
+
 /** The context-relative path of an entry, or an error for one that would leave the directory. */
 function entryPath(name: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
@@ -98,7 +120,7 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
   const symlinks = new Set<string>();
   const dirTimes: { path: string; mtime: Date }[] = [];
   const input = await decompressed(body);
-  const feeding = pipeline(input, extract, { signal });
+  const feeding = pipeline(Readable.from(withEndBlocks(input)), extract, { signal });
   feeding.catch(() => undefined);
   const throughLink = (rel: string) => {
     const parts = rel.split('/');
@@ -128,7 +150,8 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
       switch (h.type) {
         case 'file':
         case 'contiguous-file':
-          await pipeline(entry, createWriteStream(path, { mode: 0o600 }));
+          // read as an async iterable: node's pipeline() misses a tar-stream entry's error
+          await writeEntry(entry as AsyncIterable<Buffer>, path);
           await chmod(path, (h.mode ?? 0o644) & 0o7777);
           await utimes(path, mtime, mtime);
           betweenEntries = true;
