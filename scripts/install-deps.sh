@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # berth's own native/seqpacket).
 PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
-  busybox-static skopeo tini catatonit tmux iptables iproute2 attr util-linux ca-certificates zstd bzip2 xz-utils
+  busybox-static skopeo umoci tini catatonit tmux iptables iproute2 attr util-linux ca-certificates zstd bzip2 xz-utils
   python3-docker docker-compose
   apache2-utils
   g++ make python3
