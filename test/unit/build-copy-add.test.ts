@@ -124,6 +124,11 @@ test('ADD of a URL: named from the path, mode 0600, mtime from Last-Modified, ne
       assert.equal((await readdir(scratchDir)).length, 1);
       await plan.release();
       assert.deepEqual(await readdir(scratchDir), []);
+      // the download's progress as moby reports it: 'Downloading' with no id, then a blank line
+      const messages: unknown[] = [];
+      await planned(add(ctx, [`${base}/plain`], '/p', { progress: (m: unknown) => messages.push(JSON.parse(JSON.stringify(m))) }));
+      assert.deepEqual(messages.at(-1), { stream: '\n' });
+      assert.deepEqual(messages[0], { status: 'Downloading', progressDetail: { current: 7, total: 7 }, progress: '[==================================================>]       7B/7B' });
       const d = await planned(add(ctx, [`${base}/dir/`], '/x/'));
       assert.deepEqual(d.map((x) => [x.name, x.body]), [['x/', ''], ['x/named.txt', 'disposition']]);
       const p = await planned(add(ctx, [`${base}/plain`], '/p'));

@@ -5,7 +5,7 @@
 //   (executor)   the step loop, stages, the layer cache, RUN through a BuildBackend, the
 //                output stream; the engine implements BuildBackend (it runs containers)
 import type { Readable } from 'node:stream';
-import type { ImageContainerConfig } from '../types.js';
+import type { ImageContainerConfig, ProgressFn } from '../types.js';
 import type { RootDir } from '../../util/in-root/root-dir.js';
 
 /** One Dockerfile instruction as written, before any expansion. */
@@ -85,6 +85,8 @@ export interface CopyRequest {
   chmod?: number;
   /** The step's shell (SHELL; default ['/bin/sh', '-c']): `createdBy` starts with it, as moby's runConfig.Cmd does. */
   shell?: string[];
+  /** ADD of a URL reports its download here as moby does ('Downloading' progress, then a '\n' stream line). */
+  progress?: ProgressFn;
   /** Where ADD downloads a URL before it is copied (default: the OS temp dir); `release()` removes it. */
   scratchDir?: string;
   signal?: AbortSignal;

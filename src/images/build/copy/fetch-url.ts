@@ -11,6 +11,8 @@ import { get as httpsGet } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError } from '../../../errors.js';
+import { throttledProgress } from '../../progress.js';
+import type { ProgressFn } from '../../types.js';
 
 export const UNNAMED = '__unnamed__';
 
@@ -130,7 +132,7 @@ async function getFollowing(url: URL, signal?: AbortSignal): Promise<{ res: Inco
 }
 
 /** Downloads `source` into a new directory under `scratch`. */
-export async function download(source: string, scratch: string, signal?: AbortSignal): Promise<Download> {
+export async function download(source: string, scratch: string, signal?: AbortSignal, progress?: ProgressFn): Promise<Download> {
   let url: URL;
   try {
     url = new URL(source);
@@ -146,10 +148,16 @@ export async function download(source: string, scratch: string, signal?: AbortSi
     const path = join(dir, filename || UNNAMED);
     const hash = createHash('sha256');
     let size = 0;
+    // moby's progress reader: no id, the Content-Length as total (-1 when the server gives none)
+    const length = Number(res.headers['content-length'] ?? -1);
+    const report = progress
+      ? throttledProgress((m) => progress({ ...m, id: undefined }), 'Downloading', '', Number.isSafeInteger(length) ? length : -1)
+      : undefined;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         size += chunk.length;
+        report?.(size);
         cb(null, chunk);
       },
     });
@@ -163,6 +171,7 @@ export async function download(source: string, scratch: string, signal?: AbortSi
     const parsed = lastModified ? new Date(lastModified) : null;
     const mtime = parsed && !Number.isNaN(parsed.getTime()) && parsed.getTime() >= 0 ? parsed : new Date(0);
     await utimes(path, mtime, mtime);
+    progress?.({ stream: '\n' });
     return { dir, path, filename, size, mtime, contentHex: hash.digest('hex') };
   } catch (err) {
     res.destroy();

@@ -70,7 +70,7 @@ export class SourceFinder {
 
   private async url(source: string, downloads: Download[]): Promise<SourceInfo> {
     if (!this.req.isAdd) throw this.failed("source can't be a URL for COPY");
-    const dl = await download(source, this.scratch, this.req.signal).catch((err: unknown) => {
+    const dl = await download(source, this.scratch, this.req.signal, this.req.progress).catch((err: unknown) => {
       if (err instanceof BerthError) err.message = `ADD failed: ${err.message}`;
       throw err;
     });
