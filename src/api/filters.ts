@@ -139,6 +139,11 @@ export class Filters {
     return isTrue;
   }
 
+  /** key -> its values, for code that takes plain maps (container, network and event filters). */
+  toMap(): Map<string, string[]> {
+    return new Map(this.keys().map((k) => [k, this.get(k)]));
+  }
+
   toJSON(): Record<string, Record<string, boolean>> {
     const out: Record<string, Record<string, boolean>> = {};
     for (const [key, values] of this.fields) out[key] = Object.fromEntries(values);

@@ -128,3 +128,8 @@ test('container name filters are linear too, with the substring fallback for non
   assert.deepEqual(names('web('), ['/web(1)']);
   await afterTimers();
 });
+
+test('toMap: key -> values, for the plain-map filter code', () => {
+  const f = Filters.parse(JSON.stringify({ status: { running: true, exited: true }, label: { 'a=b': true } }));
+  assert.deepEqual([...f.toMap()], [['status', ['running', 'exited']], ['label', ['a=b']]]);
+});

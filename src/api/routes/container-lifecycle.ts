@@ -48,6 +48,6 @@ export function containerLifecycleRoutes(app: FastifyInstance, ctx: ApiContext):
   app.post('/containers/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const filters = Filters.parse(request.query.filters);
     filters.validate(['until', 'label', 'label!']);
-    return pruneContainers(containers, new Map(filters.keys().map((k) => [k, filters.get(k)])));
+    return pruneContainers(containers, filters.toMap());
   });
 }

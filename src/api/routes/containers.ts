@@ -42,7 +42,7 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const list = filterContainers(containers.list(), {
       all: boolParam(q.all, false),
       limit: intParam(q.limit, 'limit') ?? -1,
-      filters: new Map(filters.keys().map((k) => [k, filters.get(k)])),
+      filters: filters.toMap(),
       imageId: (ref) => {
         try {
           return images.get(ref).id;

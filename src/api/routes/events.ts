@@ -26,7 +26,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const since = eventTime(q.since, 'since');
     const until = eventTime(q.until, 'until');
     const filters = Filters.parse(q.filters);
-    const match = eventMatcher(new Map(filters.keys().map((k) => [k, filters.get(k)])));
+    const match = eventMatcher(filters.toMap());
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -4,7 +4,7 @@ import { listImages } from '../../engine/image-list.js';
 import { imageHistory } from '../../engine/image-history.js';
 import { searchImages } from '../../engine/image-search.js';
 import { imageInspectView, imageSummaryView, type ImageInspectCompat } from '../../engine/image-view.js';
-import { pruneImages } from '../../images/image-prune.js';
+import { pruneImages } from '../../engine/image-prune.js';
 import type { RegistryAuth } from '../../images/types.js';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
@@ -138,9 +138,7 @@ export function imageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   // Registered before /images/* so `prune` is not taken for an image name.
   app.post('/images/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
-    const filters = Filters.parse(request.query.filters);
-    filters.validate(['dangling', 'label', 'label!', 'until']);
-    const report = pruneImages(images, new Map(filters.keys().map((k) => [k, filters.get(k)])), (id) => containers.imageUser(id));
+    const report = pruneImages(images, Filters.parse(request.query.filters), (id) => containers.imageUser(id));
     await images.collectGarbage();
     ctx.engine.events.emit('image', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
     return report;

@@ -12,8 +12,7 @@ type Q = Record<string, string | undefined>;
 type IdReq = FastifyRequest<{ Params: { id: string }; Querystring: Q; Body: unknown }>;
 
 function filterMap(raw: unknown): Map<string, string[]> {
-  const f = Filters.parse(raw);
-  return new Map(f.keys().map((k) => [k, f.get(k)]));
+  return Filters.parse(raw).toMap();
 }
 
 /** Go's strconv.ParseBool, as moby parses `verbose`. */

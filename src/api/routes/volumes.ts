@@ -23,7 +23,7 @@ export function volumeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/volumes/prune', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const filters = Filters.parse(request.query.filters);
     // before API 1.42 prune took every unused volume, named ones too
-    const effective = apiVersionAtLeast(request, '1.42') ? filters : Filters.of({ ...Object.fromEntries(filters.keys().map((k) => [k, filters.get(k)])), all: ['true'] });
+    const effective = apiVersionAtLeast(request, '1.42') ? filters : Filters.of({ ...Object.fromEntries(filters.toMap()), all: ['true'] });
     return volumes.prune(effective);
   });
 

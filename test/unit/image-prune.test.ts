@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidParameterError } from '../../src/errors.js';
-import { imagePruneCandidate, parseImagePruneFilters, pruneImages, type PrunableImages } from '../../src/images/image-prune.js';
+import { Filters } from '../../src/api/filters.js';
+import { imagePruneCandidate, parseImagePruneFilters, pruneImages, type PrunableImages } from '../../src/engine/image-prune.js';
 import type { ImageDeleteItem, ImageRecord } from '../../src/images/types.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
-const f = (o: Record<string, string[]>) => parseImagePruneFilters(new Map(Object.entries(o)), NOW);
+const f = (o: Record<string, string[]>) => parseImagePruneFilters(Filters.of(o), NOW);
 
 function img(id: string, o: { tags?: string[]; digests?: string[]; created?: string; labels?: Record<string, string> } = {}): ImageRecord {
   return {
@@ -22,8 +23,10 @@ test('image prune filters: dangling defaults to true; false/0 means every image'
   assert.equal(f({}).danglingOnly, true);
   assert.equal(f({ dangling: ['false'] }).danglingOnly, false);
   assert.equal(f({ dangling: ['0'] }).danglingOnly, false);
-  assert.equal(f({ dangling: ['TRUE'] }).danglingOnly, true);
+  // moby's GetBoolOrDefault: exact values only
+  assert.throws(() => f({ dangling: ['TRUE'] }), { message: "invalid filter 'dangling=[TRUE]'" });
   assert.throws(() => f({ dangling: ['maybe'] }), InvalidParameterError);
+  assert.throws(() => f({ dangling: ['true', 'false'] }), { message: "invalid filter 'dangling=[true false]'" });
   assert.throws(() => f({ before: ['x'] }), /invalid filter 'before'/);
 });
 
@@ -69,10 +72,10 @@ test('pruneImages removes by reference or ID, skips conflicts, sums the deleted 
       return [...(name.includes('@') ? [{ Untagged: 'x@sha256:1' }] : []), { Deleted: id }, { Deleted: `sha256:chain-${id.slice(7)}` }];
     },
   };
-  const r = pruneImages(images, new Map(), () => null);
+  const r = pruneImages(images, new Filters(), () => null);
   assert.deepEqual(removed, ['sha256:dangling', 'docker.io/library/x@sha256:1']);
   assert.equal(r.SpaceReclaimed, 200);
   assert.equal(r.ImagesDeleted!.length, 5);
-  const none = pruneImages({ ...images, list: () => [] }, new Map(), () => null);
+  const none = pruneImages({ ...images, list: () => [] }, new Filters(), () => null);
   assert.deepEqual(none, { ImagesDeleted: null, SpaceReclaimed: 0 });
 });

@@ -2,9 +2,10 @@
 // with dangling=false every image, that match the label/label!/until filters. Each removal is an
 // rmi without force, so an image a container (running or stopped) uses stays, as in moby where
 // ImageDelete answers a conflict and prune skips it.
+import type { Filters } from '../api/filters.js';
 import { InvalidParameterError } from '../errors.js';
-import { matchesLabels, parseUntil } from '../engine/containers/prune.js';
-import type { ImageDeleteItem, ImageRecord } from './types.js';
+import type { ImageDeleteItem, ImageRecord } from '../images/types.js';
+import { parseUntil } from './containers/prune.js';
 
 export interface ImagePruneReport {
   ImagesDeleted: ImageDeleteItem[] | null;
@@ -23,29 +24,18 @@ export interface PrunableImages {
 export interface ImagePruneFilters {
   danglingOnly: boolean;
   until?: Date;
-  labels: string[];
-  notLabels: string[];
+  /** label and label! (Filters.matchLabels). */
+  filters: Filters;
 }
 
 /** moby's filters for image prune: dangling (bool, default true), label, label!, until (one). */
-export function parseImagePruneFilters(filters: Map<string, string[]>, now = Date.now()): ImagePruneFilters {
-  for (const key of filters.keys()) {
-    if (!['dangling', 'label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-  }
-  // filters.Args.GetBoolOrDefault
-  let danglingOnly = true;
-  const dangling = filters.get('dangling') ?? [];
-  if (dangling.length > 1) throw new InvalidParameterError(`invalid filter 'dangling=${dangling.join(',')}'`);
-  if (dangling.length === 1) {
-    const v = dangling[0]!.toLowerCase();
-    if (v === 'true' || v === '1') danglingOnly = true;
-    else if (v === 'false' || v === '0') danglingOnly = false;
-    else throw new InvalidParameterError(`invalid filter 'dangling=${dangling[0]}'`);
-  }
-  const untils = filters.get('until') ?? [];
+export function parseImagePruneFilters(filters: Filters, now = Date.now()): ImagePruneFilters {
+  filters.validate(['dangling', 'label', 'label!', 'until']);
+  const danglingOnly = filters.boolOrDefault('dangling', true);
+  const untils = filters.get('until');
   if (untils.length > 1) throw new InvalidParameterError('more than one until filter specified');
   const until = untils[0] !== undefined ? parseUntil(untils[0], now) : undefined;
-  return { danglingOnly, until, labels: filters.get('label') ?? [], notLabels: filters.get('label!') ?? [] };
+  return { danglingOnly, until, filters };
 }
 
 /** Whether prune considers the image at all (before any in-use check). */
@@ -55,14 +45,11 @@ export function imagePruneCandidate(img: ImageRecord, f: ImagePruneFilters): boo
     const created = Date.parse(img.config.created ?? '');
     if (!Number.isFinite(created) || created > f.until.getTime()) return false;
   }
-  const labels = img.config.config?.Labels ?? {};
-  if (!matchesLabels(labels, f.labels, [])) return false;
-  // moby's matchLabels: label! excludes only when every label! expression matches (MatchKVList).
-  if (f.notLabels.length > 0 && matchesLabels(labels, f.notLabels, [])) return false;
-  return true;
+  // moby's matchLabels: label! excludes only when every label! expression matches (MatchKVList)
+  return f.filters.matchLabels(img.config.config?.Labels ?? undefined);
 }
 
-export function pruneImages(images: PrunableImages, filters: Map<string, string[]>, inUse: InUse): ImagePruneReport {
+export function pruneImages(images: PrunableImages, filters: Filters, inUse: InUse): ImagePruneReport {
   const f = parseImagePruneFilters(filters);
   const report: ImagePruneReport = { ImagesDeleted: null, SpaceReclaimed: 0 };
   // Sizes first: a removed image's layer rows go with it.
