@@ -3,7 +3,7 @@
 // shape, the layer cache, and the context's limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -267,6 +267,29 @@ except docker.errors.BuildError as e:
     const cr = await runCommand(composeBin, ['--ansi', 'never', '-p', 'bbuild', '-f', join(proj, 'docker-compose.yml'), 'build'], { env: { ...process.env, DOCKER_HOST: `unix://${d.socket}` }, timeoutMs: 120_000 });
     assert.equal(cr.code, 0, cr.stderr + cr.stdout);
     assert.equal(await d.dockerOk(['run', '--rm', 'built-compose:1']), 'composed');
+  });
+
+  test('a client that leaves mid-build: the RUN container is killed and removed, the context dir goes', async () => {
+    const before = await containerCount();
+    const tar = await tarOf({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 300\n' });
+    const res = await rawRequest(d.socket, 'POST', '/build?rm=1', { body: tar, headers: { 'content-type': 'application/x-tar' }, timeoutMs: 60_000 });
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      res.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes('"stream":"started\\n"')) resolve();
+      });
+    });
+    res.destroy();
+    let left = -1;
+    let dirs: string[] = ['?'];
+    for (let i = 0; i < 100 && (left !== before || dirs.length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await containerCount();
+      dirs = await readdir(join(d.dataRoot, 'builder')).catch(() => []);
+    }
+    assert.equal(left, before, 'the step container is gone');
+    assert.deepEqual(dirs, []);
   });
 
   async function rssOf(pid: number): Promise<number> {

@@ -50,6 +50,7 @@ export class EngineBuildBackend implements BuildBackend {
     signal.addEventListener('abort', kill);
     try {
       await this.containers.start(id);
+      if (signal.aborted) kill();
       const { StatusCode } = await wait();
       await ended;
       return StatusCode;

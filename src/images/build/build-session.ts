@@ -259,6 +259,7 @@ export class BuildSession {
     if (this.probe(cur, e.containerConfig)) return;
     if (!cur.image) throw new BuildStepError(runFailureMessage(e.runConfig.Cmd, 127), 127);
     const { backend } = this.deps;
+    this.checkCancelled();
     const id = await backend.create(cur.image.id, e.runConfig, this.input.options.host);
     this.out.stream(` ---> Running in ${short(id)}\n`);
     let failed = true;
@@ -269,9 +270,10 @@ export class BuildSession {
       await this.commit(cur, backend.layer(id), e.containerConfig, e.createdBy);
       failed = false;
     } finally {
-      // moby keeps a failed step's container unless --force-rm (for a look inside)
+      // moby keeps a failed step's container unless --force-rm (for a look inside); a
+      // cancelled build (the client left) leaves nothing
       const { rm, forceRm } = this.input.options;
-      if (forceRm || (rm && !failed)) {
+      if (forceRm || (rm && !failed) || this.input.signal.aborted) {
         await backend.remove(id);
         this.out.stream(`Removing intermediate container ${short(id)}\n`);
       }
