@@ -7,7 +7,9 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, open } from 'node:fs/
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DOCKER_BIN, daemonForFile, rawRequest, readBody, runCommand, testRegistry, type Daemon } from './harness.js';
+import { DOCKER_BIN, daemonForFile, prepareFixtures, rawRequest, readBody, runCommand, testRegistry, type Daemon } from './harness.js';
+import { startHtpasswdRegistry } from '../fixtures/auth-registry.js';
+import { pushImage } from '../fixtures/registry.js';
 import { dockerPyEmits } from './python.js';
 
 describe('docker build (classic builder)', () => {
@@ -235,6 +237,27 @@ describe('docker build (classic builder)', () => {
     assert.equal(img.Config.WorkingDir, '/app');
     const saved = await d.api('GET', '/images/built-scratch/get');
     assert.equal(saved.status, 200);
+  });
+
+  test("FROM a private registry: pulled with the CLI's X-Registry-Config credentials; refused without a login", async () => {
+    const reg = await startHtpasswdRegistry({ alice: 'pw-build' });
+    try {
+      const fx = await prepareFixtures();
+      await pushImage(reg.host, fx.ociDir, 'private/busybox:latest', 'alice:pw-build');
+      const ctx = await context('private', { Dockerfile: `FROM ${reg.host}/private/busybox\nRUN true\n` });
+      const denied = await build([ctx]);
+      assert.notEqual(denied.code, 0);
+      assert.match(denied.stderr, /no basic auth credentials|unauthorized|denied/i);
+      await d.dockerOk(['login', reg.host, '-u', 'alice', '--password-stdin'], { input: 'pw-build' });
+      try {
+        const ok = await build(['-t', 'built-private', ctx]);
+        assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+      } finally {
+        await d.dockerOk(['logout', reg.host]);
+      }
+    } finally {
+      await reg.stop();
+    }
   });
 
   test('docker-py images.build and compose build: parse the stream, get the image', async () => {
