@@ -239,6 +239,16 @@ describe('docker build (classic builder)', () => {
     assert.equal(saved.status, 200);
   });
 
+  test('--network, --add-host and --memory reach the RUN containers', async () => {
+    const ctx = await context('host-opts', { Dockerfile: 'FROM busybox\nRUN ls /sys/class/net; grep foo /etc/hosts; cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes\n' });
+    const r = await build(['--no-cache', '--network', 'none', '--add-host', 'foo:10.1.2.3', '--memory', '64m', ctx]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^lo$/m);
+    assert.doesNotMatch(r.stdout, /^eth0$/m);
+    assert.match(r.stdout, /^10\.1\.2\.3\s+foo$/m);
+    assert.match(r.stdout, /^67108864$/m);
+  });
+
   test("FROM a private registry: pulled with the CLI's X-Registry-Config credentials; refused without a login", async () => {
     const reg = await startHtpasswdRegistry({ alice: 'pw-build' });
     try {
