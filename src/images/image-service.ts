@@ -297,7 +297,7 @@ export class ImageService implements ImageServiceApi {
   async save(names: string[]): Promise<Readable> {
     // every name resolves (or 404s) before a byte is written
     const targets = resolveSaveNames(this.store, names);
-    const out = await saveArchive(this.storage, targets);
+    const out = await saveArchive(this.storage, targets, this.blobSources);
     for (const id of new Set(targets.map((t) => t.image.id))) this.emit('save', id, id);
     return out;
   }

@@ -5,10 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { rawRequest, startDaemon, testRegistry, type Daemon } from './harness.js';
+import { gzipSync } from 'node:zlib';
+import { prepareFixtures, rawRequest, startDaemon, testRegistry, type Daemon } from './harness.js';
+import { packToBuffer } from '../fixtures/image-archive.js';
 
 const run = promisify(execFile);
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -105,6 +107,47 @@ describe('docker save', () => {
       assert.equal(await fresh.dockerOk(['run', '--rm', 'saved:1', 'cat', '/marker']), 'saved-file');
     } finally {
       await fresh.cleanup();
+    }
+  });
+
+  test('a loaded docker-archive of gzip layers (no manifest pairs blob and diffID) saves, and loads elsewhere as the same image', async () => {
+    const base = await readFile((await prepareFixtures()).rootfs);
+    const top = await packToBuffer((pack) => {
+      pack.entry({ name: 'etc/', type: 'directory', mode: 0o755, mtime: new Date(0) });
+      pack.entry({ name: 'etc/second-layer', mode: 0o644, mtime: new Date(0) }, Buffer.from('two\n'));
+    });
+    const gz = [gzipSync(base), gzipSync(top)];
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [sha256(base), sha256(top)] } }));
+    const archive = await packToBuffer((pack) => {
+      gz.forEach((g, i) => pack.entry({ name: `l${i}/layer.tar`, mode: 0o644 }, g));
+      pack.entry({ name: 'config.json', mode: 0o644 }, config);
+      pack.entry({ name: 'manifest.json', mode: 0o644 }, JSON.stringify([{ Config: 'config.json', RepoTags: ['gzarchive:v1'], Layers: ['l0/layer.tar', 'l1/layer.tar'] }]));
+    });
+    await d.dockerOk(['load'], { input: archive });
+    try {
+      const out = join(dir, 'gzarchive.tar');
+      await d.dockerOk(['save', '-o', out, 'gzarchive:v1']);
+      // the blobs go out as they were loaded: gzip, named by their own digests
+      const manifest = await member(out, 'manifest.json');
+      assert.deepEqual(manifest[0].Layers, gz.map((g) => `blobs/sha256/${sha256(g).slice(7)}`));
+      const oci = await member(out, `blobs/sha256/${(await member(out, 'index.json')).manifests[0].digest.slice(7)}`);
+      assert.deepEqual(oci.layers.map((l: any) => l.mediaType), Array(2).fill('application/vnd.oci.image.layer.v1.tar+gzip'));
+      assert.equal(sha256(await skopeo(['inspect', '--raw', '--config', `docker-archive:${out}`])), sha256(config));
+      const info = JSON.parse(await skopeo(['inspect', `oci-archive:${out}:v1`]));
+      assert.deepEqual(info.Layers, gz.map(sha256));
+      // a second save finds the diffIDs remembered (no manifest is kept for such an image)
+      await d.dockerOk(['save', '-o', join(dir, 'gzarchive2.tar'), 'gzarchive:v1']);
+
+      const fresh = await startDaemon();
+      try {
+        await fresh.dockerOk(['load', '-i', out]);
+        assert.equal((await fresh.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'gzarchive:v1'])).trim(), sha256(config));
+        assert.equal(await fresh.dockerOk(['run', '--rm', 'gzarchive:v1', 'cat', '/etc/second-layer']), 'two');
+      } finally {
+        await fresh.cleanup();
+      }
+    } finally {
+      await d.dockerOk(['rmi', 'gzarchive:v1']);
     }
   });
 

@@ -10,7 +10,7 @@ import { MEDIA_TYPES } from '../distribution/registry-client.js';
 import { sha256Digest, digestHex } from '../store/content-store.js';
 import { familiarName, parseNormalizedNamed } from '../reference.js';
 import type { ImageRecord } from '../types.js';
-import { layerBlobs, type LayerBlob } from './layer-blobs.js';
+import { layerBlobs, type DiffIdMemo, type LayerBlob } from '../store/layer-blobs.js';
 
 /** One image to save with the tags (normalised references) it is saved under. */
 export interface SaveTarget {
@@ -39,8 +39,8 @@ interface Planned {
 
 const blobPath = (digest: string) => `blobs/sha256/${digestHex(digest)}`;
 
-async function plan(storage: Storage, t: SaveTarget): Promise<Planned> {
-  const layers = await layerBlobs(storage, t.image.id, t.image.config);
+async function plan(storage: Storage, t: SaveTarget, memo?: DiffIdMemo): Promise<Planned> {
+  const layers = await layerBlobs(storage, t.image.id, t.image.config, { memo });
   const configSize = await storage.content.size(t.image.id);
   const manifest = Buffer.from(
     JSON.stringify({
@@ -66,9 +66,9 @@ function tagOf(ref: string): string {
  * Resolve every image's blobs first (so a broken image fails before a byte is sent), then
  * stream. The blobs are held against garbage collection until the stream ends.
  */
-export async function saveArchive(storage: Storage, targets: SaveTarget[]): Promise<Readable> {
+export async function saveArchive(storage: Storage, targets: SaveTarget[], memo?: DiffIdMemo): Promise<Readable> {
   const planned: Planned[] = [];
-  for (const t of mergeTargets(targets)) planned.push(await plan(storage, t));
+  for (const t of mergeTargets(targets)) planned.push(await plan(storage, t, memo));
   const held = [...new Set(planned.flatMap((p) => [p.target.image.id, ...p.layers.map((l) => l.digest)]))];
   for (const k of held) storage.hold(k);
   let released = false;

@@ -11,8 +11,7 @@ import { InvalidParameterError, NotFoundError, SystemError } from '../../errors.
 import { familiarName, familiarString, parseNormalizedNamed, referenceName, referenceString, type ImageReference } from '../reference.js';
 import { progressMsg, statusMsg, throttledProgress } from '../progress.js';
 import { digestHex } from '../store/content-store.js';
-import type { LayerBlob } from '../archive/layer-blobs.js';
-import { pushLayerBlobs } from './push-layers.js';
+import { layerBlobs, type LayerBlob } from '../store/layer-blobs.js';
 import type { Storage } from '../store/storage.js';
 import type { ImageRecord, ProgressFn, RegistryAuth } from '../types.js';
 import { MEDIA_TYPES, RegistryClient, errorFromResponse } from './registry-client.js';
@@ -182,7 +181,7 @@ class Pusher {
       if (kept) ingest.hold(kept.digest);
       const local: LocalLayer[] = kept
         ? kept.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, asIs: true }))
-        : (await pushLayerBlobs(this.storage, this.sources, imageId, img.config, this.req.signal)).map((l) => ({ ...l, asIs: l.mediaType !== MEDIA_TYPES.ociLayer }));
+        : (await layerBlobs(this.storage, imageId, img.config, { memo: this.sources, signal: this.req.signal, verb: 'push' })).map((l) => ({ ...l, asIs: l.mediaType !== MEDIA_TYPES.ociLayer }));
       local.forEach((l) => ingest.hold(l.digest));
       const layerRefs = await this.pushLayers(img, diffIds, local);
 
