@@ -1,6 +1,7 @@
 /**
  * `docker save` of the ~150 MB test image on each daemon, the tar read by the CLI and counted
- * (to stdout, never a terminal). The image gets there by `docker pull` from the bench registry.
+ * (to stdout, never a terminal). The image gets there by `docker load` of the test image's
+ * archive (gzip layers, as a pull would store them).
  * Runs alternate between the daemons. Issue 10 sets no ratio for save; the table shows
  * the time ratio (lower is better for berth) and the bytes each daemon wrote: dockerd 20.10
  * writes uncompressed layer tars it makes from its layer dirs, berth streams the stored blobs.
@@ -22,9 +23,8 @@ export class SaveBench implements ImagePart {
     const image = await shared.image();
     this.imageNote = `${image.name}: ${image.layers.length} layers, ${(image.tarBytes / 1e6).toFixed(0)} MB of layer tars, ${(image.compressedBytes / 1e6).toFixed(0)} MB gzip`;
     process.stderr.write(`bench: save of ${image.name} on ${sides.map((s) => s.name).join(' and ')} (${WARMUP} warm-up + ${RUNS} runs)...\n`);
-    // pulled, not loaded: the image as users have it, blobs and manifest kept as they came
-    const ref = (await shared.registry()).ref!;
-    for (const side of sides) await timedDocker(side, ['pull', '-q', ref]);
+    const ref = image.name;
+    for (const side of sides) await timedDocker(side, ['load', '-q', '-i', image.archive]);
     const ms = new Map<string, number[]>(sides.map((s) => [s.name, []]));
     for (let i = 0; i < WARMUP + RUNS; i++) {
       for (const side of sides) {
