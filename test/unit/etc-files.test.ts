@@ -2,7 +2,7 @@
 // The expected texts follow moby's libnetwork/internal/resolvconf golden files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHosts, buildResolvConf, parseResolvConf, updateEtcFiles, writeEtcFiles } from '../../src/engine/containers/etc-files.js';
@@ -106,6 +106,26 @@ test('updateEtcFiles: a connected network rewrites hosts and resolv.conf in plac
     assert.equal(await readFile(join(bundle, 'resolv.conf'), 'utf8'), 'nameserver 1.1.1.1\n');
     assert.match(await readFile(join(bundle, 'hosts'), 'utf8'), /ip6-allrouters\n10\.89\.0\.2\th\n$/);
     assert.equal(await updateEtcFiles(join(bundle, 'nothing'), (o) => o), false);
+  } finally {
+    await rm(bundle, { recursive: true, force: true });
+  }
+});
+
+test('updateEtcFiles: a container that grew its /etc/hosts huge (sparse, through the bind mount) is left alone, never read whole', async () => {
+  const bundle = await mkdtemp(join(tmpdir(), 'berth-etc-'));
+  try {
+    await writeEtcFiles(bundle, { hostname: 'h', domainname: '', hostNetwork: false, ownAddresses: ['10.88.0.2'] });
+    // `truncate -s 256M /etc/hosts` inside the container costs it no disk; a whole-file read
+    // would cost the daemon 256 MB of buffer and as much again of string on every connect
+    const huge = 256 * 1024 * 1024;
+    await truncate(join(bundle, 'hosts'), huge);
+    const peakBefore = process.resourceUsage().maxRSS;
+    assert.equal(await updateEtcFiles(bundle, (o) => ({ ...o, ownAddresses: [...(o.ownAddresses ?? []), '10.89.0.2'], embeddedDns: true })), true);
+    const grewKiB = process.resourceUsage().maxRSS - peakBefore;
+    assert.ok(grewKiB < 64 * 1024, `the daemon's peak memory grew by ${grewKiB} KiB`);
+    // the container's file is its own now; resolv.conf, untouched, still follows the network
+    assert.equal((await stat(join(bundle, 'hosts'))).size, huge);
+    assert.match(await readFile(join(bundle, 'resolv.conf'), 'utf8'), /^nameserver 127\.0\.0\.11$/m);
   } finally {
     await rm(bundle, { recursive: true, force: true });
   }

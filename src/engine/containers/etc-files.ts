@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { InvalidParameterError } from '../../errors.js';
+import { readFileInRoot } from '../../util/in-root/read-file.js';
 import { EMBEDDED_DNS } from '../networks/dns/embedded-dns.js';
 
 const DEFAULT_HOSTS_V4 = ['127.0.0.1\tlocalhost'];
@@ -222,6 +223,9 @@ export function buildHosts(opts: Omit<EtcOptions, 'dns' | 'dnsSearch' | 'dnsOpti
 // What the files were made from, and digests of what was written: a network connected or
 // disconnected later rewrites them, unless the user edited them since (moby's UserModified).
 const STATE_FILE = 'etc.json';
+// The container writes these files through its bind mounts: one made huge (a sparse
+// `truncate -s 1G` costs it nothing) is not one berth wrote, and is never read whole.
+const MAX_ETC_FILE = 4 * 1024 * 1024;
 
 interface EtcState {
   opts: EtcOptions;
@@ -273,7 +277,9 @@ export async function updateEtcFiles(bundle: string, change: (opts: EtcOptions) 
   const files = etcPaths(bundle);
   const opts = change(state.opts);
   const { hosts, resolv } = await buildEtc(opts);
-  const [curHosts, curResolv] = await Promise.all([readFile(files.hosts, 'utf8').catch(() => ''), readFile(files.resolvConf, 'utf8').catch(() => '')]);
+  // anything unreadable, too large or not a regular file counts as the user's edit
+  const current = (name: string) => readFileInRoot(bundle, name, MAX_ETC_FILE).then((b) => b?.toString('utf8') ?? '', () => '');
+  const [curHosts, curResolv] = await Promise.all([current('hosts'), current('resolv.conf')]);
   const next: EtcState = { opts, hosts: state.hosts, resolvConf: state.resolvConf };
   const writes: Promise<void>[] = [];
   if (digest(curHosts) === state.hosts) {
