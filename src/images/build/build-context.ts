@@ -1,88 +1,16 @@
 // The build context: the request body (a tar, maybe gzip/bzip2/xz/zstd compressed, told apart by
-// its magic bytes as moby's DecompressStream) streamed to a fresh directory under the data-root,
-// one entry at a time with backpressure, so a 1 GB context costs disk, not memory. The directory
-// is the builder's own and nothing else writes to it, so confinement is checked on names: no
-// entry may climb out (`..`), go through a symlink the tar made, or link to a file outside;
-// device nodes and fifos are refused. The caller removes the directory when the build ends.
-import { spawn, type ChildProcess } from 'node:child_process';
+// its magic bytes as moby's DecompressStream: layers/compression.ts) streamed to a fresh directory
+// under the data-root, one entry at a time with backpressure, so a 1 GB context costs disk, not
+// memory. The directory is the builder's own and nothing else writes to it, so confinement is
+// checked on names: no entry may climb out (`..`), go through a symlink the tar made, or link to
+// a file outside; device nodes and fifos are refused. The caller removes the directory when the build ends.
 import { open, link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
-
-type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'plain';
-
-function kindOf(head: Buffer): Kind {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-  return 'plain';
-}
-
-/** The first bytes of `src` (without consuming them from the returned stream). */
-async function peek(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const chunks: Buffer[] = [];
-  let len = 0;
-  const it = src[Symbol.asyncIterator]();
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) break;
-    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as string);
-    chunks.push(b);
-    len += b.length;
-  }
-  const head = Buffer.concat(chunks);
-  async function* rest() {
-    if (head.length > 0) yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value as Buffer;
-    }
-  }
-  return { head, stream: Readable.from(rest(), { objectMode: false }) };
-}
-
-/** A decompressing child (Debian's bzip2/xz/zstd) fed from `src`; its failure fails the stream. */
-function through(bin: string, src: Readable): Readable {
-  const child: ChildProcess = spawn(bin, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => {
-    if (stderr.length < 4096) stderr += b.toString();
-  });
-  child.on('error', (err) => out.destroy(new InvalidParameterError(`cannot decompress the build context with ${bin}: ${err.message}`)));
-  pipeline(src, child.stdin!).catch(() => child.kill());
-  child.stdout!.pipe(out, { end: false });
-  child.on('close', (code) => {
-    if (code === 0) out.end();
-    else out.destroy(new InvalidParameterError(`the build context is not a valid ${bin} stream: ${stderr.trim().split('\n')[0] ?? ''}`));
-  });
-  out.on('close', () => {
-    if (child.exitCode === null) child.kill();
-  });
-  return out;
-}
-
-export async function decompressed(src: Readable): Promise<Readable> {
-  const { head, stream } = await peek(src, 6);
-  switch (kindOf(head)) {
-    case 'gzip':
-      return stream.pipe(createGunzip());
-    case 'bzip2':
-      return through('bzip2', stream);
-    case 'xz':
-      return through('xz', stream);
-    case 'zstd':
-      return through('zstd', stream);
-    default:
-      return stream;
-  }
-}
+import { decompressed } from '../layers/compression.js';
 
 async function writeEntry(entry: AsyncIterable<Buffer>, path: string): Promise<void> {
   const fh = await open(path, 'w', 0o600);
@@ -119,7 +47,7 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
   const extract = tar.extract();
   const symlinks = new Set<string>();
   const dirTimes: { path: string; mtime: Date }[] = [];
-  const input = await decompressed(body);
+  const input = await decompressed(body, { what: 'build context', BadData: InvalidParameterError });
   const feeding = pipeline(Readable.from(withEndBlocks(input)), extract, { signal });
   feeding.catch(() => undefined);
   const throughLink = (rel: string) => {

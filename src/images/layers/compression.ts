@@ -1,35 +1,64 @@
-// Layer tars come plain, gzip or zstd compressed, and the media type is not always honest
-// (docker-archive layers are plain, import accepts either), so compression is sniffed from
-// the magic bytes like moby's archive.DecompressStream. zstd goes through Debian's `zstd -dc`
-// (moby execs unpigz the same way): Node 20's zlib has no zstd, and a decoder written here
-// would be a new parser of hostile input.
+// Decompressing a stream told apart by its magic bytes, as moby's archive.DecompressStream:
+// layer tars (the media type is not always honest: docker-archive layers are plain, import
+// accepts either), build contexts and ADD's local archives all come here. Node has gzip; bzip2,
+// xz and zstd go through Debian's tools as child processes, streamed (moby execs unpigz the same
+// way): Node 20's zlib has neither, and a decoder written here would be a new parser of hostile
+// input.
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SystemError } from '../../errors.js';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
 export const ZSTD_BIN = process.env.BERTH_ZSTD ?? 'zstd';
 
+const TOOLS: Record<Exclude<Compression, 'none' | 'gzip'>, () => string> = { bzip2: () => 'bzip2', xz: () => 'xz', zstd: () => ZSTD_BIN };
+
+/** The longest magic number looked at (xz's). */
+export const MAGIC_LEN = 6;
+
 export function detectCompression(head: Buffer): Compression {
-  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'gzip';
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  const starts = (...bytes: number[]) => head.length >= bytes.length && bytes.every((b, i) => head[i] === b);
+  if (starts(0x1f, 0x8b, 0x08)) return 'gzip';
+  if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
   return 'none';
 }
 
+/** The system has no decompressor for the format: berth's failure, whatever the data. */
+export class DecompressorMissingError extends SystemError {}
+
+export interface DecompressOptions {
+  /** What the data is, for a corrupt stream's error: `invalid zstd <what>: <reason>` (default 'layer'). */
+  what?: string;
+  /** The error for corrupt data (default SystemError: a layer a registry sent). */
+  BadData?: new (message: string) => Error;
+}
+
+/** The tool's own one-line reason from its stderr. */
+function reasonOf(tool: string, stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const own = lines.filter((l) => l.startsWith(`${tool}:`) || l.startsWith('zstd:'));
+  const line = own.at(-1) ?? lines[0] ?? '';
+  return line.replace(/^[^:]+: /, '').replace(/^\/\*stdin\*\\\s*:\s*/, '').replace(/^\(stdin\): /, '');
+}
+
 /**
- * `src` through `zstd -dc`. A corrupt frame ends the stream with zstd's own one-line reason;
- * the consumer going away kills the process, so no zstd outlives its layer.
+ * `src` through the tool for `kind`. Corrupt data ends the stream with the tool's own reason;
+ * the consumer going away (a reader that saw enough) kills the process, so none outlives its stream.
  */
-export function zstdDecompress(src: Readable): Readable {
+function throughTool(src: Readable, kind: Exclude<Compression, 'none' | 'gzip'>, opts: DecompressOptions): Readable {
+  const tool = TOOLS[kind]();
   const out = new PassThrough();
   let child: ReturnType<typeof spawn>;
+  const missing = (err: Error) => new DecompressorMissingError(`cannot run ${tool} to decompress ${kind} data: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
   try {
-    child = spawn(ZSTD_BIN, ['-dc', '-q', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(tool, kind === 'zstd' ? ['-dc', '-q', '--no-progress'] : ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     src.destroy();
-    out.destroy(new SystemError(`zstd compressed layer: cannot run ${ZSTD_BIN}: ${(err as Error).message}`));
+    out.destroy(missing(err as Error));
     return out;
   }
   let stderr = '';
@@ -41,13 +70,11 @@ export function zstdDecompress(src: Readable): Readable {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     out.destroy(err);
   };
-  child.once('error', (err: NodeJS.ErrnoException) =>
-    fail(new SystemError(err.code === 'ENOENT' ? `zstd compressed layer: ${ZSTD_BIN} is not installed` : `zstd compressed layer: ${err.message}`)),
-  );
+  child.once('error', (err) => fail(missing(err)));
   child.stderr!.on('data', (c: Buffer) => {
     if (stderr.length < 4096) stderr += c.toString('utf8');
   });
-  // zstd stops reading when the frame is bad: a write then fails with EPIPE, which is its exit's business.
+  // the tool stops reading when the data is bad: a write then fails with EPIPE, which is its exit's business
   child.stdin!.on('error', () => undefined);
   src.on('error', (err) => fail(err));
   src.pipe(child.stdin!);
@@ -58,8 +85,8 @@ export function zstdDecompress(src: Readable): Readable {
     if (!stdoutDone || exitCode === undefined || failed) return;
     if (exitCode === 0) out.end();
     else {
-      const reason = stderr.trim().split('\n').pop()?.replace(/^zstd: /, '').replace(/^\/\*stdin\*\\\s*:\s*/, '') ?? '';
-      fail(new SystemError(`invalid zstd layer: ${reason || `zstd exited with code ${exitCode}`}`));
+      const BadData = opts.BadData ?? SystemError;
+      fail(new BadData(`invalid ${kind} ${opts.what ?? 'layer'}: ${reasonOf(tool, stderr) || `${tool} exited with code ${exitCode}`}`));
     }
   };
   child.stdout!.once('end', () => {
@@ -79,13 +106,26 @@ export function zstdDecompress(src: Readable): Readable {
   return out;
 }
 
+/** `src` decompressed as `kind` says. gzip's errors are zlib's own (they name what broke). */
+export function decompressStream(src: Readable, kind: Compression, opts: DecompressOptions = {}): Readable {
+  if (kind === 'none') return src;
+  if (kind !== 'gzip') return throughTool(src, kind, opts);
+  // 256 KiB out per callback rather than 16: a fraction of the callbacks and tar chunks
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  src.on('error', (err) => gunzip.destroy(err));
+  gunzip.once('close', () => {
+    if (!gunzip.readableEnded) src.destroy();
+  });
+  return src.pipe(gunzip);
+}
+
 /** Peek at the first bytes of `src` and return a stream of its decompressed content. */
-export async function decompressed(src: Readable): Promise<Readable> {
+export async function decompressed(src: Readable, opts: DecompressOptions = {}): Promise<Readable> {
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];
   let len = 0;
   let done = false;
-  while (len < 6) {
+  while (len < MAGIC_LEN) {
     const r = await it.next();
     if (r.done) {
       done = true;
@@ -96,7 +136,6 @@ export async function decompressed(src: Readable): Promise<Readable> {
     len += chunk.length;
   }
   const head = Buffer.concat(chunks);
-  const kind = detectCompression(head);
   const rest = Readable.from(
     (async function* () {
       if (head.length > 0) yield head;
@@ -109,10 +148,5 @@ export async function decompressed(src: Readable): Promise<Readable> {
     })(),
     { objectMode: false },
   );
-  if (kind === 'none') return rest;
-  if (kind === 'zstd') return zstdDecompress(rest);
-  // 256 KiB out per callback rather than 16: a fraction of the callbacks and tar chunks
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  rest.on('error', (err) => gunzip.destroy(err));
-  return rest.pipe(gunzip);
+  return decompressStream(rest, detectCompression(head), opts);
 }

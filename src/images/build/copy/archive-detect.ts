@@ -1,62 +1,15 @@
 // ADD unpacks a local file when it is a tar, plain or compressed, whatever its name says: moby's
 // isArchivePath sniffs the compression from the magic bytes (gzip, bzip2, xz, zstd) and calls it
-// an archive when Go's tar reader accepts the first header. Node has gzip; bzip2, xz and zstd
-// go through the system's decompressors as child processes, streamed.
-import { spawn } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { SystemError } from '../../../errors.js';
+// an archive when Go's tar reader accepts the first header. The decompressing is the layers'
+// (layers/compression.ts).
+import type { Readable } from 'node:stream';
+import { DecompressorMissingError, decompressStream as decompress, detectCompression, type Compression } from '../../layers/compression.js';
 
-export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
-
-export function detectArchiveCompression(head: Buffer): ArchiveCompression {
-  const starts = (...bytes: number[]) => head.length >= bytes.length && bytes.every((b, i) => head[i] === b);
-  if (starts(0x1f, 0x8b, 0x08)) return 'gzip';
-  if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
-  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
-  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
-  return 'none';
-}
-
-/** The system has no decompressor for the format: the file cannot be told apart, so ADD fails rather than guess. */
-export class DecompressorMissingError extends SystemError {}
-
-const TOOLS: Record<Exclude<ArchiveCompression, 'none' | 'gzip'>, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
+export type ArchiveCompression = Compression;
 
 /** `src` decompressed as `kind` says; a decompressor that fails or is missing fails the stream. */
 export function decompressStream(src: Readable, kind: ArchiveCompression): Readable {
-  if (kind === 'none') return src;
-  if (kind === 'gzip') {
-    const gunzip = createGunzip();
-    src.on('error', (err) => gunzip.destroy(err));
-    return src.pipe(gunzip);
-  }
-  const tool = TOOLS[kind];
-  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const out = new PassThrough();
-  let failed = false;
-  const fail = (err: Error) => {
-    if (failed) return;
-    failed = true;
-    out.destroy(err);
-    child.kill('SIGKILL');
-  };
-  src.on('error', fail);
-  child.on('error', (err) => fail(new DecompressorMissingError(`cannot run ${tool} to decompress ${kind} data: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-  child.stdin.on('error', () => undefined); // the tool may stop reading first (a reader that saw enough)
-  src.pipe(child.stdin);
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code, sig) => {
-    if (failed) return;
-    if (code === 0) out.end();
-    else fail(new Error(`${kind} data is corrupt (${tool} ${code === null ? `killed by ${sig}` : `exited with ${code}`})`));
-  });
-  // a reader that stops early (the header sniff) must not leave the child behind
-  out.on('close', () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    src.destroy();
-  });
-  return out;
+  return decompress(src, kind, { what: 'archive' });
 }
 
 /** Go's archive/tar: a header block is one whose checksum field matches its bytes (unsigned or signed sum). */
@@ -97,7 +50,7 @@ export async function firstBlock(src: Readable): Promise<Buffer> {
 /** Whether the bytes `open()` streams are a tar, plain or compressed, and how they are compressed. */
 export async function sniffArchive(open: () => Readable): Promise<{ archive: boolean; compression: ArchiveCompression }> {
   const head = await firstBlock(open());
-  const compression = detectArchiveCompression(head);
+  const compression = detectCompression(head);
   if (compression === 'none') return { archive: isTarHeader(head), compression };
   const block = await firstBlock(decompressStream(open(), compression));
   return { archive: isTarHeader(block), compression };
