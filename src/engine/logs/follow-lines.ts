@@ -2,7 +2,9 @@
 // the file grows, across replacement of the file (rotation: a new inode at the same path).
 // Lines come in batches, one per read: a 200 MB log is two million lines, and a generator's
 // yield per line would cost more than everything else done with them.
+import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { SystemError } from '../../errors.js';
 import { ChangeWaiter } from './change-waiter.js';
 
 const READ_SIZE = 64 * 1024;
@@ -16,12 +18,22 @@ export interface FollowOptions {
 }
 
 export async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  let file: FileHandle;
   try {
-    return await open(path, 'r');
+    // A log path swapped for a link or a FIFO (by whoever can write the container's dir) must not
+    // make `docker logs` a reader of another file, nor park a libuv worker in open().
+    file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new SystemError('the container\'s log file is a symbolic link: not read');
     throw err;
   }
+  if (!(await file.stat()).isFile()) {
+    await file.close();
+    throw new SystemError('the container\'s log file is not a regular file: not read');
+  }
+  return file;
 }
 
 /**

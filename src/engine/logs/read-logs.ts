@@ -37,7 +37,10 @@ export async function* readLogs(path: string, opts: ReadLogsOptions): AsyncGener
   const follow = opts.follow ?? false;
   // Every file is opened first: a rotation while we read renames paths, not open files.
   const rotated = await openRotated(path);
-  const file = await openIfExists(path);
+  const file = await openIfExists(path).catch(async (err: unknown) => {
+    await Promise.all(rotated.map((s) => s.file?.close()));
+    throw err;
+  });
   const sources: { path: string; file: FileHandle | undefined; tail?: TailStart }[] = [...rotated, { path, file }];
   let first = 0;
   try {
