@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { ImageStore } from './store/image-store.js';
+import { ImageHolds } from './image-holds.js';
 import { Storage } from './store/storage.js';
 import { pullImage } from './distribution/pull.js';
 import { RegistryConfig } from './distribution/registry-config.js';
@@ -51,6 +52,8 @@ export class ImageService implements ImageServiceApi {
   private readonly logger: Logger;
   readonly registry: RegistryConfig;
   private readonly blobSources: BlobSources;
+  /** Images builds stand on: not removable while held (image-holds.ts). */
+  readonly holds = new ImageHolds();
 
   constructor(opts: ImageServiceOptions) {
     this.logger = opts.logger;
@@ -195,6 +198,9 @@ export class ImageService implements ImageServiceApi {
     if (!isIdPrefix && resolved.ref !== undefined) {
       const ref = resolved.ref;
       if (!force && isSingleReference(this.store.refsOf(imgId))) {
+        if (this.holds.has(imgId)) {
+          throw new ConflictError(`conflict: unable to remove repository reference "${nameOrId}" (must force) - image ${shortId(imgId)} is being used by a build`);
+        }
         const c = opts.inUse(imgId);
         if (c !== null) {
           throw new ConflictError(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${c.containerId.slice(0, 12)} is using its referenced image ${shortId(imgId)}`);
@@ -246,6 +252,7 @@ export class ImageService implements ImageServiceApi {
    */
   private deleteConflict(imgId: string, o: { force: boolean; references: boolean; inUse: InUse }): DeleteConflict | undefined {
     if (this.store.childrenOf(imgId).length > 0) return { hard: true, used: false, message: 'image has dependent child images' };
+    if (this.holds.has(imgId)) return { hard: true, used: true, message: 'image is being used by a build' };
     const c = o.inUse(imgId);
     if (c?.running) return { hard: true, used: true, message: `image is being used by running container ${c.containerId.slice(0, 12)}` };
     if (o.force) return undefined;

@@ -202,7 +202,8 @@ test('errors with Docker\'s words', () => {
   assert.equal(err('FROM a\nEXPOSE http\n'), 'invalid containerPort: http');
   assert.equal(err('FROM a\nEXPOSE 70000\n'), 'invalid containerPort: 70000');
   assert.equal(err('FROM a\nSTOPSIGNAL SIGNOPE\n'), 'Invalid signal: SIGNOPE');
-  assert.equal(err('FROM a\nCOPY --chmod=755 a b\n'), 'the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
+  assert.equal(err('FROM a\nCOPY --chmod=u+x a b\n'), "invalid chmod parameter: 'u+x'. it should be octal string and between 0 and 07777");
+  assert.equal(err('FROM a\nCOPY --chmod=17777 a b\n'), "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777");
   assert.equal(err('FROM a\nRUN --mount=type=cache,target=/c make\n'), 'the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
   assert.equal(err('FROM a\nRUN --network=none make\n'), 'the --network option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
   assert.equal(err('FROM a\nENV A=${B:?unset}\n'), 'failed to process "${B:?unset}": B: unset');
@@ -215,6 +216,12 @@ test('COPY/ADD: expanded sources, dest and --chown; --from kept as written', () 
   const { effects } = build('FROM a\nENV D=/dst U=1000\nCOPY --from=$X --chown=$U:$U src/${D}* $D/\nADD a.tar b\n');
   assert.deepEqual(effects[1], { kind: 'copy', isAdd: false, sources: ['src//dst*'], dest: '/dst/', from: '$X', chown: '1000:1000' });
   assert.deepEqual(effects[2], { kind: 'copy', isAdd: true, sources: ['a.tar'], dest: 'b' });
+});
+
+test('COPY/ADD --chmod: octal as BuildKit takes it (the classic builder would refuse it)', () => {
+  const { effects } = build('FROM a\nARG M=0640\nCOPY --chmod=755 a b\nADD --chmod=$M c d\n');
+  assert.deepEqual(effects[1], { kind: 'copy', isAdd: false, sources: ['a'], dest: 'b', chmod: 0o755 });
+  assert.deepEqual(effects[2], { kind: 'copy', isAdd: true, sources: ['c'], dest: 'd', chmod: 0o640 });
 });
 
 test('ONBUILD triggers come out of the base, and run before the stage', () => {

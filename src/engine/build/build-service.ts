@@ -89,15 +89,20 @@ export class BuildService {
       );
       let id: string;
       try {
-        id = await session.run();
-      } catch (err) {
-        out.flushHeld();
-        throw err;
-      }
-      out.stream(`Successfully built ${id.replace(/^sha256:/, '').slice(0, 12)}\n`);
-      for (const ref of tags) {
-        this.images.tag(id, referenceName(ref), ref.tag);
-        out.stream(`Successfully tagged ${familiarString(ref)}\n`);
+        try {
+          id = await session.run();
+        } catch (err) {
+          out.flushHeld();
+          throw err;
+        }
+        out.stream(`Successfully built ${id.replace(/^sha256:/, '').slice(0, 12)}\n`);
+        for (const ref of tags) {
+          this.images.tag(id, referenceName(ref), ref.tag);
+          out.stream(`Successfully tagged ${familiarString(ref)}\n`);
+        }
+      } finally {
+        // the images the build stood on (the result too, until it is tagged) may go now
+        session.release();
       }
       if (out.quiet) out.always(`${id}\n`);
       return id;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import type { ImageService } from '../image-service.js';
 import { parseNormalizedNamed } from '../reference.js';
-import type { ImageRecord, RegistryAuth } from '../types.js';
+import type { ImageRecord, JsonMessage, RegistryAuth } from '../types.js';
 import type { BuildBackend, BuildHostOptions } from './backend.js';
 import type { BuildCacheStore } from './build-cache.js';
 import { BuildStepError } from './build-errors.js';
@@ -66,6 +66,15 @@ export interface BuildInput {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+
+/**
+ * --chmod is not in moby's comment (its classic builder refuses the flag): it goes in after the
+ * keyword, as --chown does, so the cache tells copies with different modes apart.
+ */
+function withChmod(comment: string, chmod: number | undefined): string {
+  if (chmod === undefined) return comment;
+  return comment.replace(/^(COPY|ADD) /, `$1 --chmod=${chmod.toString(8).padStart(4, '0')} `);
+}
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** A stage being built: its last image (undefined: scratch with nothing committed yet) and config state. */
@@ -81,12 +90,25 @@ export class BuildSession {
   private step = 0;
   private total = 0;
   private readonly escape: string;
+  /** Releases of the images this build holds (its bases, step images, --from sources). */
+  private readonly held: (() => void)[] = [];
 
   constructor(
     private readonly deps: BuildDeps,
     private readonly input: BuildInput,
   ) {
     this.escape = input.dockerfile.escape;
+  }
+
+  /** Keeps `img` from rmi and prune until release(): the build's next step stands on it. */
+  private hold<T extends ImageRecord | undefined>(img: T): T {
+    if (img) this.held.push(this.deps.images.holds.hold(img.id));
+    return img;
+  }
+
+  /** Lets go of every image the build held; the caller tags the result first. */
+  release(): void {
+    for (const r of this.held.splice(0)) r();
   }
 
   private get out(): BuildOutput {
@@ -162,7 +184,7 @@ export class BuildSession {
     let image: ImageRecord | undefined;
     const lower = name.toLowerCase();
     if (this.stages.has(lower)) image = this.stages.get(lower);
-    else if (lower !== 'scratch') image = await this.baseImage(name, platform);
+    else if (lower !== 'scratch') image = this.hold(await this.baseImage(name, platform));
     const [os, architecture, variant] = (platform ?? 'linux/amd64').split('/');
     const cur: Current = {
       image,
@@ -228,7 +250,7 @@ export class BuildSession {
     const id = this.deps.cache.find(cur.image?.id ?? '', containerConfig, (i) => this.exists(i));
     if (id === undefined) return false;
     this.out.stream(' ---> Using cache\n');
-    cur.image = this.deps.images.get(id);
+    cur.image = this.hold(this.deps.images.get(id));
     return true;
   }
 
@@ -250,7 +272,7 @@ export class BuildSession {
       platform: cur.platform,
     });
     this.deps.cache.record(img.id, cur.image?.id ?? '', containerConfig, createdBy);
-    cur.image = img;
+    cur.image = this.hold(img);
   }
 
   // ---- RUN ----
@@ -307,7 +329,7 @@ export class BuildSession {
       const key = e.from.toLowerCase();
       if (this.stages.has(key)) fromImage = this.stages.get(key);
       else if (/^[0-9]+$/.test(e.from)) throw new InvalidParameterError(`invalid from flag value ${e.from}: refers to current build stage`);
-      else fromImage = await this.baseImage(e.from, this.input.options.platform);
+      else fromImage = this.hold(await this.baseImage(e.from, this.input.options.platform));
       if (!fromImage) throw new InvalidParameterError(`${keyword} --from=${e.from}: the stage has no files (it is FROM scratch with nothing added)`);
     }
     let stepContainer: string | undefined;
@@ -327,13 +349,16 @@ export class BuildSession {
         workdir: cur.st.config.WorkingDir || '/',
         chown,
         chownFlag: e.chown,
+        chmod: e.chmod,
         shell: cur.st.config.Shell?.length ? cur.st.config.Shell : DEFAULT_SHELL,
         scratchDir: this.input.scratchDir,
         signal: this.input.signal,
+        // an ADD URL's download shows as moby's 'Downloading' progress
+        progress: (m: JsonMessage) => this.out.progress(m),
       };
       const apply = async (plan: CopyPlan) => {
         try {
-          const containerConfig = copyContainerConfig(cur.st, plan.comment);
+          const containerConfig = copyContainerConfig(cur.st, withChmod(plan.comment, e.chmod));
           if (this.probe(cur, containerConfig)) return;
           const createdBy = (containerConfig.Cmd ?? []).join(' ');
           if (!cur.image) return await this.commit(cur, await plan.tar(), containerConfig, createdBy);

@@ -59,7 +59,7 @@ export type StepEffect =
   | { kind: 'commit'; containerConfig: RunConfig; createdBy: string; note?: string }
   | { kind: 'workdir'; dir: string; containerConfig: RunConfig; createdBy: string }
   | { kind: 'run'; runConfig: RunConfig; containerConfig: RunConfig; createdBy: string }
-  | { kind: 'copy'; isAdd: boolean; sources: string[]; dest: string; from?: string; chown?: string };
+  | { kind: 'copy'; isAdd: boolean; sources: string[]; dest: string; from?: string; chown?: string; chmod?: number };
 
 function invalid(err: unknown): never {
   if (err instanceof ShellWordError) throw new InvalidParameterError(err.message);
@@ -247,7 +247,6 @@ export function applyInstruction(st: StageState, instr: Instruction): StepEffect
       const chown = word(instr.flags.chown ?? '');
       const chmod = word(instr.flags.chmod ?? '');
       const parts = instr.args.map(word);
-      if (chmod !== '') throw new InvalidParameterError(`the --chmod option requires BuildKit. ${BUILDKIT_HINT}`);
       const from = instr.keyword === 'COPY' && instr.flags.from ? instr.flags.from : undefined;
       return {
         kind: 'copy',
@@ -256,6 +255,7 @@ export function applyInstruction(st: StageState, instr: Instruction): StepEffect
         dest: parts[parts.length - 1],
         ...(from ? { from } : {}),
         ...(chown ? { chown } : {}),
+        ...(chmod ? { chmod: parseChmod(chmod) } : {}),
       };
     }
     case 'FROM':
@@ -263,6 +263,17 @@ export function applyInstruction(st: StageState, instr: Instruction): StepEffect
     default:
       throw new InvalidParameterError(`unknown instruction: ${instr.keyword}`);
   }
+}
+
+/**
+ * --chmod as BuildKit takes it (dockerfile2llb: octal, at most 07777). moby's classic builder
+ * refuses the flag; issue 10 asks for BuildKit's meaning, so berth's classic builder has it.
+ */
+function parseChmod(text: string): number {
+  if (!/^[0-7]+$/.test(text) || parseInt(text, 8) > 0o7777) {
+    throw new InvalidParameterError(`invalid chmod parameter: '${text}'. it should be octal string and between 0 and 07777`);
+  }
+  return parseInt(text, 8);
 }
 
 /** The comment COPY/ADD commit with: `COPY --chown=1:1 file:<hex> in /dest ` (moby keeps the trailing space). */
