@@ -3,6 +3,7 @@
 // the container's root: its links never lead to the host's files.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { chown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,39 @@ describe('copy-up', () => {
       const v = await freshVolume();
       assert.equal(await copyUp(rootfs, via, v), true);
       assert.deepEqual(await readdir(v), ['inside'], `${via} is the container's /etc`);
+    }
+  });
+});
+
+describe('copy-up of a deep tree', () => {
+  it("copies an image's tree nested 1,500 deep with a daemon allowed 1,024 fds (one fd per level and side was EMFILE)", async () => {
+    const work = await mkdtemp(join(tmpdir(), 'berth-copyup-deep-'));
+    try {
+      const depth = 1500;
+      const rootfs = join(work, 'rootfs');
+      const vol = join(work, 'vol');
+      await mkdir(join(rootfs, 'data'), { recursive: true });
+      await mkdir(vol);
+      // relative steps, as an image's layer makes them: the whole path outgrows PATH_MAX
+      const cwd = process.cwd();
+      try {
+        process.chdir(join(rootfs, 'data'));
+        for (let i = 0; i < depth; i++) {
+          mkdirSync('d');
+          process.chdir('d');
+        }
+        await writeFile('bottom', 'deep');
+      } finally {
+        process.chdir(cwd);
+      }
+      const copyUpJs = new URL('../../src/engine/volumes/copy-up.js', import.meta.url).href;
+      const script = `const { copyUp } = await import(${JSON.stringify(copyUpJs)}); console.log(await copyUp(${JSON.stringify(rootfs)}, '/data', ${JSON.stringify(vol)}));`;
+      const out = execFileSync('prlimit', ['--nofile=1024:1024', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.equal(out.trim(), 'true');
+      const found = execFileSync('find', [vol, '-name', 'bottom', '-printf', '%d\n'], { encoding: 'utf8' });
+      assert.equal(found.trim(), String(depth + 1));
+    } finally {
+      execFileSync('rm', ['-rf', '--', work]);
     }
   });
 });

@@ -44,36 +44,107 @@ export async function copyUp(rootfs: string | (() => Promise<string>), destinati
   }
 }
 
+// Directory pairs (image side, volume side) held open at most: an image can nest its tree as
+// deep as it likes, and one fd per level and side would take all the daemon's fds.
+const MAX_HELD_PAIRS = 16;
+
+interface Level {
+  /** null once released; reopened as `..` of the level below on the way back up. */
+  src: FileHandle | null;
+  dst: FileHandle | null;
+  names: string[];
+  next: number;
+  /** The image's directory (its owner, mode and times go onto the copy) and the copy's identity. */
+  st: Stats;
+  dstId: { dev: number; ino: number };
+}
+
+/** `..` of the directory `child` holds, only if it is still the directory `id` names. */
+async function reopenParent(child: FileHandle, id: { dev: number; ino: number }): Promise<FileHandle> {
+  const fh = await open(`${fdPath(child.fd)}/..`, OPEN_DIR_NOFOLLOW);
+  const st = await fh.stat().catch(() => null);
+  if (st === null || st.dev !== id.dev || st.ino !== id.ino) {
+    await fh.close();
+    throw new InRootError('ENOENT', '/', 'a directory was moved while its tree was copied into the volume');
+  }
+  return fh;
+}
+
+/**
+ * Depth first, one loop over an explicit stack: the pairs of the deepest levels are held, the
+ * others let go and reopened (checked by inode) when the copy comes back up to them.
+ */
 async function copyTree(src: FileHandle, dst: FileHandle): Promise<void> {
-  for (const name of (await namesIn(src)).sort()) {
-    const st = await lstatAt(src, name);
-    if (!st) continue;
-    if (st.isDirectory()) {
-      await mkdir(fdPath(dst.fd, name), { mode: 0o700 }).catch((err) => {
-        if (errnoOf(err) !== 'EEXIST') throw err;
-      });
-      const [s, d] = await Promise.all([openDirAt(src, name), openDirAt(dst, name)]);
-      try {
-        // swapped for something else on either side meanwhile: leave it
-        if (!s || !d) continue;
-        await copyTree(s, d);
-        await setMeta(fdPath(d.fd), st);
-      } finally {
-        await s?.close();
-        await d?.close();
+  const top = await src.stat();
+  const dstTop = await dst.stat();
+  const stack: Level[] = [{ src, dst, names: (await namesIn(src)).sort(), next: 0, st: top, dstId: dstTop }];
+  let lo = 1; // levels 1..lo-1 are released, lo.. are held
+  const close = async (l: Level) => {
+    const [s, d] = [l.src, l.dst];
+    l.src = l.dst = null;
+    await s?.close();
+    await d?.close();
+  };
+  try {
+    while (stack.length > 0) {
+      const level = stack[stack.length - 1]!;
+      const [s, d] = [level.src!, level.dst!];
+      if (level.next >= level.names.length) {
+        if (stack.length === 1) return;
+        stack.pop();
+        try {
+          await setMeta(fdPath(d.fd), level.st);
+          const p = stack.length - 1;
+          if (p >= 1 && p < lo) {
+            const parent = stack[p]!;
+            parent.src = await reopenParent(s, parent.st);
+            parent.dst = await reopenParent(d, parent.dstId);
+            lo = p;
+          }
+        } finally {
+          await close(level);
+        }
+        continue;
       }
-    } else if (st.isFile()) {
-      await copyFile(src, dst, name);
-    } else if (st.isSymbolicLink()) {
-      const target = await readlink(fdPath(src.fd, name));
-      await symlink(target, fdPath(dst.fd, name)).catch((err) => {
-        if (errnoOf(err) !== 'EEXIST') throw err;
-      });
-      const at = fdPath(dst.fd, name);
-      await lchown(at, st.uid, st.gid).catch(() => undefined);
-      await lutimes(at, st.atime, st.mtime).catch(() => undefined);
+      const name = level.names[level.next++]!;
+      const st = await lstatAt(s, name);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        await mkdir(fdPath(d.fd, name), { mode: 0o700 }).catch((err) => {
+          if (errnoOf(err) !== 'EEXIST') throw err;
+        });
+        const sub: Level = { src: await openDirAt(s, name), dst: null, names: [], next: 0, st, dstId: { dev: 0, ino: 0 } };
+        try {
+          sub.dst = await openDirAt(d, name);
+          // swapped for something else on either side meanwhile: leave it
+          if (!sub.src || !sub.dst) {
+            await close(sub);
+            continue;
+          }
+          sub.dstId = await sub.dst.stat();
+          sub.names = (await namesIn(sub.src)).sort();
+        } catch (err) {
+          await close(sub);
+          throw err;
+        }
+        stack.push(sub);
+        if (stack.length - lo > MAX_HELD_PAIRS) await close(stack[lo++]!);
+      } else if (st.isFile()) {
+        await copyFile(s, d, name);
+      } else if (st.isSymbolicLink()) {
+        const target = await readlink(fdPath(s.fd, name));
+        await symlink(target, fdPath(d.fd, name)).catch((err) => {
+          if (errnoOf(err) !== 'EEXIST') throw err;
+        });
+        const at = fdPath(d.fd, name);
+        await lchown(at, st.uid, st.gid).catch(() => undefined);
+        await lutimes(at, st.atime, st.mtime).catch(() => undefined);
+      }
+      // device nodes, FIFOs and sockets are not copied (Node cannot mknod; images rarely have them there)
     }
-    // device nodes, FIFOs and sockets are not copied (Node cannot mknod; images rarely have them there)
+  } finally {
+    // left early (an error): close what this walk opened; the top pair is the caller's
+    for (let i = 1; i < stack.length; i++) await close(stack[i]!);
   }
 }
 
