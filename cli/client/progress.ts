@@ -151,3 +151,11 @@ export class JsonMessageSplitter {
     return line ? [JSON.parse(line) as JsonMessage] : [];
   }
 }
+
+/** The messages of a JSON progress stream (pull, push, build, load) as they arrive. */
+export async function* jsonMessages(res: AsyncIterable<unknown> & { setEncoding(enc: BufferEncoding): unknown }): AsyncGenerator<JsonMessage> {
+  const splitter = new JsonMessageSplitter();
+  res.setEncoding('utf8');
+  for await (const chunk of res) yield* splitter.push(chunk as string);
+  yield* splitter.end();
+}

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { buildContextTar } from '../build-context.js';
 import { ByteProgress } from '../byte-progress.js';
-import { JsonMessageError, JsonMessageRenderer, JsonMessageSplitter, type JsonMessage, type TextSink } from '../progress.js';
+import { JsonMessageError, JsonMessageRenderer, jsonMessages, type TextSink } from '../progress.js';
 import { StatusError } from '../status-error.js';
 import type { Command, CommandContext } from '../context.js';
 
@@ -60,16 +60,12 @@ async function localContext(path: string, file: string | undefined): Promise<{ d
 /** Renders the build's messages; the aux message's ID is the image built. */
 async function renderBuild(ctx: CommandContext, res: Readable, out: TextSink, isTerminal: boolean): Promise<string | undefined> {
   const renderer = new JsonMessageRenderer(out, isTerminal, ctx.stdout.columns ?? 200);
-  const splitter = new JsonMessageSplitter();
   let imageId: string | undefined;
-  const handle = (msg: JsonMessage) => {
+  for await (const msg of jsonMessages(res)) {
     const aux = msg.aux as { ID?: unknown } | undefined;
     if (aux && typeof aux.ID === 'string') imageId = aux.ID;
     renderer.render(msg);
-  };
-  res.setEncoding('utf8');
-  for await (const chunk of res) for (const msg of splitter.push(chunk as string)) handle(msg);
-  for (const msg of splitter.end()) handle(msg);
+  }
   return imageId;
 }
 

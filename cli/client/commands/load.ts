@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parseCommandArgs, UsageError } from '../args.js';
 import { ByteProgress } from '../byte-progress.js';
-import { JsonMessageRenderer, JsonMessageSplitter } from '../progress.js';
+import { JsonMessageRenderer, jsonMessages } from '../progress.js';
 import { copyTo } from '../write-all.js';
 import type { Command } from '../context.js';
 
@@ -48,10 +48,7 @@ export const loadCommand: Command = async (ctx, args) => {
       return 0;
     }
     const renderer = new JsonMessageRenderer(ctx.stdout, ctx.stdout.isTTY === true, ctx.stdout.columns ?? 200);
-    const splitter = new JsonMessageSplitter();
-    res.setEncoding('utf8');
-    for await (const chunk of res) for (const msg of splitter.push(chunk as string)) renderer.render(msg);
-    for (const msg of splitter.end()) renderer.render(msg);
+    for await (const msg of jsonMessages(res)) renderer.render(msg);
   } finally {
     res.destroy();
   }

@@ -1,6 +1,6 @@
 import { parseCommandArgs, requireArgs } from '../args.js';
 import { splitPullRef } from '../image-ref.js';
-import { JsonMessageRenderer, JsonMessageSplitter } from '../progress.js';
+import { JsonMessageRenderer, jsonMessages } from '../progress.js';
 import type { Command, CommandContext, OutputStream } from '../context.js';
 
 /**
@@ -12,13 +12,8 @@ export async function pullImage(ctx: CommandContext, ref: string, out: OutputStr
   if (pull.defaultTag) out.write('Using default tag: latest\n');
   const res = await ctx.api.request('POST', '/images/create', { query: { fromImage: pull.fromImage, tag: pull.tag } });
   const renderer = new JsonMessageRenderer(out, out.isTTY === true, out.columns ?? 200);
-  const splitter = new JsonMessageSplitter();
-  res.setEncoding('utf8');
   try {
-    for await (const chunk of res) {
-      for (const msg of splitter.push(chunk as string)) renderer.render(msg);
-    }
-    for (const msg of splitter.end()) renderer.render(msg);
+    for await (const msg of jsonMessages(res)) renderer.render(msg);
   } finally {
     res.destroy();
   }

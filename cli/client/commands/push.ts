@@ -1,6 +1,6 @@
 import { parseCommandArgs, requireArgs } from '../args.js';
 import { splitPullRef } from '../image-ref.js';
-import { JsonMessageRenderer, JsonMessageSplitter } from '../progress.js';
+import { JsonMessageRenderer, jsonMessages } from '../progress.js';
 import type { Command } from '../context.js';
 
 // berth has no credential store yet: `{}` is what the docker CLI sends without a login, and
@@ -23,13 +23,8 @@ export const pushCommand: Command = async (ctx, args) => {
   const res = await ctx.api.request('POST', `/images/${ref.fromImage}/push`, { query: all ? {} : { tag: ref.tag }, headers: { 'X-Registry-Auth': NO_AUTH } });
   const out = ctx.stdout;
   const renderer = new JsonMessageRenderer(quiet ? { write: () => true } : out, !quiet && out.isTTY === true, out.columns ?? 200);
-  const splitter = new JsonMessageSplitter();
-  res.setEncoding('utf8');
   try {
-    for await (const chunk of res) {
-      for (const msg of splitter.push(chunk as string)) renderer.render(msg);
-    }
-    for (const msg of splitter.end()) renderer.render(msg);
+    for await (const msg of jsonMessages(res)) renderer.render(msg);
   } finally {
     res.destroy();
   }
