@@ -2,7 +2,7 @@
 // `runc create`, holds stdio, writes the k8s-file log and the exit file, and outlives berth.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
@@ -384,6 +384,12 @@ export class ConmonBackend implements TaskBackend {
     if (!state) return { id, status: conmonPid ? 'unknown' : 'stopped', pid: 0 };
     const status = state.status === 'creating' ? 'created' : state.status;
     return { id, status, pid: status === 'stopped' ? 0 : state.pid };
+  }
+
+  async leftoverIds(): Promise<Set<string>> {
+    const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+    const [tasks, exits] = await Promise.all([names(this.tasksDir), names(this.exitDir)]);
+    return new Set([...tasks, ...exits]);
   }
 
   async recover(ids: string[]): Promise<Map<string, TaskStatus>> {

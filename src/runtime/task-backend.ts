@@ -119,6 +119,8 @@ export interface TaskBackend {
   status(id: string): Promise<TaskStatus>;
   /** Begin watching for exits; reports exits that happened while nobody watched. */
   recover(ids: string[]): Promise<Map<string, TaskStatus>>;
+  /** IDs of tasks with files left under the exec-root (a task dir, an unread exit file): what delete() would clean up. */
+  leftoverIds(): Promise<Set<string>>;
   /** Stop watching (daemon shutdown). Leaves tasks running. */
   close(): Promise<void>;
 }

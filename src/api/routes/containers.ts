@@ -36,6 +36,8 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     network: networkApi(ctx).containerState(c, request ? apiVersionOf(request) : undefined),
   });
 
+  const listCtx = (c: ContainerRecord) => ({ imageName: c.imageRef, network: networkApi(ctx).containerState(c) });
+
   app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
     const q = request.query;
     const filters = Filters.parse(q.filters);
@@ -51,11 +53,11 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
         }
       },
       container: (ref) => containers.get(ref),
-      ports: (c) => listView(c, viewCtx(c)).Ports,
+      ports: (c) => listView(c, listCtx(c)).Ports,
       networksOf: (c) => networkApi(ctx).networksOf(c),
     });
-    if (!boolParam(q.size, false)) return list.map((c) => listView(c, viewCtx(c)));
-    return Promise.all(list.map(async (c) => ({ ...listView(c, viewCtx(c)), ...(await containerSizes(containers, c)) })));
+    if (!boolParam(q.size, false)) return list.map((c) => listView(c, listCtx(c)));
+    return Promise.all(list.map(async (c) => ({ ...listView(c, listCtx(c)), ...(await containerSizes(containers, c)) })));
   });
 
   app.post('/containers/create', async (request: FastifyRequest<{ Querystring: Q; Body: unknown }>, reply) => {

@@ -42,10 +42,14 @@ import { parseSignal } from './signals.js';
 import { resourceLimits } from '../lifecycle/resources.js';
 import { resumeAfterSignal } from '../lifecycle/pause.js';
 import { settledAll } from '../../util/settled-all.js';
+import { eachLimited } from '../../util/each-limited.js';
+import { containersWithLeftovers } from './leftovers.js';
 
 
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
 const RESTORE_START_WAIT_MS = 15_000;
+/** Stopped containers whose leftovers start-up looks for at once. */
+const RECOVER_WIDTH = 32;
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 /**
@@ -603,6 +607,7 @@ export class ContainerService {
     });
     await this.d.networking.recover(stillRunning);
     await this.d.volumes.recover(stillRunning);
+    const stopped: ContainerRecord[] = [];
     for (const c of all) {
       if (c.state.Status === 'removing') {
         c.state.Status = 'dead';
@@ -610,9 +615,7 @@ export class ContainerService {
         continue;
       }
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
-        // A daemon that died between recording an exit and its cleanup left both behind.
-        await this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'network teardown failed'));
-        await this.releaseTask(c);
+        stopped.push(c);
         continue;
       }
       const st = statuses.get(c.id);
@@ -632,6 +635,14 @@ export class ContainerService {
       if (!st?.exit) this.d.logger.warn({ id: c.id }, 'container vanished while the daemon was down; marking it exited (255)');
       await this.handleExit(exit);
     }
+    // A daemon that died between recording an exit and its cleanup left both behind. The
+    // network's leftovers are rows; the task's are files and mounts, looked for once for all
+    // (leftovers.ts), so that thousands of stopped containers cost no file checks each.
+    const leftovers = stopped.length > 0 ? await containersWithLeftovers(this.d.backend, this.d.dataRoot) : new Set<string>();
+    await eachLimited(stopped, RECOVER_WIDTH, async (c) => {
+      await this.d.networking.release(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'network teardown failed'));
+      if (leftovers.has(c.id)) await this.releaseTask(c);
+    });
     // dockerd's restore: containers whose policy brings them back with the daemon. Those that
     // died during the downtime were handled by handleExit above (with their real exit codes).
     // They start side by side, and the daemon waits for them only so long: a start that hangs

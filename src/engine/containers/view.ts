@@ -105,7 +105,8 @@ function command(c: ContainerRecord): string {
   return [c.path, ...c.args].filter((x) => x !== undefined).join(' ');
 }
 
-export function listView(c: ContainerRecord, ctx: ViewContext) {
+/** The list needs only the image name and the network state: no paths, no exec IDs (ps -a of thousands). */
+export function listView(c: ContainerRecord, ctx: Pick<ViewContext, 'imageName' | 'network'>) {
   return {
     Id: c.id,
     Names: [c.name],

@@ -72,7 +72,7 @@ export async function diskUsage(d: DiskUsageDeps, o: DiskUsageOptions): Promise<
   out.Containers = want('container')
     ? await Promise.all(
         d.containers.list().map(async (c) => ({
-          ...listView(c, { bundleDir: d.containers.bundleDir(c.id), logPath: d.containers.logPath(c.id), imageName: c.imageRef, execIds: d.execs.idsFor(c.id) }),
+          ...listView(c, { imageName: c.imageRef }),
           ...(await containerSizes(d.containers, c)),
         })),
       )
