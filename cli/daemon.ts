@@ -4,6 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
 import { hideHostPaths } from '../src/api/errors.js';
 import { buildServer, listen } from '../src/api/server.js';
+import { socketGroup, SocketGroupError } from '../src/api/socket-group.js';
 import { ConfigError, parseDaemonArgs } from '../src/engine/system/daemon-config.js';
 import { Engine } from '../src/engine/engine.js';
 
@@ -20,6 +21,20 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   hideHostPaths(config);
+  // Before anything starts: a socket group that does not exist is dockerd's start-up failure.
+  const groups: number[] = [];
+  for (const host of config.hosts) {
+    try {
+      const found = await socketGroup(config.group, host.slice('unix://'.length));
+      if (found.warning) logger.warn(found.warning);
+      groups.push(found.gid);
+    } catch (err) {
+      if (!(err instanceof SocketGroupError)) throw err;
+      logger.fatal({ err }, 'failed to start daemon');
+      process.stderr.write(`berth daemon: failed to start daemon: failed to load listeners: ${err.message}\n`);
+      return 1;
+    }
+  }
   // A promise some request path forgot to handle is a bug to log, not a reason to drop every
   // other client (containers would survive under conmon, but the API would be gone).
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (a bug): the daemon carries on'));
@@ -32,12 +47,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   const app = await buildServer({ engine, logger });
-  for (const host of config.hosts) {
+  for (const [i, host] of config.hosts.entries()) {
     const path = host.slice('unix://'.length);
     const dir = dirname(path);
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A directory the daemon owns (made here, or its exec-root) opens to the socket's group.
-    await listen(app, path, config.group, { shareDir: created !== undefined || resolvePath(dir) === resolvePath(config.execRoot) });
+    await listen(app, path, groups[i], { shareDir: created !== undefined || resolvePath(dir) === resolvePath(config.execRoot) });
     logger.info({ socket: path }, `API listen on ${path}`);
   }
   logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berth daemon started');

@@ -134,17 +134,17 @@ function isAutoHeadRoute(route: RouteOptions): boolean {
 }
 
 /**
- * Listens on a unix socket, replacing a stale socket file; mode 0660, group `group` when it exists
- * (else root), like dockerd's `-G docker`. The socket is bound in a private (0700) directory beside
+ * Listens on a unix socket, replacing a stale socket file; mode 0660, group `group` (a gid, or a
+ * name: root when it does not exist; the daemon passes what socket-group.ts found), like dockerd's `-G docker`. The socket is bound in a private (0700) directory beside
  * its path, given its mode and owner there, and only then renamed into place: it is never
  * connectable with the process umask's mode (moby sets umask 0777 around its listen; a umask is
  * process-wide, and the daemon's other work would create files under it meanwhile).
  * `shareDir`: the socket's directory is the daemon's own (the exec-root by default, 0700): make it
  * 0710 with the socket's group, so the group can reach the socket without listing the directory.
  */
-export async function listen(app: FastifyInstance, socketPath: string, group = 'docker', opts: { shareDir?: boolean } = {}): Promise<void> {
+export async function listen(app: FastifyInstance, socketPath: string, group: string | number = 'docker', opts: { shareDir?: boolean } = {}): Promise<void> {
   const uid = process.getuid?.() ?? 0;
-  const gid = (await groupId(group)) ?? 0;
+  const gid = typeof group === 'number' ? group : ((await groupId(group)) ?? 0);
   const dir = dirname(socketPath);
   const staging = await mkdtemp(join(dir, '.berth-listen-'));
   try {

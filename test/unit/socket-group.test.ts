@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { socketGroup } from '../../src/api/socket-group.js';
+
+test('socket group: by name or gid from the group file, dockerd\'s fallbacks otherwise', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-group-'));
+  try {
+    const file = join(dir, 'group');
+    await writeFile(file, 'root:x:0:\ndocker:x:106:alice\nops:x:4242:\n');
+    assert.deepEqual(await socketGroup('docker', '/s.sock', file), { gid: 106 });
+    assert.deepEqual(await socketGroup('4242', '/s.sock', file), { gid: 4242 });
+    assert.deepEqual(await socketGroup('5555', '/s.sock', file), { gid: 5555 });
+    await assert.rejects(socketGroup('nosuch', '/s.sock', file), { message: 'group nosuch not found' });
+    await writeFile(file, 'root:x:0:\n');
+    // the default group may be missing: the daemon's own group, with moby's warning
+    assert.deepEqual(await socketGroup('docker', '/run/x.sock', file), {
+      gid: process.getgid!(),
+      warning: 'could not change group /run/x.sock to docker: group docker not found',
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
