@@ -9,7 +9,7 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../../errors.js';
 import { TarHeaderGuard } from '../../../util/tar-guard.js';
 import { ArchivePaths } from './archive-paths.js';
-import type { OutHeader, TarOut } from './tar-out.js';
+import type { OutHeader, TarWriter } from '../../../util/tar-writer.js';
 
 type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 
@@ -19,7 +19,7 @@ function tarName(path: string): string {
 }
 
 /** Re-emits an archive's entries under `target`, named as the untar chrooted at dest names them (archive-paths.ts). */
-export async function unpackInto(out: TarOut, src: Readable, target: string): Promise<void> {
+export async function unpackInto(out: TarWriter, src: Readable, target: string): Promise<void> {
   const extract = tar.extract();
   const feeding = pipeline(src, new TarHeaderGuard(), extract);
   feeding.catch(() => undefined);

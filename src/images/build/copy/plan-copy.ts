@@ -28,7 +28,7 @@ import { lookupDest, normalizeDest } from './dest-lookup.js';
 import type { Download } from './fetch-url.js';
 import { SourceFinder, type SourceInfo } from './sources.js';
 import { walkSource } from './source-walk.js';
-import { TarOut, type OutHeader } from './tar-out.js';
+import { TarWriter, type OutHeader } from '../../../util/tar-writer.js';
 import { unpackInto } from './archive-unpack.js';
 
 interface Owner {
@@ -86,7 +86,7 @@ export async function planCopy(req: CopyRequest): Promise<CopyPlan> {
     release,
     tar: async (dest?: RootDir) => {
       const jobs = await layout(req, infos, archives, dest);
-      const out = new TarOut();
+      const out = new TarWriter();
       void (async () => {
         const src = await RootDir.open(req.sourceRoot);
         try {
@@ -174,7 +174,7 @@ async function layout(req: CopyRequest, infos: SourceInfo[], archives: Map<Sourc
   return jobs;
 }
 
-async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): Promise<void> {
+async function writeJob(req: CopyRequest, src: RootDir, out: TarWriter, job: Job): Promise<void> {
   const owner = copyOwner(req);
   switch (job.kind) {
     case 'mkdir':
@@ -228,7 +228,7 @@ async function writeJob(req: CopyRequest, src: RootDir, out: TarOut, job: Job): 
 }
 
 /** One entry of the source as it goes into the tar: a directory's header only (the walk brings its contents). */
-async function writeNode(out: TarOut, dir: FileHandle, name: string, st: Stats, outName: string, owner: Owner | null, chmod: number | undefined, links: Map<string, string>): Promise<void> {
+async function writeNode(out: TarWriter, dir: FileHandle, name: string, st: Stats, outName: string, owner: Owner | null, chmod: number | undefined, links: Map<string, string>): Promise<void> {
   const type = entryType(st);
   if (type === null) return;
   const h: OutHeader = { name: outName, type, mode: chmod ?? st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: st.mtime };

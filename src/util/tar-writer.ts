@@ -1,6 +1,6 @@
-// The plan's tar as it is written: tar-stream's pack fed one entry at a time, file content read in
-// chunks as the reader takes it (a 200 MB file never sits in memory), and a reader that goes away
-// ends the writing at its next step.
+// A tar written as its reader takes it: tar-stream's pack fed one entry at a time, file content
+// read in chunks (a 200 MB file never sits in memory), and a reader that goes away ends the
+// writing at its next step. docker cp/export's walk and the builder's COPY plans write through it.
 import { once } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -16,7 +16,7 @@ export class StreamClosedError extends Error {
   }
 }
 
-export class TarOut {
+export class TarWriter {
   private readonly pack = tar.pack();
   private readonly closed = new AbortController();
   private readonly waiting = new Set<(err: Error) => void>();
