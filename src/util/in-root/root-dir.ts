@@ -10,6 +10,16 @@ import { OPEN_DIR_NOFOLLOW, OPEN_PATH_NOFOLLOW, O_PATH, fdPath } from './fd-path
 
 // Linux gives up after 40 links in one lookup (MAXSYMLINKS).
 const MAX_LINKS = 40;
+/** Directory fds one lookup holds at most, besides the root's. */
+export const MAX_HELD_LEVELS = 32;
+
+/** A directory on the way down; fh null once let go (its identity kept to check it when reopened). */
+interface Level {
+  fh: FileHandle | null;
+  path: string;
+  dev: number;
+  ino: number;
+}
 
 /** A failed lookup inside a root: errno-like code, and the path as the container sees it (never a host path). */
 export class InRootError extends Error {
@@ -142,15 +152,54 @@ export class RootDir {
 
   private async walk(path: string, opts: { followLast: boolean; create?: boolean; keepDir: boolean }): Promise<Resolved> {
     let pending = splitPath(path);
-    // the directories from the root down to where we are; the root's fd is never closed here
-    const stack: DirRef[] = [{ fh: this.fh, path: '/' }];
-    const top = () => stack[stack.length - 1]!;
+    // the directories from the root down to where we are; the root's fd is never closed here.
+    // Only the deepest MAX_HELD_LEVELS are held: a container can nest directories (and chain
+    // symlinks through them) deeper than the daemon has fds; a level let go is reopened as `..`
+    // of the one below it when the lookup climbs back, and must be the very directory it was.
+    const stack: Level[] = [{ fh: this.fh, path: '/', dev: 0, ino: 0 }];
+    let lo = 1; // levels 1..lo-1 are let go, lo.. are held
+    const top = (): DirRef => {
+      const l = stack[stack.length - 1]!;
+      return { fh: l.fh!, path: l.path };
+    };
     const closeAbove = async (depth: number) => {
-      while (stack.length > depth) await stack.pop()!.fh.close();
+      while (stack.length > depth) await stack.pop()!.fh?.close();
+      lo = Math.min(lo, Math.max(stack.length, 1));
+    };
+    const push = async (fh: FileHandle, childPath: string) => {
+      stack.push({ fh, path: childPath, dev: 0, ino: 0 });
+      if (stack.length - lo <= MAX_HELD_LEVELS) return;
+      const oldest = stack[lo++]!;
+      const held = oldest.fh!;
+      oldest.fh = null;
+      try {
+        ({ dev: oldest.dev, ino: oldest.ino } = await held.stat());
+      } finally {
+        await held.close();
+      }
+    };
+    // one level up: its parent reopened first if it was let go
+    const popOne = async () => {
+      const child = stack.pop()!;
+      try {
+        const parent = stack[stack.length - 1]!;
+        if (parent.fh === null) {
+          const fh = await open(`${fdPath(child.fh!.fd)}/..`, OPEN_DIR_NOFOLLOW);
+          const st = await fh.stat().catch(() => null);
+          if (st === null || st.dev !== parent.dev || st.ino !== parent.ino) {
+            await fh.close();
+            throw new InRootError('EINVAL', parent.path, 'was moved while the path was looked up');
+          }
+          parent.fh = fh;
+          lo = stack.length - 1;
+        }
+      } finally {
+        await child.fh!.close();
+      }
     };
     // hands back the top directory; the ones between the root and it are closed
     const done = async (dir: DirRef, name: string | null) => {
-      for (const d of stack.splice(1)) if (d !== dir) await d.fh.close();
+      for (const d of stack.splice(1)) if (d.fh !== dir.fh) await d.fh?.close();
       return new Resolved(this.fh, dir, name);
     };
     let links = 0;
@@ -160,19 +209,19 @@ export class RootDir {
         if (part === undefined) {
           if (stack.length === 1 || opts.keepDir) return done(top(), null);
           // the whole path named a directory we opened: hand back its parent and its name
-          const dir = stack.pop()!;
-          await dir.fh.close();
-          return done(top(), baseName(dir.path));
+          const name = baseName(stack[stack.length - 1]!.path);
+          await popOne();
+          return done(top(), name);
         }
         if (part === '..') {
-          if (stack.length > 1) await closeAbove(stack.length - 1);
+          if (stack.length > 1) await popOne();
           continue;
         }
         const last = pending.length === 0;
         const childPath = join(top().path, part);
         const mounted = this.mounts.get(childPath);
         if (mounted !== undefined) {
-          stack.push({ fh: await open(mounted, O_PATH | constants.O_DIRECTORY), path: childPath });
+          await push(await open(mounted, O_PATH | constants.O_DIRECTORY), childPath);
           // a mountpoint is a directory whatever `followLast` says: hand back the mounted root
           if (last) return done(top(), null);
           continue;
@@ -229,7 +278,7 @@ export class RootDir {
             }
             throw err;
           }
-          stack.push({ fh: dir, path: childPath });
+          await push(dir, childPath);
           continue;
         }
         await fh.close();
