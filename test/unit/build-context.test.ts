@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -94,5 +94,32 @@ test('a Dockerfile that is a symlink out of the context is not read', async () =
   await withDirs(async (ctx) => {
     await receiveContext(Readable.from([await tarOf([{ name: 'Dockerfile', type: 'symlink', linkname: '/etc/passwd' }])]), ctx);
     await assert.rejects(readDockerfile(ctx, 'Dockerfile'), /Cannot locate specified Dockerfile: Dockerfile/);
+  });
+});
+
+test('many small files (written several at a time) and later entries replacing earlier ones', async () => {
+  const entries: Entry[] = [];
+  for (let i = 0; i < 100; i++) entries.push({ name: `m/f${i}.txt`, body: `file ${i}`, mode: i % 2 ? 0o640 : 0o755 });
+  entries.push(
+    { name: 'm/f3.txt', body: 'replaced' },
+    { name: 'hard', type: 'link', linkname: 'm/f7.txt' },
+    // a file where a parent dir was made implicitly, then a file under a path that was a file
+    { name: 'p/q/r.txt', body: 'r' },
+    { name: 'p/q', body: 'q is a file now' },
+    { name: 'm/f9.txt', type: 'directory', mode: 0o700 },
+    { name: 'm/f9.txt/inner', body: 'inner' },
+  );
+  await withDirs(async (ctx) => {
+    await receiveContext(Readable.from([await tarOf(entries)]), ctx);
+    assert.equal((await readdir(join(ctx, 'm'))).length, 100);
+    assert.equal(await readFile(join(ctx, 'm/f0.txt'), 'utf8'), 'file 0');
+    assert.equal(await readFile(join(ctx, 'm/f99.txt'), 'utf8'), 'file 99');
+    assert.equal((await stat(join(ctx, 'm/f1.txt'))).mode & 0o7777, 0o640);
+    assert.equal((await stat(join(ctx, 'm/f2.txt'))).mode & 0o7777, 0o755);
+    assert.equal(await readFile(join(ctx, 'm/f3.txt'), 'utf8'), 'replaced');
+    assert.equal(await readFile(join(ctx, 'hard'), 'utf8'), 'file 7');
+    assert.equal(await readFile(join(ctx, 'p/q'), 'utf8'), 'q is a file now');
+    assert.equal(await readFile(join(ctx, 'm/f9.txt/inner'), 'utf8'), 'inner');
+    assert.equal((await stat(join(ctx, 'm/f9.txt'))).mode & 0o7777, 0o700);
   });
 });

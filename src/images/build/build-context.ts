@@ -12,14 +12,33 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import { decompressed } from '../layers/compression.js';
 
-async function writeEntry(entry: AsyncIterable<Buffer>, path: string): Promise<void> {
+async function writeEntry(entry: AsyncIterable<Buffer>, path: string, mode: number, mtime: Date): Promise<void> {
   const fh = await open(path, 'w', 0o600);
   try {
     for await (const chunk of entry) await fh.write(chunk);
+    await fh.chmod(mode);
+    await fh.utimes(mtime, mtime);
   } finally {
     await fh.close();
   }
 }
+
+/** A small file whose content is in memory: open, write, mode, times, close, with nothing else awaited between. */
+async function writeSmall(path: string, content: Buffer, mode: number, mtime: Date): Promise<void> {
+  const fh = await open(path, 'w', 0o600);
+  try {
+    if (content.length > 0) await fh.write(content);
+    await fh.chmod(mode);
+    await fh.utimes(mtime, mtime);
+  } finally {
+    await fh.close();
+  }
+}
+
+// Small files are written several at a time: a context of hundreds of small files spent its
+// time in one awaited file operation after another (the daemon's thread idle, the disk too).
+const SMALL_FILE = 256 * 1024;
+const MAX_PENDING = 32;
 
 /**
  * The stream with zero blocks after its end: the CLI's `-f -` appends the Dockerfile without
@@ -58,6 +77,16 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
   // The CLI's `-f -` appends the Dockerfile without the tar's padding and end blocks; Go's
   // reader accepts an archive that ends right after an entry's data, and so does this.
   let betweenEntries = true;
+  // paths written (a later entry of the same name replaces it, as tar does) and dirs made
+  const written = new Set<string>();
+  const dirs = new Set<string>(['.']);
+  // small-file writes under way, by path
+  const pending = new Map<string, Promise<void>>();
+  let writeError: unknown;
+  const drain = async () => {
+    await Promise.all(pending.values());
+    if (writeError !== undefined) throw writeError;
+  };
   try {
     for await (const entry of extract) {
       betweenEntries = false;
@@ -71,21 +100,46 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
       const parent = posix.dirname(rel);
       if (parent !== '.' && throughLink(parent)) throw new InvalidParameterError(`invalid build context: entry ${JSON.stringify(h.name)} is under a symbolic link`);
       const path = join(dir, rel);
-      if (parent !== '.') await mkdir(join(dir, parent), { recursive: true });
-      // a later entry replaces an earlier one of the same name, as tar does
-      if (symlinks.delete(rel) || h.type !== 'directory') await rm(path, { force: true, recursive: true });
+      const isFile = h.type === 'file' || h.type === 'contiguous-file';
+      // only small files of names not yet seen are written concurrently; anything else waits for them
+      if (!isFile || written.has(rel) || dirs.has(rel) || (h.size ?? 0) > SMALL_FILE || pending.size >= MAX_PENDING) await drain();
+      if (!dirs.has(parent)) {
+        await mkdir(join(dir, parent), { recursive: true });
+        for (let p = parent; p !== '.' && !dirs.has(p); p = posix.dirname(p)) dirs.add(p);
+      }
+      // a later entry replaces what an earlier one made there, as tar does (the dir starts empty)
+      if ((written.has(rel) || dirs.has(rel)) && (symlinks.delete(rel) || h.type !== 'directory' || !dirs.has(rel))) {
+        await rm(path, { force: true, recursive: true });
+        dirs.delete(rel);
+        for (const d of dirs) if (d.startsWith(`${rel}/`)) dirs.delete(d);
+      }
+      written.add(rel);
       const mtime = h.mtime ?? new Date(0);
       switch (h.type) {
         case 'file':
-        case 'contiguous-file':
-          // read as an async iterable: node's pipeline() misses a tar-stream entry's error
-          await writeEntry(entry as AsyncIterable<Buffer>, path);
-          await chmod(path, (h.mode ?? 0o644) & 0o7777);
-          await utimes(path, mtime, mtime);
+        case 'contiguous-file': {
+          const mode = (h.mode ?? 0o644) & 0o7777;
+          if ((h.size ?? 0) > SMALL_FILE) {
+            // read as an async iterable: node's pipeline() misses a tar-stream entry's error
+            await writeEntry(entry as AsyncIterable<Buffer>, path, mode, mtime);
+          } else {
+            const chunks: Buffer[] = [];
+            for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
+            const w = writeSmall(path, Buffer.concat(chunks), mode, mtime).then(
+              () => void pending.delete(rel),
+              (err: unknown) => {
+                pending.delete(rel);
+                writeError ??= err;
+              },
+            );
+            pending.set(rel, w);
+          }
           betweenEntries = true;
           continue;
+        }
         case 'directory':
           await mkdir(path, { recursive: true });
+          dirs.add(rel);
           await chmod(path, (h.mode ?? 0o755) & 0o7777);
           dirTimes.push({ path, mtime });
           break;
@@ -112,7 +166,9 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
       betweenEntries = true;
     }
     await feeding;
+    await drain();
   } catch (err) {
+    await Promise.all(pending.values());
     if (!(betweenEntries && (err as Error).message === 'Unexpected end of data')) await fail(err);
   }
   async function fail(err: unknown): Promise<never> {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { RootDir } from '../../util/in-root/root-dir.js';
 import { walkTree } from '../../util/in-root/walk-tree.js';
@@ -54,19 +54,25 @@ const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 export async function* walkUpper(upper: string, lowers: string[], skip: (path: string) => boolean): AsyncGenerator<UpperEntry> {
   const root = await RootDir.open(upper).catch(() => null);
   if (!root) return; // no upper dir: nothing changed
+  const newDirs = new Set<string>();
   try {
     for await (const e of walkTree(root.fh, { skip })) {
       if (isWhiteout(e.stat)) {
         yield { path: e.path, kind: ChangeKind.Deleted, dir: e.dir, name: e.name, stat: e.stat, opaque: false };
         continue;
       }
+      // below a directory no lower layer has, no lower layer has anything: no lookups (a COPY of
+      // hundreds of files into a new dir looked each one up in every layer)
       let inLower = false;
-      for (const lower of lowers) {
-        if (await lstatOrNull(join(lower, e.path))) {
-          inLower = true;
-          break;
+      if (!newDirs.has(posix.dirname(e.path))) {
+        for (const lower of lowers) {
+          if (await lstatOrNull(join(lower, e.path))) {
+            inLower = true;
+            break;
+          }
         }
       }
+      if (!inLower && e.stat.isDirectory()) newDirs.add(e.path);
       // only a directory the image had can hide anything: no xattr read (a process) for new ones
       const opaque = inLower && e.stat.isDirectory() && (await isOpaque(e.dir, e.name));
       yield { path: e.path, kind: inLower ? ChangeKind.Modified : ChangeKind.Added, dir: e.dir, name: e.name, stat: e.stat, opaque };
