@@ -14,8 +14,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 // BERTH_DIST: a build in another --outDir (side-by-side builds of one checkout).
 const dist = process.env.BERTH_DIST ? resolve(process.env.BERTH_DIST) : join(repo, 'dist');
 
-// e2e files in the order they run; others' e2e files (images-*, runtime-*) follow, the leak
-// check comes last so it sees what every earlier file left behind.
+// e2e files in the order they run; others' e2e files (images-*, runtime-*) follow, then
+// test/faults; the leak check comes last so it sees what every earlier file left behind.
 const E2E_ORDER = ['api-basics', 'quickstart', 'containers', 'images', 'bad-input', 'daemon'];
 const E2E_LAST = 'zz-leak-check';
 
@@ -29,8 +29,11 @@ function testFiles() {
   const missing = ordered.filter((f) => !e2eAll.includes(f));
   if (missing.length > 0) throw new Error(`missing compiled e2e tests: ${missing.join(', ')} (did the build run?)`);
   const rest = e2eAll.filter((f) => !ordered.includes(f));
-  const e2e = [...E2E_ORDER.map((n) => `${n}.test.js`), ...rest, `${E2E_LAST}.test.js`].map((f) => join(e2eDir, f));
-  return [...unit, ...e2e];
+  const e2e = [...E2E_ORDER.map((n) => `${n}.test.js`), ...rest].map((f) => join(e2eDir, f));
+  // the crash-anywhere harness (test/faults) runs before the leak check, which sees its roots too
+  const faultsDir = join(dist, 'test', 'faults');
+  const faults = list(faultsDir).map((f) => join(faultsDir, f));
+  return [...unit, ...e2e, ...faults, join(e2eDir, `${E2E_LAST}.test.js`)];
 }
 
 // `node --test` sorts the files it is given by path, so the order is carried by numbered

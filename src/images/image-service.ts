@@ -31,6 +31,7 @@ import type { ImageDeleteItem, ImageEvent, ImageRecord, ImageServiceApi, Progres
 import { commitImage, type CommitOptions } from './commit-image.js';
 import { saveArchive } from './archive/save-archive.js';
 import { resolveSaveNames } from './archive/save-names.js';
+import { faultPoint } from '../util/fault-point.js';
 
 export interface ImageServiceOptions {
   db: Database;
@@ -280,6 +281,7 @@ export class ImageService implements ImageServiceApi {
       this.emit('untag', imgId, imgId);
     }
     const { orphanChains } = this.store.transaction(() => this.store.deleteImage(imgId));
+    faultPoint('rmi.after-row');
     this.emit('delete', imgId, imgId);
     records.push({ Deleted: imgId });
     for (const chain of orphanChains) records.push({ Deleted: chain });

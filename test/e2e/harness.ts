@@ -34,6 +34,8 @@ export interface DaemonOptions {
   /** Extra daemon flags, e.g. ['--config-file', f]. */
   args?: string[];
   logLevel?: string;
+  /** Extra environment for the daemon (test/faults arms BERTH_FAULT with it). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CmdResult {
@@ -169,6 +171,8 @@ export class Daemon {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private starts = 0;
+  /** The daemon's extra environment from the next start on (test/faults changes it between starts). */
+  env: NodeJS.ProcessEnv;
 
   constructor(
     readonly base: string,
@@ -181,6 +185,7 @@ export class Daemon {
     const logDir = process.env.BERTH_TEST_LOG_DIR;
     this.logFile = logDir ? join(logDir, `${basename(base)}.log`) : join(base, 'daemon.log');
     this.dockerConfig = join(base, 'dc');
+    this.env = { ...opts.env };
   }
 
   get pid(): number | undefined {
@@ -219,7 +224,7 @@ export class Daemon {
     // once() rejects on 'error': a log that cannot be opened fails the start instead of hanging it
     await once(log, 'open');
     log.write(`--- harness: start #${this.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, this.daemonArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, this.daemonArgs(), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     this.child = child;
@@ -255,6 +260,11 @@ export class Daemon {
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await this.exited;
     clearTimeout(killer);
+  }
+
+  /** Resolves once the daemon process is gone (a fault test awaits its injected death). */
+  waitExit(): Promise<void> {
+    return this.exited;
   }
 
   async restart(): Promise<void> {

@@ -10,6 +10,7 @@ import { TaskNotRunningError } from '../../runtime/task-errors.js';
 import type { ContainerConfig } from '../containers/model.js';
 import type { ContainerService } from '../containers/service.js';
 import { mountpointFilter } from '../containers/rootfs-access.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface CommitRequest {
   container: string;
@@ -73,6 +74,7 @@ export async function commitContainer(svc: ContainerService, req: CommitRequest)
   const id = await svc.lock.run(c.id, async () => {
     const frozen = req.pause && c.state.Status === 'running' && (await freeze(svc, c.id));
     try {
+      faultPoint('commit.frozen');
       const layer = upperLayerTar(snapshots.upperDir(c.id), images.layerDirs(c.imageId), mountpointFilter(c));
       const img = await images.commit(c.imageId, layer, {
         repo: req.repo,

@@ -1,7 +1,7 @@
 // dockerd's container lifecycle: create, start, stop, kill, wait, remove, and what happens on exit.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -44,6 +44,7 @@ import { resumeAfterSignal } from '../lifecycle/pause.js';
 import { settledAll } from '../../util/settled-all.js';
 import { eachLimited } from '../../util/each-limited.js';
 import { containersWithLeftovers } from './leftovers.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
@@ -206,7 +207,9 @@ export class ContainerService {
       } finally {
         if (mounted) await this.d.snapshots.unmount(id);
       }
+      faultPoint('create.before-row');
       this.d.store.insert(rec);
+      faultPoint('create.after-row');
     } catch (err) {
       await this.d.volumes.abandonCreate(rec).catch((e) => this.d.logger.warn({ err: e, id }, 'undoing a failed create: volumes'));
       await this.d.networking.abandonCreate(rec).catch((e) => this.d.logger.warn({ err: e, id }, 'undoing a failed create: networks'));
@@ -263,6 +266,7 @@ export class ContainerService {
     let networked = false;
     try {
       const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
+      faultPoint('start.after-mount');
       const hostNetwork = c.hostConfig.NetworkMode === 'host';
       const hc = c.hostConfig;
       // allSettled: a part that fails must not leave another still reading the rootfs while
@@ -327,10 +331,12 @@ export class ContainerService {
         runtime: this.d.runtimes[c.hostConfig.Runtime] ?? this.d.runtimes[this.d.defaultRuntime],
       });
       created = true;
+      faultPoint('start.after-task-create');
       await this.attach.connectPending(c.id, () => this.d.backend.attach(c.id), c.config);
       // the network's plumbing ran beside the task's create; the process starts once it is done
       await net.attachment.ready;
       await this.d.backend.start(c.id);
+      faultPoint('start.after-task-start');
       c.path = argv[0];
       c.args = argv.slice(1);
       c.state = { ...c.state, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
@@ -370,6 +376,7 @@ export class ContainerService {
     const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     const exited = this.nextExit(c.id);
     await this.signal(c, signal).catch((err) => this.d.logger.warn({ err, id: c.id }, 'stop signal failed'));
+    faultPoint('stop.after-signal');
     const gracefully = timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000);
     if (!gracefully && isRunning(c)) {
       await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL failed'));
@@ -505,6 +512,7 @@ export class ContainerService {
         FinishedAt: exit.finishedAt.toISOString(),
       };
       this.d.store.save(c);
+      faultPoint('exit.after-row');
       if (exit.oomKilled) this.emit(c, 'oom');
       const started = Date.parse(c.state.StartedAt);
       const execDuration = Number.isFinite(started) ? String(Math.max(0, Math.round((exit.finishedAt.getTime() - started) / 1000))) : '0';
@@ -576,13 +584,18 @@ export class ContainerService {
       if (isRunning(c)) throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
       const previous = c.state.Status;
       c.state.Status = 'removing';
+      // recorded: a daemon killed from here on finishes the removal at its next start
+      this.d.store.save(c);
       try {
         await this.d.backend.delete(c.id, { force: true });
         await this.d.snapshots.remove(c.id);
+        faultPoint('rm.after-snapshot');
         await rm(this.bundleDir(c.id), { recursive: true, force: true });
         this.d.store.delete(c.id);
+        faultPoint('rm.after-row');
       } catch (err) {
         c.state.Status = previous;
+        this.d.store.save(c);
         throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);
       }
       // The row is gone: what remains is the container's share of networks and volumes.
@@ -608,10 +621,12 @@ export class ContainerService {
     await this.d.networking.recover(stillRunning);
     await this.d.volumes.recover(stillRunning);
     const stopped: ContainerRecord[] = [];
+    const interruptedRemovals: ContainerRecord[] = [];
     for (const c of all) {
       if (c.state.Status === 'removing') {
         c.state.Status = 'dead';
         this.d.store.save(c);
+        interruptedRemovals.push(c);
         continue;
       }
       if (c.state.Status !== 'running' && c.state.Status !== 'paused') {
@@ -666,10 +681,18 @@ export class ContainerService {
     ]);
     clearTimeout(timer);
     if (!waited) this.d.logger.warn({ waitMs: RESTORE_START_WAIT_MS }, 'containers restarting with the daemon are still starting; serving the API meanwhile');
-    // Snapshots of containers that no longer have rows (a crash between steps of create/remove).
+    // A removal the last daemon began is finished: the container is gone, not half there.
+    for (const c of interruptedRemovals) {
+      await this.remove(c.id, { force: true, volumes: false }).catch((err) => this.d.logger.warn({ err, id: c.id }, 'finishing an interrupted removal failed'));
+    }
+    // Snapshots and bundle dirs of containers that no longer have rows (a crash between steps
+    // of create/remove: both are made before the row and removed before it goes).
     const known = new Set(this.d.store.all().map((c) => c.id));
     for (const id of await this.d.snapshots.list()) {
       if (!known.has(id)) await this.d.snapshots.remove(id).catch((err) => this.d.logger.warn({ err, id }, 'orphan snapshot removal failed'));
+    }
+    for (const id of await readdir(this.bundleDir('')).catch(() => [] as string[])) {
+      if (/^[0-9a-f]{64}$/.test(id) && !known.has(id)) await rm(this.bundleDir(id), { recursive: true, force: true });
     }
   }
 

@@ -18,6 +18,7 @@ import { execEnvironment } from './env.js';
 import type { ExecCreateOptions, ExecStartOptions } from './request.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyMatcher } from './detach.js';
 import { ExecStore } from './store.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 /** How long an exited exec stays inspectable (moby: between one and two 5-minute GC ticks). */
 const RETAIN_EXITED_MS = 5 * 60_000;
@@ -285,7 +286,9 @@ export class ExecService {
       process.capabilities = { ...base.capabilities, bounding: all, permitted: all, effective: all };
     }
     try {
-      return await this.d.backend.exec(c.id, { execId: e.id, process, stdin: attach && e.openStdin, terminal: e.tty, attach });
+      const proc = await this.d.backend.exec(c.id, { execId: e.id, process, stdin: attach && e.openStdin, terminal: e.tty, attach });
+      faultPoint('exec.after-spawn');
+      return proc;
     } catch (err) {
       // the container exited meanwhile: moby's 409, and the default exit code
       if (err instanceof TaskNotRunningError) throw err;

@@ -8,6 +8,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { LogRotation } from './config.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 const FAST_MS = 50;
 const SLOW_MS = 1000;
@@ -61,6 +62,7 @@ export class LogRotator {
     w.lastSize = size;
     if (size < w.maxSize) return;
     await shiftLogFiles(w.logPath, w.maxFile);
+    faultPoint('logs.after-shift');
     await this.reopen(id);
   }
 }

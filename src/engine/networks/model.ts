@@ -53,6 +53,8 @@ export interface EndpointRecord {
   /** eth0, eth1... in the container, in connection order. */
   interfaceName: string;
   driverOpts: Record<string, string>;
+  /** Set while a connect to a running container plumbs it: the next daemon undoes a connect cut short. */
+  connecting?: boolean;
 }
 
 /**

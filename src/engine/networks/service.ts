@@ -26,6 +26,7 @@ import type { ContainerNetworking, NetworkAttachment } from './types.js';
 import { findNetwork } from './lookup.js';
 import { isRunning } from '../containers/model.js';
 import { isPredefined } from './views.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 /** What networking needs to know of containers (ContainerService, bound after both exist). */
 export interface ContainerDirectory {
@@ -285,6 +286,7 @@ export class NetworkService implements ContainerNetworking {
     // synchronous from here to the insert: two creates never pick the same subnet
     const rec = buildNetwork(req, { existing: this.d.store.allNetworks(), pools: this.pools, routes });
     this.d.store.insertNetwork(rec);
+    faultPoint('network.after-row');
     this.networkEvent(rec, 'create');
     return { Id: rec.id, Warning: '' };
   }
@@ -333,11 +335,15 @@ export class NetworkService implements ContainerNetworking {
       // 127.0.0.11 keeps the target it has: aardvark-dns answers for all the container's networks
       const hadEmbeddedDns = this.userEndpointsOf(c.id).length > 0;
       this.assignAddress(n, ep);
+      ep.connecting = true;
       this.d.store.saveEndpoint(ep);
+      faultPoint('connect.after-row');
       const plumbed: PlumbedEndpoint = { network: n, endpoint: ep, names: this.dnsNames(c, n, ep) };
       const opts = netavarkOptions(c.id, c.name.slice(1), [plumbed], [], (c.hostConfig.Dns as string[] | null | undefined) ?? []);
       try {
         const result = await this.d.backend.setup(sb.netnsPath, opts);
+        faultPoint('connect.after-setup');
+        delete ep.connecting;
         this.recordResult(result, [plumbed]);
         await this.anchor(n);
       } catch (err) {
@@ -656,6 +662,7 @@ export class NetworkService implements ContainerNetworking {
   async recover(running: ContainerRecord[]): Promise<void> {
     const live = new Set(running.map((c) => c.id));
     for (const sb of this.d.store.allSandboxes()) {
+      if (live.has(sb.containerId)) await this.undoCutShortConnects(sb);
       if (live.has(sb.containerId)) {
         // the forwards live in iptables; the host ports' placeholder sockets died with the last daemon
         const lost = await holdPortsAgain(sb.containerId, sb.ports);
@@ -671,8 +678,28 @@ export class NetworkService implements ContainerNetworking {
       // a container that still exists is released by its own exit path; a vanished one here
       if (!c) await this.release({ id: sb.containerId, name: '/' + (sb.teardown?.containerName ?? sb.containerId.slice(0, 12)) } as ContainerRecord).catch((err) => this.d.logger.warn({ err }, 'releasing an orphaned sandbox failed'));
     }
+    // endpoints are recorded before the container's row (create) and forgotten after it (rm):
+    // a daemon killed in between left them to a container that does not exist
+    const known = new Set(this.dir.list().map((c) => c.id));
+    for (const id of new Set(this.d.store.allEndpoints().map((e) => e.containerId))) {
+      if (!known.has(id)) this.d.store.deleteEndpointsOf(id);
+    }
     // the running containers' names need an aardvark-dns: one that died meanwhile is started again
     if (await this.d.backend.ensureDnsServer().catch((err) => this.d.logger.warn({ err }, 'starting aardvark-dns failed'))) this.d.logger.warn('aardvark-dns was not running: started it again');
+  }
+
+  /** A connect the last daemon began and never finished is undone: connected fully or not at all. */
+  private async undoCutShortConnects(sb: SandboxRecord): Promise<void> {
+    for (const ep of this.d.store.endpointsOf(sb.containerId).filter((e) => e.connecting)) {
+      const n = this.d.store.network(ep.networkId);
+      if (n) {
+        const c = this.dir.get(sb.containerId);
+        const opts = netavarkOptions(c.id, c.name.slice(1), [{ network: n, endpoint: ep, names: this.dnsNames(c, n, ep) }], [], (c.hostConfig.Dns as string[] | null | undefined) ?? []);
+        await this.d.backend.teardown(sb.netnsPath, opts).catch((err) => this.d.logger.debug({ err, id: c.id }, 'undoing a connect cut short: teardown'));
+      }
+      this.d.store.deleteEndpoint(sb.containerId, ep.networkId);
+      this.d.logger.warn({ id: sb.containerId, network: ep.networkId }, 'a network connect was cut short by the last daemon; undone');
+    }
   }
 
   // ---- helpers ----

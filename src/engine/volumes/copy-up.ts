@@ -7,10 +7,11 @@
 // directory and every owner, mode and time is set through the created inode, never through a
 // name that could be swapped.
 import type { Stats } from 'node:fs';
-import { chmod, chown, lchown, lutimes, mkdir, open, readlink, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { access, chmod, chown, lchown, lutimes, mkdir, open, readlink, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { CREATE_EXCL_NOFOLLOW, OPEN_DIR_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
 import { lstatAt, namesIn, openDirAt, openRegularAt } from '../../util/in-root/dir-ops.js';
 import { InRootError, RootDir, errnoOf } from '../../util/in-root/root-dir.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 /**
  * Copies `rootfs`'s `destination` into the directory `volumeData` if that directory is empty
@@ -18,9 +19,14 @@ import { InRootError, RootDir, errnoOf } from '../../util/in-root/root-dir.js';
  * Returns whether anything was copied. `rootfs` may be a function that mounts it: it is called only
  * when the volume is empty, so a volume with content never costs a rootfs mount.
  */
-export async function copyUp(rootfs: string | (() => Promise<string>), destination: string, volumeData: string): Promise<boolean> {
+export async function copyUp(rootfs: string | (() => Promise<string>), destination: string, volumeData: string, partialMark?: string): Promise<boolean> {
   const dst = await open(volumeData, OPEN_DIR_NOFOLLOW);
   try {
+    // `partialMark` exists while a copy is under way: one a killed daemon left is started over,
+    // or the volume would keep half the image's tree for good (it is not empty any more)
+    if (partialMark !== undefined && (await access(partialMark).then(() => true, () => false))) {
+      for (const name of await namesIn(dst)) await rm(fdPath(dst.fd, name), { recursive: true, force: true });
+    }
     if ((await namesIn(dst)).length > 0) return false;
     const rootPath = typeof rootfs === 'string' ? rootfs : await rootfs();
     return await RootDir.with(rootPath, async (root) => {
@@ -30,10 +36,12 @@ export async function copyUp(rootfs: string | (() => Promise<string>), destinati
       });
       if (!src) return false;
       try {
+        if (partialMark !== undefined) await writeFile(partialMark, '');
         await copyTree(src.dir.fh, dst);
         // the volume's root takes the owner and mode of the image's directory, as moby's CopyDir
         const st = await src.dir.fh.stat();
         await setMeta(fdPath(dst.fd), st);
+        if (partialMark !== undefined) await rm(partialMark, { force: true });
         return true;
       } finally {
         await src.close();
@@ -131,6 +139,7 @@ async function copyTree(src: FileHandle, dst: FileHandle): Promise<void> {
         if (stack.length - lo > MAX_HELD_PAIRS) await close(stack[lo++]!);
       } else if (st.isFile()) {
         await copyFile(s, d, name);
+        faultPoint('copyup.after-file');
       } else if (st.isSymbolicLink()) {
         const target = await readlink(fdPath(s.fd, name));
         await symlink(target, fdPath(d.fd, name)).catch((err) => {

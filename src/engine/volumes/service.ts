@@ -2,6 +2,7 @@
 // container gets at create, the copy-up at create, what a start mounts, and the volume API.
 // A volume is in use while any container record names it (moby's references), or while a
 // create that names it has not yet stored its row.
+import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -251,7 +252,7 @@ export class VolumeService implements ContainerVolumes {
           }
           try {
             // a volume with content is never copied into (and the rootfs not mounted for it)
-            await copyUp(async () => (root ??= await rootfs()), m.Destination, path);
+            await copyUp(async () => (root ??= await rootfs()), m.Destination, path, join(dirname(path), '.copy-up-partial'));
           } catch (err) {
             throw new SystemError(`failed to populate volume: ${errorMessage(err)}`);
           }

@@ -31,6 +31,7 @@ import { parseTrigger } from './dockerfile/parse-dockerfile.js';
 import { scratchLayer } from './scratch-layer.js';
 import { createStepImage } from './step-image.js';
 import type { CopyPlan, CopyRequest, IgnoreMatcher, Instruction, ParsedDockerfile, RunConfig, Stage } from './types.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface BuildOptions {
   buildArgs: Record<string, string | null>;
@@ -289,6 +290,7 @@ export class BuildSession {
       const code = await backend.run(id, (chunk) => this.out.stream(chunk.toString('utf8')), this.input.signal);
       this.checkCancelled();
       if (code !== 0) throw new BuildStepError(runFailureMessage(e.runConfig.Cmd, code), code);
+      faultPoint('build.after-run');
       await this.commit(cur, backend.layer(id), e.containerConfig, e.createdBy);
       failed = false;
     } finally {

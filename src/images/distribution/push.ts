@@ -20,6 +20,7 @@ import { BlobPusher, MONOLITHIC_MAX, type UploadSession } from './blob-upload.js
 import type { BlobSource, BlobSources } from './blob-sources.js';
 import { keptManifest } from './kept-manifest.js';
 import { reusableManifest, schema2Manifest, type BlobRef } from './push-manifest.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 /** dockerd's max-concurrent-uploads default. */
 const UPLOAD_CONCURRENCY = 5;
@@ -190,6 +191,7 @@ class Pusher {
       await this.ensureBlob(config, configBytes);
 
       const manifest = (kept && reusableManifest(kept.body, config, layerRefs)) || schema2Manifest(config, layerRefs, local.map((l) => l.mediaType));
+      faultPoint('push.before-manifest');
       const res = await this.client.call('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { 'Content-Type': manifest.mediaType, 'Content-Length': String(manifest.body.length) }, manifest.body);
       if (res.status !== 201) throw await errorFromResponse(res);
       await res.body?.cancel();

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { ContentStore } from './content-store.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerSnapshots } from './layer-snapshots.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface GcDeps {
   store: ImageStore;
@@ -91,8 +92,12 @@ export class GarbageCollector {
     const deadBlobs = blobs.filter((b) => !keep(b) && !store.blobInUse(b));
     if (chains.length > 0) store.transaction(() => chains.forEach((c) => store.deleteLayerRow(c)));
     const present = new Set(dirs);
+    faultPoint('gc.after-rows');
     for (const c of chains) if (present.has(c)) await this.d.layers.remove(c);
-    for (const b of deadBlobs) await this.d.content.delete(b);
+    for (const b of deadBlobs) {
+      await this.d.content.delete(b);
+      faultPoint('gc.after-blob');
+    }
     if (chains.length > 0 || deadBlobs.length > 0) this.d.logger.debug({ chains: chains.length, blobs: deadBlobs.length }, 'garbage collected');
     return { chains: chains.filter((c) => present.has(c)), blobs: deadBlobs };
   }

@@ -16,6 +16,7 @@ import { ImageStore, type NewImage } from './image-store.js';
 import { LayerSnapshots } from './layer-snapshots.js';
 import { chainIds } from './chain-id.js';
 import { GarbageCollector, type SweepResult } from './gc.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export class Storage {
   readonly content: ContentStore;
@@ -235,6 +236,7 @@ export class Ingest {
     }
     const expectedChain = expectedDiffId === undefined ? undefined : parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
     const res = await this.s.layers.unpack(source(), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)));
+    faultPoint('layer.before-row');
     this.s.store.transaction(() => this.s.store.putLayer({ chainId: res.chainId, diffId: res.diffId, size: res.size }));
     const row = this.s.store.layer(res.chainId)!;
     return row;
@@ -242,6 +244,7 @@ export class Ingest {
 
   /** Record the image row, and run `more` (references) in the same transaction. */
   commit(img: NewImage, more: () => void = () => undefined): void {
+    faultPoint('image.before-row');
     this.s.store.transaction(() => {
       this.s.store.addImage(img);
       for (const b of img.blobs) this.s.leases.drop(b);
