@@ -365,6 +365,14 @@ export class ImageService implements ImageServiceApi {
   }
 
   /**
+   * Free what unfinished pulls kept for the next one (leased verified blobs, partial
+   * downloads no pull is writing): `docker image prune`'s share of them. Returns the bytes freed.
+   */
+  async dropPullLeases(): Promise<number> {
+    return (await this.storage.dropLeases()).reduce((a, f) => a + f.size, 0);
+  }
+
+  /**
    * Startup, with every container the engine knows: holds for containers made before holds were
    * recorded, and none for containers that are gone (a crash between the steps of a removal).
    */
