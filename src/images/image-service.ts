@@ -378,14 +378,17 @@ export class ImageService implements ImageServiceApi {
    */
   async reconcileContainerLayers(containers: { id: string; imageId: string }[]): Promise<void> {
     const known = new Set(containers.map((c) => c.id));
-    for (const c of containers) {
-      try {
-        this.retainLayers(c.id, c.imageId);
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        this.logger.warn({ container: c.id, image: c.imageId }, "container's image and its layers are gone: it cannot start again");
+    // one transaction for all: one each made start-up with thousands of containers slow
+    this.store.transaction(() => {
+      for (const c of containers) {
+        try {
+          this.retainLayers(c.id, c.imageId);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+          this.logger.warn({ container: c.id, image: c.imageId }, "container's image and its layers are gone: it cannot start again");
+        }
       }
-    }
+    });
     for (const id of this.store.containersHoldingLayers()) {
       if (!known.has(id)) await this.releaseLayers(id);
     }

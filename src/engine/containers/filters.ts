@@ -9,6 +9,8 @@ import { containerMountPoints } from '../volumes/view.js';
 export type FilterMap = Map<string, string[]>;
 
 const KEYS = new Set(['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'isolation', 'network', 'volume', 'publish', 'expose', 'is-task']);
+/** What f() answers for a filter not given: one array (never changed), not one per container and key. */
+const NONE: string[] = [];
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
 
 export interface ListOptions {
@@ -38,7 +40,7 @@ export function labelMatches(labels: Record<string, string>, wanted: string): bo
 
 export function filterContainers(all: ContainerRecord[], o: ListOptions): ContainerRecord[] {
   for (const key of o.filters.keys()) if (!KEYS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-  const f = (k: string) => o.filters.get(k) ?? [];
+  const f = (k: string) => o.filters.get(k) ?? NONE;
   for (const s of f('status')) if (!STATUSES.has(s)) throw new InvalidParameterError(`invalid filter 'status=${s}'`);
   const exited = f('exited').map((e) => {
     if (!/^-?\d+$/.test(e)) throw new InvalidParameterError(`invalid filter 'exited=${e}'`);
@@ -52,14 +54,10 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
   const expose = parsePortFilter('expose', f('expose'));
   // Newest first, like docker ps.
   // (each time parsed once, not in every comparison: thousands of containers are listed)
-  const sorted = all
-    .map((c) => ({ c, t: Date.parse(c.created) }))
-    .sort((a, b) => b.t - a.t || (a.c.id < b.c.id ? 1 : -1))
-    .map((x) => x.c);
+  const sorted = all.map((c) => ({ c, created: Date.parse(c.created) })).sort((a, b) => b.created - a.created || (a.c.id < b.c.id ? 1 : -1));
   const out: ContainerRecord[] = [];
   const showAll = o.all || f('status').length > 0 || exited.length > 0 || o.limit > 0 || before.length > 0 || since.length > 0;
-  for (const c of sorted) {
-    const created = Date.parse(c.created);
+  for (const { c, created } of sorted) {
     if (!showAll && c.state.Status !== 'running' && c.state.Status !== 'paused' && c.state.Status !== 'restarting') continue;
     if (f('id').length && !f('id').some((v) => c.id.startsWith(v))) continue;
     if (nameMatchers.length && !nameMatchers.some((m) => m(c.name))) continue;
