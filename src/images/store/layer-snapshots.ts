@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../errors.js';
 import { digestHex, type Gate } from './content-store.js';
-import type { ApplyResult } from '../layers/unpack.js';
+import { applyLayer, type ApplyResult } from '../layers/unpack.js';
 import { applyLayerInWorker } from '../layers/unpack-worker.js';
 import { chainIds } from './chain-id.js';
 import { dropNonDirSync, ensureRealDirSync, type DamageLog } from './real-dir-sync.js';
@@ -76,12 +76,14 @@ export class LayerSnapshots {
     expectedDiffId?: string,
     /** Called with the chain ID before it is looked for or renamed into place (an Ingest holds it here). */
     onChainId?: (chainId: string) => void,
+    /** On the daemon's thread: a small layer's unpack costs less than starting a worker (~50 ms). */
+    opts: { inline?: boolean } = {},
   ): Promise<ApplyResult & { chainId: string; created: boolean }> {
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(tmp, { mode: 0o755 });
     try {
-      const res = await applyLayerInWorker(src, tmp);
+      const res = opts.inline ? await applyLayer(src, tmp) : await applyLayerInWorker(src, tmp);
       if (expectedDiffId !== undefined && res.diffId !== expectedDiffId) {
         throw new SystemError(`failed to register layer: layer diffID ${res.diffId} does not match ${expectedDiffId} from the image config`);
       }

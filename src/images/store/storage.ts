@@ -18,6 +18,9 @@ import { chainIds } from './chain-id.js';
 import { GarbageCollector, type SweepResult } from './gc.js';
 import { faultPoint } from '../../util/fault-point.js';
 
+/** Blobs up to this size are unpacked on the daemon's thread (a worker's start-up costs more than they do). */
+const INLINE_UNPACK_MAX = 1 << 20;
+
 export class Storage {
   readonly content: ContentStore;
   readonly layers: LayerSnapshots;
@@ -208,7 +211,9 @@ export class Ingest {
    * already exists (and `expectedDiffId` lets us know it), nothing is unpacked.
    */
   async unpackBlob(blobDigest: string, parentChain: string | null, expectedDiffId?: string): Promise<{ chainId: string; diffId: string; size: number }> {
-    return this.unpackFrom(() => this.s.content.read(blobDigest), parentChain, expectedDiffId);
+    // a build step's layer is often a few KB: unpacked on this thread, without a worker's start-up
+    const inline = (await this.s.content.size(blobDigest).catch(() => Infinity)) <= INLINE_UNPACK_MAX;
+    return this.unpackFrom(() => this.s.content.read(blobDigest), parentChain, expectedDiffId, undefined, inline);
   }
 
   /**
@@ -224,6 +229,7 @@ export class Ingest {
     parentChain: string | null,
     expectedDiffId: string | undefined,
     skipped: () => void = () => undefined,
+    inline = false,
   ): Promise<{ chainId: string; diffId: string; size: number }> {
     if (expectedDiffId !== undefined) {
       const chainId = parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
@@ -235,7 +241,7 @@ export class Ingest {
       }
     }
     const expectedChain = expectedDiffId === undefined ? undefined : parentChain === null ? expectedDiffId : chainIds([parentChain, expectedDiffId])[1];
-    const res = await this.s.layers.unpack(source(), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)));
+    const res = await this.s.layers.unpack(source(), parentChain, expectedDiffId, (c) => (c === expectedChain ? undefined : this.hold(c)), { inline });
     faultPoint('layer.before-row');
     this.s.store.transaction(() => this.s.store.putLayer({ chainId: res.chainId, diffId: res.diffId, size: res.size }));
     const row = this.s.store.layer(res.chainId)!;
