@@ -172,6 +172,26 @@ test('ownership, modes (setuid too), mtimes and the diffID are preserved', async
   assert.equal(await readlink(join(dir, 'bin', 'sh')), 'su');
 });
 
+test('root:root entries the unpack skips chowning are root:root even under a setgid directory, and a directory seen again takes its new owner', async () => {
+  const dir = await freshLayer();
+  const plain = await makeTar([
+    { name: 'shared/', type: 'directory', mode: 0o2775, uid: 0, gid: 50 },
+    { name: 'shared/file', body: 'x', mode: 0o644, uid: 0, gid: 0 },
+    { name: 'shared/deep/file', body: 'y', mode: 0o644, uid: 0, gid: 0 },
+    { name: 'shared/link', type: 'symlink', linkname: 'file', uid: 0, gid: 0 },
+    { name: 'plain/file', body: 'z', mode: 0o644, uid: 0, gid: 0 },
+    { name: 'd/', type: 'directory', mode: 0o755, uid: 7, gid: 8 },
+    { name: 'd/', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+  ]);
+  await applyLayer(Readable.from([plain]), dir);
+  const owner = async (p: string) => {
+    const st = await lstat(join(dir, p));
+    return [st.uid, st.gid];
+  };
+  assert.deepEqual(await owner('shared'), [0, 50]);
+  for (const p of ['shared/file', 'shared/deep/file', 'shared/link', 'plain/file', 'd']) assert.deepEqual(await owner(p), [0, 0], p);
+});
+
 test('a failed unpack leaves no snapshot dir behind', async () => {
   const snaps = new LayerSnapshots(join(base, 'snap'));
   const bad = await makeTar([

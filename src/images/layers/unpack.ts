@@ -144,11 +144,33 @@ async function removeExisting(path: string): Promise<void> {
 
 const isRoot = process.getuid?.() === 0;
 
-async function applyMetadata(path: string, h: TarHeader, isSymlink: boolean): Promise<void> {
-  try {
-    await lchown(path, h.uid ?? 0, h.gid ?? 0);
-  } catch (err) {
-    if (isRoot) throw err;
+/**
+ * Whether an entry this unpack has just created needs no chown: a root daemon creates it
+ * root:root, which is what most entries of an image ask for (one syscall fewer per file),
+ * unless its directory is setgid (then it takes that directory's group).
+ */
+function ownedAlready(h: TarHeader, created: boolean, inSetgidDir: boolean): boolean {
+  return created && !inSetgidDir && isRoot && (h.uid ?? 0) === 0 && (h.gid ?? 0) === 0;
+}
+
+/**
+ * Whether `rel` is anywhere under a directory an entry made setgid ('' is the layer's root):
+ * anywhere, as directories made there (the implicit parents too) inherit the bit.
+ */
+function underSetgid(setgidDirs: Set<string>, rel: string): boolean {
+  if (setgidDirs.size === 0) return false;
+  if (setgidDirs.has('')) return true;
+  for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1)) if (setgidDirs.has(rel.slice(0, i))) return true;
+  return false;
+}
+
+async function applyMetadata(path: string, h: TarHeader, isSymlink: boolean, created: boolean, inSetgidDir: boolean): Promise<void> {
+  if (!ownedAlready(h, created, inSetgidDir)) {
+    try {
+      await lchown(path, h.uid ?? 0, h.gid ?? 0);
+    } catch (err) {
+      if (isRoot) throw err;
+    }
   }
   // chmod after chown: chown clears setuid/setgid bits.
   if (!isSymlink) await chmod(path, (h.mode ?? 0o644) & 0o7777);
@@ -190,10 +212,11 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
   // Keyed by path: a directory made again by a later entry takes the later entry's times.
   const dirTimes = new Map<string, DeferredDirTimes>();
   const known = new KnownDirs();
+  const setgidDirs = new Set<string>();
   let size = 0;
   try {
     for await (const entry of extract) {
-      size += await applyEntry(dir, entry, dirTimes, known).catch((err: unknown) => {
+      size += await applyEntry(dir, entry, dirTimes, known, setgidDirs).catch((err: unknown) => {
         throw entryError(err, entry.header.name);
       });
     }
@@ -241,12 +264,13 @@ async function deferDirTimes(dirTimes: Map<string, DeferredDirTimes>, root: stri
   dirTimes.set(rel, { rel, dev: st.dev, ino: st.ino, mtime: h.mtime ?? new Date(0) });
 }
 
-async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, DeferredDirTimes>, known: KnownDirs): Promise<number> {
+async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, DeferredDirTimes>, known: KnownDirs, setgidDirs: Set<string>): Promise<number> {
   const h = entry.header;
   const rel = confinePath(h.name);
   if (rel === '') {
     if (h.type === 'directory') {
-      await applyMetadata(root, h, false);
+      if (((h.mode ?? 0) & 0o2000) !== 0) setgidDirs.add('');
+      await applyMetadata(root, h, false, false, false);
       await deferDirTimes(dirTimes, root, '', h);
     }
     await drain(entry);
@@ -278,13 +302,16 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
   switch (h.type) {
     case 'directory': {
       const st = await lstatOrNull(target);
-      if (st === null || !st.isDirectory()) {
+      // a directory already there may carry an earlier entry's owner
+      const created = st === null || !st.isDirectory();
+      if (created) {
         if (st !== null) await removeExisting(target);
         await mkdir(target, { mode: 0o755 });
       }
       known.add(rel);
       await drain(entry);
-      await applyMetadata(target, h, false);
+      if (((h.mode ?? 0) & 0o2000) !== 0) setgidDirs.add(rel);
+      await applyMetadata(target, h, false, created, underSetgid(setgidDirs, rel));
       await deferDirTimes(dirTimes, root, rel, h);
       return 0;
     }
@@ -303,10 +330,12 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
       try {
         await writeContent(fh, entry, h.size ?? 0);
         // metadata through the open file: no path lookup can be raced
-        try {
-          await fh.chown(h.uid ?? 0, h.gid ?? 0);
-        } catch (err) {
-          if (isRoot) throw err;
+        if (!ownedAlready(h, true, underSetgid(setgidDirs, rel))) {
+          try {
+            await fh.chown(h.uid ?? 0, h.gid ?? 0);
+          } catch (err) {
+            if (isRoot) throw err;
+          }
         }
         // chmod after chown: chown clears setuid/setgid bits.
         await fh.chmod((h.mode ?? 0o644) & 0o7777);
@@ -321,7 +350,7 @@ async function applyEntry(root: string, entry: TarEntry, dirTimes: Map<string, D
       await drain(entry);
       await removeExisting(target);
       await symlink(h.linkname ?? '', target);
-      await applyMetadata(target, h, true);
+      await applyMetadata(target, h, true, true, underSetgid(setgidDirs, rel));
       return 0;
     }
     case 'link': {
