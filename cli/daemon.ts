@@ -1,10 +1,14 @@
 // `berth daemon`: serve the Docker Engine API until SIGTERM/SIGINT, leaving containers running.
 import { mkdirSync, rmSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
 import { hideHostPaths } from '../src/api/errors.js';
 import { buildServer, listen } from '../src/api/server.js';
 import { socketGroup, SocketGroupError } from '../src/api/socket-group.js';
+import { listenTcp } from '../src/api/tcp-listen.js';
+import { parseTcpHost, tcpWarnings } from '../src/engine/system/tcp-hosts.js';
 import { ConfigError, parseDaemonArgs } from '../src/engine/system/daemon-config.js';
 import { Engine } from '../src/engine/engine.js';
 
@@ -23,7 +27,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   hideHostPaths(config);
   // Before anything starts: a socket group that does not exist is dockerd's start-up failure.
   const groups: number[] = [];
-  for (const host of config.hosts) {
+  const unixHosts = config.hosts.filter((h) => h.startsWith('unix://'));
+  for (const host of unixHosts) {
     try {
       const found = await socketGroup(config.group, host.slice('unix://'.length));
       if (found.warning) logger.warn(found.warning);
@@ -47,7 +52,20 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   const app = await buildServer({ engine, logger });
-  for (const [i, host] of config.hosts.entries()) {
+  const tcpServers: Server[] = [];
+  for (const host of config.hosts) {
+    const tcp = parseTcpHost(host);
+    if (!tcp) continue;
+    // dockerd's words and pauses: 1 s, and 15 s more off loopback (berth has no --tlsverify)
+    const { lines, loopback } = tcpWarnings(tcp);
+    for (const line of lines) logger.warn({ host }, line);
+    await sleep(loopback ? 1000 : 16_000);
+    await app.ready();
+    tcpServers.push(await listenTcp(app, tcp));
+    logger.info({ host }, `API listen on ${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`);
+  }
+  // the unix sockets last: a client that reaches one finds every listener up
+  for (const [i, host] of unixHosts.entries()) {
     const path = host.slice('unix://'.length);
     const dir = dirname(path);
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -68,10 +86,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
   // Long-lived streams (events, logs -f, attach) would hold close() forever.
   const forced = setTimeout(() => process.exit(0), 3000);
   forced.unref();
+  for (const server of tcpServers) server.close();
   app.server.closeAllConnections?.();
   await app.close().catch(() => undefined);
   // The socket was bound under another name (see listen): closing unlinked that one, not this.
-  for (const host of config.hosts) rmSync(host.slice('unix://'.length), { force: true });
+  for (const host of unixHosts) rmSync(host.slice('unix://'.length), { force: true });
   await engine.close();
   return 0;
 }

@@ -128,6 +128,7 @@ export class Engine {
       defaultRuntime: this.config.defaultRuntime,
       startedAt: this.startedAt,
       registryConfig: this.images.registry.view(),
+      hosts: this.config.hosts,
     });
   }
 

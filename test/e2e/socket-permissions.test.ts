@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { Daemon, findProcesses, recordRoot, runCommand } from './harness.js';
+import { freePort } from '../fixtures/registry.js';
 
 const GROUP = 4242;
 
@@ -126,6 +127,29 @@ describe('socket and data-root permissions', () => {
       await d.api('DELETE', '/containers/tcp-check?force=1');
       await d.api('DELETE', '/networks/tcp-check-net');
     }
+  });
+
+  test('-H tcp:// only when asked: dockerd\'s warnings in the log and /info, the API on that port and nothing else', { timeout: 60_000 }, async () => {
+    const other = await mkdtemp('/tmp/bt-');
+    await recordRoot(other);
+    const port = await freePort();
+    const t = new Daemon(other, { args: ['-H', `tcp://127.0.0.1:${port}`] });
+    await mkdir(t.dockerConfig, { recursive: true });
+    try {
+      await t.start();
+      const log = await t.log();
+      assert.match(log, /"level":40[^\n]*"host":"tcp:\/\/127\.0\.0\.1:\d+"[^\n]*Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network\./);
+      assert.match(log, /Binding to an IP address, even on localhost, can also give access to scripts run in a browser\. Be safe out there!/);
+      const version = await runCommand('docker', ['-H', `tcp://127.0.0.1:${port}`, 'version', '--format', '{{.Server.Version}}']);
+      assert.equal(version.code, 0, version.stderr);
+      const info = await runCommand('docker', ['-H', `tcp://127.0.0.1:${port}`, 'info']);
+      assert.match(info.stderr, new RegExp(`^\\[DEPRECATION NOTICE\\]: API is accessible on http://127\\.0\\.0\\.1:${port} without encryption\\.`));
+      assert.deepEqual(await listenersOf(t, [other]), [`node tcp 127.0.0.1:${port}`]);
+    } finally {
+      await t.cleanup();
+    }
+    // and the default daemon above listens on none
+    assert.deepEqual((await d.api('GET', '/info')).json.Warnings, []);
   });
 
   test('a socket group that does not exist stops the start, as dockerd\'s "group X not found"; a gid is taken as it is', async () => {

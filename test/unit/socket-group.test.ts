@@ -24,3 +24,18 @@ test('socket group: by name or gid from the group file, dockerd\'s fallbacks oth
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('-H tcp:// hosts: dockerd\'s default port, IPv6 brackets, its warnings (more off loopback), /info\'s notice', async () => {
+  const { parseTcpHost, tcpWarnings, tcpInfoWarnings } = await import('../../src/engine/system/tcp-hosts.js');
+  assert.deepEqual(parseTcpHost('tcp://127.0.0.1:2376'), { host: '127.0.0.1', port: 2376 });
+  assert.deepEqual(parseTcpHost('tcp://0.0.0.0'), { host: '0.0.0.0', port: 2375 });
+  assert.deepEqual(parseTcpHost('tcp://[::1]:9'), { host: '::1', port: 9 });
+  assert.deepEqual(parseTcpHost('tcp://:2375'), { host: '0.0.0.0', port: 2375 });
+  assert.equal(parseTcpHost('tcp://h:99999'), undefined);
+  assert.equal(parseTcpHost('unix:///x.sock'), undefined);
+  assert.equal(tcpWarnings({ host: '127.0.0.1', port: 1 }).lines.length, 3);
+  assert.equal(tcpWarnings({ host: '0.0.0.0', port: 1 }).loopback, false);
+  assert.equal(tcpWarnings({ host: '0.0.0.0', port: 1 }).lines.length, 5);
+  assert.deepEqual(tcpInfoWarnings(['unix:///x.sock']), []);
+  assert.match(tcpInfoWarnings(['tcp://0.0.0.0:2375'])[0], /^\[DEPRECATION NOTICE\]: API is accessible on http:\/\/0\.0\.0\.0:2375 without encryption\.\n {9}Access to the remote API/);
+});

@@ -4,6 +4,7 @@ import type { RuntimeHandler } from '../../runtime/task-backend.js';
 import { goJsonType } from '../go-json.js';
 import { parseBip, validatePools, type AddressPool } from '../networks/ipam.js';
 import { RegistryConfig } from '../../images/distribution/registry-config.js';
+import { parseTcpHost } from './tcp-hosts.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -92,7 +93,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   if (!runtimes[defaultRuntime]) throw new ConfigError(`default runtime ${defaultRuntime} is not configured`);
   const hosts = flags['--host'] ?? file.hosts ?? [DEFAULTS.host];
   for (const h of hosts) {
-    if (!h.startsWith('unix://')) throw new ConfigError(`berth listens on unix sockets only for now: ${h}`);
+    if (!h.startsWith('unix://') && !parseTcpHost(h)) throw new ConfigError(`berth listens on unix:// sockets and tcp://ADDR:PORT only: ${h}`);
   }
   const bridge = flags['--bridge']?.at(-1) ?? file.bridge ?? 'berth0';
   if (bridge === 'docker0') throw new ConfigError('the bridge docker0 is Docker\'s: give berth its own (--bridge, default berth0)');

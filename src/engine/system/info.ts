@@ -5,6 +5,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import type { RuntimeHandler } from '../../runtime/task-backend.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { ServiceConfigView } from '../../images/distribution/registry-config.js';
+import { tcpInfoWarnings } from './tcp-hosts.js';
 
 export const ENGINE_NAME = 'berth';
 export const ENGINE_VERSION = '0.1.0';
@@ -60,6 +61,8 @@ export interface InfoInput {
   defaultRuntime: string;
   startedAt: Date;
   registryConfig: ServiceConfigView;
+  /** The daemon's -H hosts: a tcp:// one is warned about as dockerd does. */
+  hosts?: string[];
 }
 
 export async function systemInfo(i: InfoInput) {
@@ -127,7 +130,7 @@ export async function systemInfo(i: InfoInput) {
     InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=builtin', ...(cgroupVersion() === '2' ? ['name=cgroupns'] : [])],
     ProductLicense: `${ENGINE_NAME} ${ENGINE_VERSION}`,
-    Warnings: [],
+    Warnings: tcpInfoWarnings(i.hosts ?? []),
     CDISpecDirs: [],
     Containerd: null,
     ExecRoot: i.execRoot,
