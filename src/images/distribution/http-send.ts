@@ -76,6 +76,50 @@ export async function httpSend(method: string, url: string, headers: Record<stri
     }
     const noBody = status === 204 || status === 304 || m === 'HEAD';
     if (noBody) res.resume();
-    return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: h });
+    return new Response(noBody ? null : lazyWebBody(res), { status, statusText: res.statusMessage, headers: h });
   }
+}
+
+/** The node streams under the bodies httpSend made, while nothing has read them as web streams. */
+const nodeBodies = new WeakMap<ReadableStream<Uint8Array>, http.IncomingMessage>();
+
+/**
+ * A web stream over `res` that touches it only once read, so that nodeBody() can still hand
+ * the node stream itself to a big download instead.
+ */
+function lazyWebBody(res: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        nodeBodies.delete(body);
+        inner ??= (Readable.toWeb(res) as ReadableStream<Uint8Array>).getReader();
+        const { done, value } = await inner.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      async cancel(reason) {
+        nodeBodies.delete(body);
+        if (inner !== undefined) await inner.cancel(reason);
+        else res.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  nodeBodies.set(body, res);
+  return body;
+}
+
+/**
+ * The node stream under a response httpSend made, when nothing has read its body yet: a blob
+ * download reads it directly rather than through a web stream and back (measured: about half
+ * the CPU per byte received).
+ */
+export function nodeBody(res: Response): Readable | undefined {
+  const body = res.body;
+  if (body === null || body.locked) return undefined;
+  const node = nodeBodies.get(body);
+  if (node === undefined) return undefined;
+  nodeBodies.delete(body);
+  return node;
 }

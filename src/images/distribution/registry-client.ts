@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { SystemError, UnauthorizedError } from '../../errors.js';
 import type { RegistryAuth } from '../types.js';
-import { httpSend, type HttpBody } from './http-send.js';
+import { httpSend, nodeBody, type HttpBody } from './http-send.js';
 import type { RegistryEndpoint } from './registry-config.js';
 import { STATUS_CODES } from 'node:http';
 import { LIMITS, readAtMost } from '../read-at-most.js';
@@ -501,6 +501,6 @@ export class RegistryClient {
       res = await this.request('GET', path, {}, signal);
     }
     if (!res.ok || (res.status === 206 && from === 0) || res.body === null) throw await errorFromResponse(res);
-    return { body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), offset: from };
+    return { body: nodeBody(res) ?? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), offset: from };
   }
 }
