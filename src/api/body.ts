@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../errors.js';
+import { tooDeep } from './json-depth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,6 +45,8 @@ function isRawRoute(request: FastifyRequest): boolean {
 
 export function parseJsonText(text: string): unknown {
   if (text.trim() === '') return undefined;
+  const deep = tooDeep(text);
+  if (deep !== undefined) throw new InvalidParameterError(`invalid JSON: invalid character '${deep}' exceeded max depth`);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -3,7 +3,7 @@
 // without it (dockerode) a `200 OK` delimited by connection close, stdin being the request body.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { parse as parseQuery } from 'node:querystring';
+import { parseQueryString } from './query-parser.js';
 import { Duplex, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Logger } from 'pino';
@@ -125,7 +125,7 @@ export class HijackRegistry {
       const body = await readUpgradeBody(socket, head, req.headers, HIJACK_BODY_LIMIT);
       const hreq: HijackRequest = {
         params: found.params,
-        query: q < 0 ? {} : { ...parseQuery(url.slice(q + 1)) },
+        query: q < 0 ? {} : parseQueryString(url.slice(q + 1)),
         headers: req.headers,
         apiVersion,
         body,

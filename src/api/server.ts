@@ -28,6 +28,7 @@ import { volumeRoutes } from './routes/volumes.js';
 import { systemDfRoutes } from './routes/system-df.js';
 import { authRoutes } from './routes/auth.js';
 import { buildRoutes } from './routes/build.js';
+import { parseQueryString } from './query-parser.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -78,7 +79,7 @@ export function createApiServer(opts: { engine: Engine; logger: Logger }): { app
     connectionTimeout: 0,
     keepAliveTimeout: 120_000,
     rewriteUrl: stripVersionPrefix,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQueryString },
   }) as unknown as FastifyInstance;
 
   const routes: RouteEntry[] = [];
