@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, mkdir, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { readDockerfile, receiveContext } from '../../src/images/build/build-context.js';
+import { contentKey, readDockerfile, receiveContext, type ContextHashes } from '../../src/images/build/build-context.js';
 
 type Entry = { name: string; type?: tar.Header['type']; body?: string; linkname?: string; mode?: number };
 
@@ -121,5 +122,21 @@ test('many small files (written several at a time) and later entries replacing e
     assert.equal(await readFile(join(ctx, 'p/q'), 'utf8'), 'q is a file now');
     assert.equal(await readFile(join(ctx, 'm/f9.txt/inner'), 'utf8'), 'inner');
     assert.equal((await stat(join(ctx, 'm/f9.txt'))).mode & 0o7777, 0o700);
+  });
+});
+
+test('the content hash of each file is taken as it is received, keyed by what says it is that file', async () => {
+  const big = 'x'.repeat(300 * 1024);
+  const entries: Entry[] = [{ name: 'small.txt', body: 'small' }, { name: 'big.bin', body: big }, { name: 'hard', type: 'link', linkname: 'small.txt' }];
+  await withDirs(async (ctx) => {
+    const hashes: ContextHashes = new Map();
+    await receiveContext(Readable.from([await tarOf(entries)]), ctx, undefined, hashes);
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    assert.equal(hashes.get(contentKey(await stat(join(ctx, 'small.txt')))), sha('small'));
+    assert.equal(hashes.get(contentKey(await stat(join(ctx, 'hard')))), sha('small'));
+    assert.equal(hashes.get(contentKey(await stat(join(ctx, 'big.bin')))), sha(big));
+    // a file changed afterwards is not the one received
+    await writeFile(join(ctx, 'small.txt'), 'other!');
+    assert.equal(hashes.get(contentKey(await stat(join(ctx, 'small.txt')))), undefined);
   });
 });

@@ -11,7 +11,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ImageService } from '../../images/image-service.js';
 import { BuildCacheStore } from '../../images/build/build-cache.js';
-import { readContextFile, readDockerfile, receiveContext } from '../../images/build/build-context.js';
+import { readContextFile, readDockerfile, receiveContext, type ContextHashes } from '../../images/build/build-context.js';
 import { BuildOutput } from '../../images/build/build-output.js';
 import { BuildSession, type BuildOptions } from '../../images/build/build-session.js';
 import { familiarString, parseNormalizedNamed, referenceName, withDefaultTag, type ImageReference } from '../../images/reference.js';
@@ -75,7 +75,8 @@ export class BuildService {
     try {
       await mkdir(contextDir);
       await mkdir(scratchDir);
-      await receiveContext(body, contextDir, signal);
+      const contentHashes: ContextHashes = new Map();
+      await receiveContext(body, contextDir, signal, contentHashes);
       const { text, name } = await readDockerfile(contextDir, req.dockerfile);
       const dockerfile = parseDockerfile(text, name);
       // clients leave ignored files out of the tar already; COPY still honours the patterns, and
@@ -85,7 +86,7 @@ export class BuildService {
       if (ignore) for (const f of removedFromContext(ignore, name)) await rm(join(contextDir, f), { force: true });
       const session = new BuildSession(
         { images: this.images, cache: this.cache, backend: this.backend, planCopy, logger: this.logger },
-        { contextDir, scratchDir, dockerfile, ignore, options: req, out, signal },
+        { contextDir, scratchDir, dockerfile, ignore, contentHashes, options: req, out, signal },
       );
       let id: string;
       try {

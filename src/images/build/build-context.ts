@@ -5,6 +5,8 @@
 // checked on names: no entry may climb out (`..`), go through a symlink the tar made, or link to
 // a file outside; device nodes and fifos are refused. The caller removes the directory when the build ends.
 import { open, link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,24 +14,41 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import { decompressed } from '../layers/compression.js';
 
-async function writeEntry(entry: AsyncIterable<Buffer>, path: string, mode: number, mtime: Date): Promise<void> {
+/**
+ * The sha256 of each regular file the context brought, by contentKey: computed as the file is
+ * written (moby's context does the same), so a COPY's cache probe need not read it again.
+ */
+export type ContextHashes = Map<string, string>;
+
+/** What says a file is the one received: the same inode, size and mtime. */
+export function contentKey(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+async function writeEntry(entry: AsyncIterable<Buffer>, path: string, mode: number, mtime: Date, hashes?: ContextHashes): Promise<void> {
   const fh = await open(path, 'w', 0o600);
   try {
-    for await (const chunk of entry) await fh.write(chunk);
+    const hash = createHash('sha256');
+    for await (const chunk of entry) {
+      hash.update(chunk);
+      await fh.write(chunk);
+    }
     await fh.chmod(mode);
     await fh.utimes(mtime, mtime);
+    if (hashes) hashes.set(contentKey(await fh.stat()), hash.digest('hex'));
   } finally {
     await fh.close();
   }
 }
 
 /** A small file whose content is in memory: open, write, mode, times, close, with nothing else awaited between. */
-async function writeSmall(path: string, content: Buffer, mode: number, mtime: Date): Promise<void> {
+async function writeSmall(path: string, content: Buffer, mode: number, mtime: Date, hashes?: ContextHashes): Promise<void> {
   const fh = await open(path, 'w', 0o600);
   try {
     if (content.length > 0) await fh.write(content);
     await fh.chmod(mode);
     await fh.utimes(mtime, mtime);
+    if (hashes) hashes.set(contentKey(await fh.stat()), createHash('sha256').update(content).digest('hex'));
   } finally {
     await fh.close();
   }
@@ -62,7 +81,7 @@ function entryPath(name: string): string {
 }
 
 /** Extract the context tar `body` into `dir` (an empty directory). */
-export async function receiveContext(body: Readable, dir: string, signal?: AbortSignal): Promise<void> {
+export async function receiveContext(body: Readable, dir: string, signal?: AbortSignal, hashes?: ContextHashes): Promise<void> {
   const extract = tar.extract();
   const symlinks = new Set<string>();
   const dirTimes: { path: string; mtime: Date }[] = [];
@@ -121,11 +140,11 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
           const mode = (h.mode ?? 0o644) & 0o7777;
           if ((h.size ?? 0) > SMALL_FILE) {
             // read as an async iterable: node's pipeline() misses a tar-stream entry's error
-            await writeEntry(entry as AsyncIterable<Buffer>, path, mode, mtime);
+            await writeEntry(entry as AsyncIterable<Buffer>, path, mode, mtime, hashes);
           } else {
             const chunks: Buffer[] = [];
             for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
-            const w = writeSmall(path, Buffer.concat(chunks), mode, mtime).then(
+            const w = writeSmall(path, Buffer.concat(chunks), mode, mtime, hashes).then(
               () => void pending.delete(rel),
               (err: unknown) => {
                 pending.delete(rel);

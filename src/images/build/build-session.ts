@@ -13,6 +13,7 @@ import { parseNormalizedNamed } from '../reference.js';
 import type { ImageRecord, JsonMessage, RegistryAuth } from '../types.js';
 import type { BuildBackend, BuildHostOptions } from './backend.js';
 import type { BuildCacheStore } from './build-cache.js';
+import { contentKey, type ContextHashes } from './build-context.js';
 import { BuildStepError } from './build-errors.js';
 import type { BuildOutput } from './build-output.js';
 import { BuildArgs } from './dockerfile/build-args.js';
@@ -61,6 +62,8 @@ export interface BuildInput {
   scratchDir: string;
   dockerfile: ParsedDockerfile;
   ignore?: IgnoreMatcher;
+  /** Content hashes of the context's files, taken as it was received. */
+  contentHashes?: ContextHashes;
   options: BuildOptions;
   out: BuildOutput;
   signal: AbortSignal;
@@ -372,7 +375,8 @@ export class BuildSession {
         }
       };
       if (!fromImage) {
-        await apply(await this.deps.planCopy({ ...request, sourceRoot: this.input.contextDir, ignore: this.input.ignore }));
+        const hashes = this.input.contentHashes;
+        await apply(await this.deps.planCopy({ ...request, sourceRoot: this.input.contextDir, ignore: this.input.ignore, knownContent: (st) => hashes?.get(contentKey(st)) }));
         return;
       }
       // the source image's rootfs stays mounted until the step has read it

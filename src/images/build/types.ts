@@ -5,6 +5,7 @@
 //   (executor)   the step loop, stages, the layer cache, RUN through a BuildBackend, the
 //                output stream; the engine implements BuildBackend (it runs containers)
 import type { Readable } from 'node:stream';
+import type { Stats } from 'node:fs';
 import type { ImageContainerConfig, ProgressFn } from '../types.js';
 import type { RootDir } from '../../util/in-root/root-dir.js';
 
@@ -73,6 +74,8 @@ export interface CopyRequest {
   from?: string;
   /** Only for the context (undefined for --from roots). */
   ignore?: IgnoreMatcher;
+  /** Only for the context: a file's content sha256 (hex) when known from receiving it (by its stat), so it is not read again. */
+  knownContent?: (st: Stats) => string | undefined;
   /** --chown resolved to numbers by the executor (names looked up in the image's /etc/passwd, /etc/group). */
   chown?: { uid: number; gid: number };
   /** --chown as written: moby's comment carries it glued to the checksum ('COPY --chown=app:appfile:<hex> in /x '). */

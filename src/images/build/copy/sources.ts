@@ -158,6 +158,8 @@ export class SourceFinder {
       return entryHash(headerFields(rootRel, st, await readlink(fdPath(dir.fd, name))));
     }
     if (!st.isFile()) return entryHash(headerFields(rootRel, st));
+    const known = this.req.knownContent?.(st);
+    if (known !== undefined) return entryHash(headerFields(rootRel, st), known);
     const opened = await openRegularAt(dir, name);
     if (opened === null || opened === 'notRegular') throw this.failed(`${rootRel} changed while it was read`);
     try {
