@@ -121,6 +121,16 @@ describe('registry credentials stay secret', () => {
     assert.match(wrong.text, /errorDetail/);
   });
 
+  test('a token server that went away: pull, push and login errors carry no credentials', async () => {
+    await token.tokens.stop();
+    const r = await call('pull, token server gone', 'POST', `/images/create?fromImage=${token.host}/mine/secret-push&tag=latest`, undefined, { 'X-Registry-Auth': xAuth({ username: 'alice', password: TOKEN_PASSWORD }) });
+    assert.notEqual(r.status, 200, r.text);
+    const p = await call('push, token server gone', 'POST', `/images/${token.host}/mine/secret-push/push?tag=latest`, undefined, { 'X-Registry-Auth': xAuth({ username: 'alice', password: TOKEN_PASSWORD }) });
+    assert.match(p.text, /error/);
+    const l = await call('login, token server gone', 'POST', '/auth', { username: 'alice', password: TOKEN_PASSWORD, serveraddress: token.host });
+    assert.notEqual(l.status, 200);
+  });
+
   test('no secret in any answer, inspect, info, df, the events, the debug log, or a file of the daemon', async () => {
     for (const [what, path] of [['info', '/info'], ['images', '/images/json?all=1'], ['df', '/system/df'], ['inspect', `/images/${basic.host}/private/busybox/json`], ['inspect built', '/images/secret-build/json']]) {
       await call(what, 'GET', path);
