@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const portBench = new PortThroughputBench();
   const imageParts = Object.entries(IMAGE_PARTS).filter(([name]) => wants(name)).map(([, make]) => make());
   const imageShared = new ImageBenchShared();
-  const berthSide: ImageBenchSide = { name: 'berth', docker: dockerFor(berth.socket, berth.dockerConfig), socket: berth.socket, configDir: berth.dockerConfig };
+  const berthSide: ImageBenchSide = { name: 'berth', docker: dockerFor(berth.socket, berth.dockerConfig), socket: berth.socket, configDir: berth.dockerConfig, pid: berth.pid };
   let bridgedNote = 'not installed';
   try {
     const bdocker = dockerFor(berth.socket, berth.dockerConfig);
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
           await logsBench.measure('dockerd', { socket: dockerd.socket, configDir: berth.dockerConfig });
         }
         if (wants('bulk')) await bulkBench.measure(new Map([['berth', bdocker], ['dockerd', ddocker]]));
-        const dockerdSide: ImageBenchSide = { name: 'dockerd', docker: ddocker, socket: dockerd.socket, configDir: berth.dockerConfig };
+        const dockerdSide: ImageBenchSide = { name: 'dockerd', docker: ddocker, socket: dockerd.socket, configDir: berth.dockerConfig, pid: dockerd.child.pid };
         for (const part of imageParts) await part.measure([berthSide, dockerdSide], imageShared);
       } finally {
         await dockerd.stop();

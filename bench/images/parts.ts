@@ -22,6 +22,8 @@ export interface ImageBenchSide {
   socket: string;
   /** DOCKER_CONFIG for the CLI (the harness's, so no user config leaks in). */
   configDir: string;
+  /** The daemon's process id, to read its CPU time (process-cpu.ts). */
+  pid?: number;
 }
 
 export interface ImagePart {
