@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,5 +64,21 @@ test('`..` climbs back through the levels a lookup let go of, to where it came f
     }
   } finally {
     execFileSync('rm', ['-rf', '--', rootfs]);
+  }
+});
+
+test('a tree deeper than PATH_MAX is removed (node rm: ENAMETOOLONG) with a daemon allowed 1,024 fds (one fd per level: EMFILE)', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'berth-inroot-deep-'));
+  try {
+    const top = join(work, 'snapshot');
+    mkdirSync(top);
+    chain(top, 3000, 'f');
+    const dirOpsJs = new URL('../../src/util/in-root/dir-ops.js', import.meta.url).href;
+    const script = `const { removeTree } = await import(${JSON.stringify(dirOpsJs)}); await removeTree(${JSON.stringify(top)}); console.log('removed');`;
+    const out = execFileSync('prlimit', ['--nofile=1024:1024', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(out.trim(), 'removed');
+    assert.deepEqual(readdirSync(work), []);
+  } finally {
+    execFileSync('rm', ['-rf', '--', work]);
   }
 });

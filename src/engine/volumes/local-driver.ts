@@ -3,11 +3,12 @@
 // a tmpfs, an NFS share, `type=none,o=bind,device=/dir` as compose writes it) _data is a
 // mountpoint, mounted while a container uses it and unmounted when none does.
 import { execFile } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidParameterError, SystemError, errorMessage } from '../../errors.js';
 import { isMountPoint } from '../../images/layers/snapshotter.js';
+import { removeTree } from '../../util/in-root/dir-ops.js';
 
 const run = promisify(execFile);
 
@@ -96,6 +97,7 @@ export class LocalDriver {
   async remove(name: string): Promise<void> {
     await this.unmount(name);
     if (await isMountPoint(this.dataPath(name))) throw new SystemError(`volume ${name} is still mounted`);
-    await rm(this.dir(name), { recursive: true, force: true });
+    // containers filled it: as deep as they liked, deeper than PATH_MAX where node's rm gives up
+    await removeTree(this.dir(name));
   }
 }

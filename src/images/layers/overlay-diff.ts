@@ -47,6 +47,21 @@ async function isOpaque(dir: FileHandle, name: string): Promise<boolean> {
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
 /**
+ * Whether an image layer has `path`. A layer never holds a path longer than PATH_MAX (unpacking
+ * writes by whole paths), but a container's upper dir may (`cd d; mkdir d` in a loop): such a
+ * path is simply not in the layer, not a failed diff.
+ */
+async function inLayer(lower: string, path: string): Promise<boolean> {
+  try {
+    return (await lstatOrNull(join(lower, path))) !== null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG' || code === 'ELOOP') return false;
+    throw err;
+  }
+}
+
+/**
  * Every entry of `upper` in depth-first order, parents before children. `lowers` are the image's
  * layer dirs (topmost first); `skip(path)` leaves out paths berth itself put there (mountpoints).
  * The container may still run: the walk holds each directory open (src/util/in-root).
@@ -66,7 +81,7 @@ export async function* walkUpper(upper: string, lowers: string[], skip: (path: s
       let inLower = false;
       if (!newDirs.has(posix.dirname(e.path))) {
         for (const lower of lowers) {
-          if (await lstatOrNull(join(lower, e.path))) {
+          if (await inLayer(lower, e.path)) {
             inLower = true;
             break;
           }

@@ -5,13 +5,14 @@
 // prepare to remove, so rmi -f of the image leaves them to it (moby's RWLayer).
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { SystemError } from '../../errors.js';
 import type { ImageServiceApi, SnapshotterApi } from '../types.js';
 import { dirSize } from './dir-size.js';
+import { removeTree } from '../../util/in-root/dir-ops.js';
 import { dropNonDirSync, ensureRealDirSync, type DamageLog } from '../store/real-dir-sync.js';
 
 const run = promisify(execFile);
@@ -171,7 +172,8 @@ export class Snapshotter implements SnapshotterApi {
       await this.unmountNow(containerId);
       const d = this.dirs(containerId);
       if (await hasMountOn(d.merged, d.base)) throw new SystemError(`container ${containerId}'s rootfs is still mounted`);
-      await rm(d.base, { recursive: true, force: true });
+      // the container may have nested its tree deeper than PATH_MAX, where node's rm gives up
+      await removeTree(d.base);
       // Only once the upper dir is gone: the image's layers may go with it (rmi -f before).
       await this.images.releaseLayers(containerId);
     });

@@ -3,6 +3,7 @@
 // FIFO or a device: a hostile tree can make them fail, never reach the host or hang a worker.
 import type { Stats } from 'node:fs';
 import { lstat, open, readdir, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { OPEN_DIR_NOFOLLOW, OPEN_READ_NONBLOCK, fdPath } from './fd-path.js';
 import { errnoOf, openPathAt } from './root-dir.js';
 
@@ -50,27 +51,104 @@ export async function openRegularAt(dir: FileHandle, name: string): Promise<{ fh
   }
 }
 
+// Directory fds one removal holds at most: a container can nest its tree deeper than the daemon
+// has fds (and deeper than PATH_MAX, where node's rm gives up with ENAMETOOLONG).
+const MAX_HELD_REMOVING = 16;
+
+interface RemoveLevel {
+  /** null once let go; reopened as `..` of the level below on the way back up (checked by inode). */
+  fh: FileHandle | null;
+  /** Its name in the level above, where rmdir removes it once it is empty. */
+  name: string;
+  names: string[];
+  next: number;
+  dev: number;
+  ino: number;
+}
+
+const ignoreEnoent = (err: unknown) => {
+  if (errnoOf(err) !== 'ENOENT') throw err;
+};
+
 /** Removes `name` from `dir`, a directory with everything under it, without following any link. */
 export async function removeAt(dir: FileHandle, name: string): Promise<void> {
   const st = await lstatAt(dir, name);
   if (st === null) return;
   if (!st.isDirectory()) {
-    await unlink(fdPath(dir.fd, name)).catch((err) => {
-      if (errnoOf(err) !== 'ENOENT') throw err;
-    });
+    await unlink(fdPath(dir.fd, name)).catch(ignoreEnoent);
     return;
   }
-  const sub = await openDirAt(dir, name);
-  if (sub === null) {
-    // swapped for a non-directory meanwhile: that one goes instead
-    return removeAt(dir, name);
-  }
+  const stack: RemoveLevel[] = [{ fh: dir, name: '', names: [], next: 0, dev: 0, ino: 0 }];
+  let lo = 1; // levels 1..lo-1 are let go, lo.. are held (level 0 is the caller's)
+  const enter = async (parent: FileHandle, child: string): Promise<boolean> => {
+    const sub = await openDirAt(parent, child);
+    // swapped for a non-directory meanwhile: the caller unlinks that instead
+    if (sub === null) return false;
+    try {
+      const [names, id] = await Promise.all([namesIn(sub), sub.stat()]);
+      stack.push({ fh: sub, name: child, names, next: 0, dev: id.dev, ino: id.ino });
+    } catch (err) {
+      await sub.close();
+      if (errnoOf(err) === 'ENOENT') return true;
+      throw err;
+    }
+    if (stack.length - lo > MAX_HELD_REMOVING) {
+      const oldest = stack[lo++]!;
+      const fh = oldest.fh!;
+      oldest.fh = null;
+      await fh.close();
+    }
+    return true;
+  };
   try {
-    for (const child of await namesIn(sub)) await removeAt(sub, child);
+    if (!(await enter(dir, name))) return removeAt(dir, name);
+    while (stack.length > 1) {
+      const level = stack[stack.length - 1]!;
+      const here = level.fh!;
+      if (level.next < level.names.length) {
+        const child = level.names[level.next++]!;
+        const cst = await lstatAt(here, child);
+        if (cst === null) continue;
+        if (cst.isDirectory() && (await enter(here, child))) continue;
+        await unlink(fdPath(here.fd, child)).catch(ignoreEnoent);
+        continue;
+      }
+      stack.pop();
+      try {
+        const parent = stack[stack.length - 1]!;
+        if (parent.fh === null) {
+          const fh = await open(`${fdPath(here.fd)}/..`, OPEN_DIR_NOFOLLOW);
+          const pst = await fh.stat().catch(() => null);
+          if (pst === null || pst.dev !== parent.dev || pst.ino !== parent.ino) {
+            await fh.close();
+            throw new Error(`${parent.name} was moved while it was removed`);
+          }
+          parent.fh = fh;
+          lo = stack.length - 1;
+        }
+        await rmdir(fdPath(parent.fh.fd, level.name)).catch(ignoreEnoent);
+      } finally {
+        await here.close();
+      }
+    }
   } finally {
-    await sub.close();
+    for (let i = 1; i < stack.length; i++) await stack[i]!.fh?.close();
   }
-  await rmdir(fdPath(dir.fd, name)).catch((err) => {
-    if (errnoOf(err) !== 'ENOENT') throw err;
+}
+
+/**
+ * `rm -rf` of a path the daemon chose (a container's snapshot, a volume) whose tree someone
+ * else filled: whatever its depth, without following a link.
+ */
+export async function removeTree(path: string): Promise<void> {
+  const parent = await open(dirname(path), OPEN_DIR_NOFOLLOW).catch((err: unknown) => {
+    if (errnoOf(err) === 'ENOENT') return null;
+    throw err;
   });
+  if (parent === null) return;
+  try {
+    await removeAt(parent, basename(path));
+  } finally {
+    await parent.close();
+  }
 }
