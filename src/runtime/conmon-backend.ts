@@ -2,7 +2,7 @@
 // `runc create`, holds stdio, writes the k8s-file log and the exit file, and outlives berth.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../errors.js';
@@ -26,6 +26,9 @@ import type {
   TaskExit,
   TaskStatus,
 } from './task-backend.js';
+
+/** How often tasks are checked for a conmon that died without writing an exit. */
+const MONITOR_CHECK_MS = 2000;
 
 export interface RuntimeLogger {
   debug(obj: unknown, msg?: string): void;
@@ -59,6 +62,9 @@ export class ConmonBackend implements TaskBackend {
   private readonly runtimes = new Map<string, Runc>();
   private readonly exits: ExitWatcher;
   private watchStarting: Promise<void> | undefined;
+  /** Looks for tasks whose conmon died without writing an exit (see checkMonitors). */
+  private monitorTimer: NodeJS.Timeout | undefined;
+  private readonly lostMonitors = new Set<string>();
 
   constructor(opts: ConmonBackendOptions) {
     this.execRoot = opts.execRoot;
@@ -117,6 +123,9 @@ export class ConmonBackend implements TaskBackend {
   }
 
   private ensureWatching(): Promise<void> {
+    this.monitorTimer ??= setInterval(() => {
+      void this.checkMonitors().catch((err) => this.logger.warn({ err }, 'checking conmon processes failed'));
+    }, MONITOR_CHECK_MS).unref();
     this.watchStarting ??= this.exits.start().catch((err) => {
       this.watchStarting = undefined;
       throw err;
@@ -281,9 +290,35 @@ export class ConmonBackend implements TaskBackend {
     await this.cleanup(id, runc);
   }
 
+  /**
+   * A task whose conmon is gone without an exit file (conmon killed) would never be reported as
+   * exited: its process is killed and its exit reported (137), as containerd does when a shim dies.
+   */
+  private async checkMonitors(): Promise<void> {
+    for (const id of await readdir(this.tasksDir).catch(() => [] as string[])) {
+      if (this.lostMonitors.has(id)) continue;
+      const dir = this.taskDir(id);
+      const pid = Number.parseInt(await readFile(join(dir, 'conmon.pid'), 'utf8').catch(() => ''), 10);
+      if (!(pid > 0) || (await isConmonAlive(pid)) || (await readExit(this.exitDir, dir, id))) continue;
+      this.lostMonitors.add(id);
+      const task = await this.record(id).catch(() => undefined);
+      if (!task) continue;
+      const runc = this.runtimeFor(task.runtime);
+      const state = await runc.state(id).catch(() => null);
+      if (!state || (state.status !== 'running' && state.status !== 'paused')) continue;
+      this.logger.warn({ id, conmonPid: pid }, 'conmon of a running container is gone: killing the container');
+      await runc.kill(id, 'KILL').catch((err) => this.logger.warn({ err, id }, 'killing a container whose conmon is gone failed'));
+      this.exits.report({ id, exitCode: 137, oomKilled: false, finishedAt: new Date() });
+    }
+  }
+
   /** runc delete --force, wait for conmon to go, report its exit, remove berth's files. */
   private async cleanup(id: string, runc: Runc): Promise<void> {
-    await runc.delete(id, true);
+    this.lostMonitors.delete(id);
+    await runc.delete(id, true).catch(async (err) => {
+      // a runtime that never made the container (missing, or failing at create) has no state to delete
+      if (await access(join(runc.root, id)).then(() => true, () => false)) throw err;
+    });
     const conmonPid = await this.conmonPid(id);
     if (conmonPid) await waitForExit(conmonPid, 5000);
     const exit = await readExit(this.exitDir, this.taskDir(id), id);
@@ -410,6 +445,8 @@ export class ConmonBackend implements TaskBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.monitorTimer);
+    this.monitorTimer = undefined;
     await this.watchStarting?.catch(() => undefined);
     this.exits.close();
     this.watchStarting = undefined;

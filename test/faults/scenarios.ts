@@ -2,6 +2,8 @@
 // after the restart must achieve. A scenario's setup runs on a daemon without the fault; its
 // `op` runs on a daemon armed with BERTH_FAULT=<point>[:<n>] and is expected to kill it.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CmdResult, Daemon } from '../e2e/harness.js';
 
 export interface Ctx {
@@ -201,6 +203,14 @@ export const SCENARIOS: Scenario[] = [
     op: async () => ({ code: 0, stdout: '', stderr: '' }),
     async retry(c) {
       const last = async () => Number(/line-(\d+)-x*\s*$/.exec(await c.d.dockerOk(['logs', '--tail', '1', 'f-logs']))?.[1] ?? -1);
+      // conmon writes into a fresh live file again (not on and on into the shifted one)
+      const id = (await idOf(c, 'f-logs'))!;
+      const live = join(c.d.dataRoot, 'containers', id, 'container.log');
+      const until = Date.now() + 20_000;
+      while (!existsSync(live)) {
+        assert.ok(Date.now() < until, 'the live log file is back after the restart');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const a = await last();
       // new lines reach `docker logs` after the restart, and rotation goes on
       const deadline = Date.now() + 20_000;

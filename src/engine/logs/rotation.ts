@@ -56,7 +56,13 @@ export class LogRotator {
   }
 
   private async rotateIfFull(id: string, w: Watched): Promise<void> {
-    const size = await stat(w.logPath).then((s) => s.size, () => 0);
+    const size = await stat(w.logPath).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? -1 : 0));
+    if (size === -1) {
+      // shifted by a daemon killed before it asked conmon to reopen: conmon still writes into
+      // `log.1`, which would grow without bound; conmon's reopen makes the live file again
+      await this.reopen(id);
+      return;
+    }
     w.idleMs = size === w.lastSize ? Math.min(w.idleMs * 2, SLOW_MS) : FAST_MS;
     w.nextAt = Date.now() + w.idleMs;
     w.lastSize = size;
