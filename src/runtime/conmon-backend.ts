@@ -12,10 +12,11 @@ import { resizeConmonExec, startConmonExec } from './conmon-exec.js';
 import { sendConmonCtl } from './conmon-ctl.js';
 import { conmonArgs, type TaskPaths } from './conmon-args.js';
 import { ExitWatcher, readExit } from './exit-watcher.js';
-import type { ResourceLimits } from './oci-spec.js';
+import { cgroupsPathFor, type ResourceLimits } from './oci-spec.js';
 import { Runc, runtimeErrorText } from './runc.js';
 import { startRuncExec, sweepExecSessions } from './runc-exec.js';
 import { TaskNotRunningError } from './task-errors.js';
+import { removeCgroupLeftovers } from './cgroup-leftovers.js';
 import type {
   CreateTaskOptions,
   ExecOptions,
@@ -321,6 +322,7 @@ export class ConmonBackend implements TaskBackend {
     });
     const conmonPid = await this.conmonPid(id);
     if (conmonPid) await waitForExit(conmonPid, 5000);
+    await removeCgroupLeftovers(cgroupsPathFor(id));
     const exit = await readExit(this.exitDir, this.taskDir(id), id);
     if (exit && this.exits.watching) this.exits.report(exit);
     await Promise.all([rm(this.taskDir(id), { recursive: true, force: true }), rm(join(this.exitDir, id), { force: true })]);
