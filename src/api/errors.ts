@@ -90,6 +90,8 @@ function withoutHostPaths(err: unknown, message: string): string {
     }
   }
   for (const { path, name } of hostRoots) text = text.split(path).join(name);
+  // SQLite's SQLITE_FULL in the words of every other write that meets a full disk (Docker's ENOSPC)
+  text = text.replace(/database or disk is full/g, 'write <data-root>/berth.db: no space left on device');
   return text;
 }
 
