@@ -30,6 +30,8 @@ import {
 } from './dockerfile/instructions.js';
 import { parseTrigger } from './dockerfile/parse-dockerfile.js';
 import { scratchLayer } from './scratch-layer.js';
+import { copyLayer } from './copy-layer.js';
+import { RootDir } from '../../util/in-root/root-dir.js';
 import { createStepImage } from './step-image.js';
 import type { CopyPlan, CopyRequest, IgnoreMatcher, Instruction, ParsedDockerfile, RunConfig, Stage } from './types.js';
 import { faultPoint } from '../../util/fault-point.js';
@@ -368,6 +370,23 @@ export class BuildSession {
           const createdBy = (containerConfig.Cmd ?? []).join(' ');
           if (!cur.image) return await this.commit(cur, await plan.tar(), containerConfig, createdBy);
           const id = await container(containerConfig);
+          // the layer straight from the plan; the cases it does not cover go through the container
+          const direct = await backend.withRootfs(id, (rootfs) =>
+            RootDir.with(rootfs, async (root) => {
+              const layer = copyLayer(await plan.tar(root), rootfs);
+              try {
+                await this.commit(cur, layer.tar, containerConfig, createdBy);
+                return true;
+              } catch (err) {
+                if (layer.fallback()) {
+                  this.deps.logger.debug({ err }, 'build: COPY through the step container');
+                  return false;
+                }
+                throw err;
+              }
+            }),
+          );
+          if (direct) return;
           await backend.copyInto(id, (root) => plan.tar(root));
           await this.commit(cur, backend.layer(id), containerConfig, createdBy);
         } finally {
