@@ -1,6 +1,6 @@
 // `berth daemon`: serve the Docker Engine API until SIGTERM/SIGINT, leaving containers running.
 import { mkdirSync, rmSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
@@ -52,6 +52,15 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   const app = await buildServer({ engine, logger });
+  // Hijacked (attach, exec) and WebSocket connections leave the HTTP server's bookkeeping, so
+  // closeAllConnections() misses them: one whose client never closes after the daemon's
+  // half-close held app.close() until the forced exit, which skipped engine.close() (the default
+  // bridge, its anchor and rules stayed; found by the API fuzzer). They are destroyed at shutdown.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const tcpServers: Server[] = [];
   for (const host of config.hosts) {
     const tcp = parseTcpHost(host);
@@ -88,6 +97,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   forced.unref();
   for (const server of tcpServers) server.close();
   app.server.closeAllConnections?.();
+  for (const socket of sockets) socket.destroy();
   await app.close().catch(() => undefined);
   // The socket was bound under another name (see listen): closing unlinked that one, not this.
   for (const host of unixHosts) rmSync(host.slice('unix://'.length), { force: true });

@@ -6,7 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { startDaemon, leakCheck, type Daemon } from './harness.js';
+import { networkLeaks } from './net-harness.js';
 import { REGRESSIONS } from '../fuzz/regressions.js';
 import { dataRootResidue, removeEverything } from '../fuzz/residue.js';
 import { formatSummary, runFuzz, type FuzzSummary } from '../fuzz/runner.js';
@@ -57,5 +60,26 @@ describe(`API fuzz, seed ${SEED}, ${COUNT} requests`, () => {
     assert.deepEqual({ ...leaks, cgroups: [] }, { mounts: [], conmons: [], cgroups: [], runcState: [], rows: [], network: [], volumeMounts: [] });
     const cgroups = [...ids].flatMap((id) => ['/sys/fs/cgroup/berth', '/sys/fs/cgroup/memory/berth', '/sys/fs/cgroup/pids/berth'].map((r) => `${r}/${id}`)).filter((p) => existsSync(p));
     assert.deepEqual(cgroups, []);
+  });
+
+  test('a client that never closes its attach after the daemon ended it does not stop a clean shutdown', async () => {
+    await d.ensureBusybox(); // the test before removed every image
+    const made = await d.api('POST', '/containers/create?name=fz-held', { Image: 'busybox', Cmd: ['sleep', '1000'], OpenStdin: true });
+    assert.equal(made.status, 201, made.text);
+    assert.equal((await d.api('POST', '/containers/fz-held/start')).status, 204);
+    // allowHalfOpen: the daemon's end of the attach does not make this client end its side
+    const held = connect({ path: d.socket, allowHalfOpen: true });
+    held.on('error', () => undefined);
+    held.write('POST /containers/fz-held/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    await once(held, 'data');
+    // the container goes: the daemon half-closes the attach, this client never closes its side
+    assert.equal((await d.api('DELETE', '/containers/fz-held?force=1')).status, 204);
+    try {
+      await d.stop('SIGTERM');
+      // stopped without its forced exit: the default bridge, its anchor and its rules went with it
+      assert.deepEqual(await networkLeaks(d.base), []);
+    } finally {
+      held.destroy();
+    }
   });
 });

@@ -4,7 +4,7 @@
 // the request is decoded or checked.
 import type { FuzzRequest } from './generators.js';
 
-const path = (req: FuzzRequest) => req.path.replace(/^\/v[^/]*/, '').split('?')[0];
+const path = (req: FuzzRequest) => req.path.replace(/^\/v[\d.]*x?(?=\/)/, '').split('?')[0];
 
 const RULES: { why: string; test(req: FuzzRequest, status: number, message: string): boolean }[] = [
   {
@@ -34,6 +34,14 @@ const RULES: { why: string; test(req: FuzzRequest, status: number, message: stri
   {
     why: 'berth does not import from a URL (fromSrc other than -): 501 Not Implemented, a documented limit',
     test: (req, status) => status === 501 && path(req) === '/images/create' && /fromSrc=(?!-(&|$))/.test(req.path),
+  },
+  {
+    why: "a volume name too long for a file name: moby's local driver returns the mkdir error untyped (500)",
+    test: (req, status, message) => status === 500 && path(req) === '/volumes/create' && /^create .{200,}/.test(message),
+  },
+  {
+    why: "update racing a removal: moby's errCannotUpdate wraps \"container is marked for removal\" untyped (500)",
+    test: (req, status, message) => status === 500 && /\/update$/.test(path(req)) && /^Cannot update container [0-9a-f]{64}: container is marked for removal/.test(message),
   },
   {
     why: 'this VM cannot start --privileged containers (runc lacks CAP_SYS_RESOURCE); dockerd answers 500 for an OCI runtime failure too',
