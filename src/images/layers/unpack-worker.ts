@@ -4,6 +4,10 @@
 // berth's pull spent as much CPU as dockerd's but on one thread). The main side streams the
 // layer's bytes over (copied into transferred buffers, at most WINDOW unacknowledged), the
 // worker answers with applyLayer's result or its error (class name and message, rebuilt here).
+// A worker that answered with a result goes back to a small pool for the next layer (starting
+// one costs ~50 ms of CPU); idle ones are unref()'d so they never keep a process alive, and one
+// that failed or was aborted is terminated rather than reused.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,40 @@ const WORKER_FILE = fileURLToPath(new URL('./unpack-thread.js', import.meta.url)
 export type ToWorker = { dir: string } | { chunk: Uint8Array } | { end: true } | { abort: string };
 export type FromWorker = { ack: true } | { result: ApplyResult } | { error: { name: string; message: string } };
 
+const MAX_IDLE = Math.max(1, availableParallelism());
+const idle: Worker[] = [];
+
+// only the events this module listens to: a bare removeAllListeners() also drops the Worker's own
+function forgetListeners(w: Worker): void {
+  for (const e of ['message', 'error', 'exit']) w.removeAllListeners(e);
+}
+
+function takeWorker(): Worker {
+  const w = idle.pop();
+  if (w) {
+    forgetListeners(w);
+    w.ref();
+    return w;
+  }
+  return new Worker(WORKER_FILE);
+}
+
+function releaseWorker(w: Worker): void {
+  forgetListeners(w);
+  if (idle.length >= MAX_IDLE) {
+    void w.terminate();
+    return;
+  }
+  // an idle worker that dies (it should not) simply leaves the pool
+  w.once('exit', () => {
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  w.on('error', () => undefined);
+  w.unref();
+  idle.push(w);
+}
+
 function rebuild(e: { name: string; message: string }): Error {
   const Cls = (errors as unknown as Record<string, new (m: string) => Error>)[e.name];
   return typeof Cls === 'function' && e.name.endsWith('Error') && e.name !== 'BerthError' ? new Cls(e.message) : new errors.SystemError(e.message);
@@ -24,7 +62,7 @@ function rebuild(e: { name: string; message: string }): Error {
 /** applyLayer(src, dir) in its own worker thread. */
 export function applyLayerInWorker(src: Readable, dir: string): Promise<ApplyResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_FILE);
+    const worker = takeWorker();
     let inFlight = 0;
     let settled = false;
     let waiting: (() => void) | undefined;
@@ -32,8 +70,13 @@ export function applyLayerInWorker(src: Readable, dir: string): Promise<ApplyRes
       if (settled) return;
       settled = true;
       src.destroy();
-      // the worker is done or failed: nothing of it must outlive the promise
-      void worker.terminate().then(() => (err ? reject(err) : resolve(res!)));
+      if (!err) {
+        releaseWorker(worker);
+        resolve(res!);
+        return;
+      }
+      // the worker failed: nothing of it must outlive the promise
+      void worker.terminate().then(() => reject(err));
     };
     worker.on('message', (m: FromWorker) => {
       if ('ack' in m) {
