@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { daemonForFile, rawRequest } from './harness.js';
+import { buildDockerArchive } from '../fixtures/image-archive.js';
 
 describe('hostile input', () => {
   const f = daemonForFile();
@@ -86,7 +87,9 @@ describe('hostile input', () => {
     const d = f.daemon();
     const fx = await d.ensureBusybox();
     const image = `${name('bogus-stop')}:1`;
-    await d.dockerOk(['import', '--change', 'STOPSIGNAL SIGBOGUS', '-', image], { input: await readFile(fx.rootfs) });
+    // docker import and commit refuse STOPSIGNAL changes (moby's list), so the image comes from an archive
+    const { archive } = await buildDockerArchive(await readFile(fx.rootfs), [image], { config: { StopSignal: 'SIGBOGUS' } });
+    await d.dockerOk(['load'], { input: archive });
     const c = name('bogus-stop');
     try {
       await d.dockerOk(['run', '-d', '--name', c, image, 'sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done']);
