@@ -5,8 +5,9 @@
 // layer's bytes over (copied into transferred buffers, at most WINDOW unacknowledged), the
 // worker answers with applyLayer's result or its error (class name and message, rebuilt here).
 // A worker that answered with a result goes back to a small pool for the next layer (starting
-// one costs ~50 ms of CPU); idle ones are unref()'d so they never keep a process alive, and one
-// that failed or was aborted is terminated rather than reused.
+// one costs ~50-75 ms of CPU); idle ones are unref()'d so they never keep a process alive and
+// end after IDLE_MS (each holds ~14 MB), and one that failed or was aborted is terminated rather
+// than reused.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Readable } from 'node:stream';
@@ -20,8 +21,11 @@ const WORKER_FILE = fileURLToPath(new URL('./unpack-thread.js', import.meta.url)
 export type ToWorker = { dir: string } | { chunk: Uint8Array } | { end: true } | { abort: string };
 export type FromWorker = { ack: true } | { result: ApplyResult } | { error: { name: string; message: string } };
 
-const MAX_IDLE = Math.max(1, availableParallelism());
+// a pull streams up to 3 layers into workers at once (pull.ts' DOWNLOAD_CONCURRENCY): keep as many
+const MAX_IDLE = Math.max(3, availableParallelism());
+const IDLE_MS = 60_000;
 const idle: Worker[] = [];
+const expiry = new WeakMap<Worker, NodeJS.Timeout>();
 
 // only the events this module listens to: a bare removeAllListeners() also drops the Worker's own
 function forgetListeners(w: Worker): void {
@@ -31,6 +35,7 @@ function forgetListeners(w: Worker): void {
 function takeWorker(): Worker {
   const w = idle.pop();
   if (w) {
+    clearTimeout(expiry.get(w));
     forgetListeners(w);
     w.ref();
     return w;
@@ -52,6 +57,9 @@ function releaseWorker(w: Worker): void {
   w.on('error', () => undefined);
   w.unref();
   idle.push(w);
+  const timer = setTimeout(() => void w.terminate(), IDLE_MS);
+  timer.unref();
+  expiry.set(w, timer);
 }
 
 function rebuild(e: { name: string; message: string }): Error {
