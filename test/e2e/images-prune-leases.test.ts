@@ -3,15 +3,13 @@
 // counted in SpaceReclaimed, so the data root is back to its size before the pull.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile, lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { daemonForFile, prepareFixtures, type Daemon } from './harness.js';
 import { startRegistry, type RunningRegistry } from '../fixtures/registry.js';
 import { startRegistryProxy, type RegistryProxy } from '../fixtures/registry-proxy.js';
-import { imageOf, pushRaw, type RawImage } from '../fixtures/registry-upload.js';
-import { tarOf } from '../fixtures/tar-of.js';
+import { pushRandomImage, type RawImage } from '../fixtures/registry-upload.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,16 +50,7 @@ describe('image prune drops the leases of unfinished pulls', () => {
     await reg?.stop();
   });
 
-  async function randomImage(repo: string): Promise<RawImage> {
-    const file = async (n: string, size: number) => tarOf([{ header: { name: n, mode: 0o644 }, body: randomBytes(size) }]);
-    const img = imageOf([
-      { tar: rootfs, compression: 'gzip' },
-      { tar: await file('small.bin', 512 * KiB), compression: 'gzip' },
-      { tar: await file('big.bin', 3 * MiB), compression: 'gzip' },
-    ]);
-    await pushRaw(reg.host, repo, 'latest', img);
-    return img;
-  }
+  const randomImage = (repo: string): Promise<RawImage> => pushRandomImage(reg.host, repo, rootfs);
 
   const leases = (d: Daemon): string[] => {
     const db = new Database(join(d.dataRoot, 'berth.db'), { readonly: true, fileMustExist: true });

@@ -6,7 +6,6 @@
 // only for the rest (an HTTP Range), and no half image is ever listed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,8 +13,7 @@ import Database from 'better-sqlite3';
 import { daemonForFile, prepareFixtures, type Daemon } from './harness.js';
 import { startRegistry, type RunningRegistry } from '../fixtures/registry.js';
 import { startRegistryProxy, type RegistryProxy } from '../fixtures/registry-proxy.js';
-import { imageOf, pushRaw, type RawImage } from '../fixtures/registry-upload.js';
-import { tarOf } from '../fixtures/tar-of.js';
+import { pushRandomImage, type RawImage } from '../fixtures/registry-upload.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -68,17 +66,7 @@ describe('pull: shared downloads and interrupted pulls', () => {
     await reg?.stop();
   });
 
-  /** busybox plus a 512 KiB and a 3 MiB layer of random bytes (fresh each call), pushed as `repo`. */
-  async function randomImage(repo: string): Promise<RawImage> {
-    const file = async (n: string, size: number) => tarOf([{ header: { name: n, mode: 0o644 }, body: randomBytes(size) }]);
-    const img = imageOf([
-      { tar: rootfs, compression: 'gzip' },
-      { tar: await file('small.bin', 512 * KiB), compression: 'gzip' },
-      { tar: await file('big.bin', 3 * MiB), compression: 'gzip' },
-    ]);
-    await pushRaw(reg.host, repo, 'latest', img);
-    return img;
-  }
+  const randomImage = (repo: string): Promise<RawImage> => pushRandomImage(reg.host, repo, rootfs);
 
   const pullStream = (d: Daemon, repo: string) => d.stream('POST', `/images/create?fromImage=${encodeURIComponent(`${proxy.host}/${repo}`)}&tag=latest`);
   const partialPath = (d: Daemon, digest: string) => join(d.dataRoot, 'content', 'partial', digest.slice(7));
