@@ -70,21 +70,13 @@ function shortId(digest: string): string {
 }
 
 /** Run `fn` over items with at most `limit` in flight; results in order, first error wins. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<Promise<R>[]> {
-  const results: Promise<R>[] = [];
-  let active = 0;
-  const queue: (() => void)[] = [];
-  const slot = () => new Promise<void>((resolve) => (active < limit ? (active++, resolve()) : queue.push(() => (active++, resolve()))));
-  const free = () => {
-    active--;
-    queue.shift()?.();
-  };
-  items.forEach((item, i) => {
-    const p = slot().then(() => fn(item, i)).finally(free);
+function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R>[] {
+  const slot = limiter(limit);
+  return items.map((item, i) => {
+    const p = slot(() => fn(item, i));
     p.catch(() => undefined);
-    results.push(p);
+    return p;
   });
-  return results;
 }
 
 /**
@@ -195,7 +187,7 @@ export async function pullImage(storage: Storage, req: PullRequest): Promise<Pul
     // layer is unpacked from the stored blob afterwards, as is one whose streamed unpack failed
     // (whose error, if the blob's unpack fails again, is the one reported).
     const streamed = new Map<number, Promise<number | undefined>>();
-    downloads = await mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l, i }: { l: Descriptor; i: number }) => {
+    downloads = mapLimited(toFetch, DOWNLOAD_CONCURRENCY, async ({ l, i }: { l: Descriptor; i: number }) => {
       signal.throwIfAborted();
       const id = shortId(l.digest);
       const tee = new PassThrough({ highWaterMark: 1 << 20 });

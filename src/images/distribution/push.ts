@@ -21,6 +21,7 @@ import type { BlobSource, BlobSources } from './blob-sources.js';
 import { keptManifest } from './kept-manifest.js';
 import { reusableManifest, schema2Manifest, type BlobRef } from './push-manifest.js';
 import { faultPoint } from '../../util/fault-point.js';
+import { eachLimited } from '../../util/each-limited.js';
 
 /** dockerd's max-concurrent-uploads default. */
 const UPLOAD_CONCURRENCY = 5;
@@ -88,25 +89,6 @@ function byLikeness(target: string, sources: BlobSource[]): BlobSource[] {
 
 function domainOf(repository: string): string {
   return repository.slice(0, repository.indexOf('/'));
-}
-
-/** Run `fn` over items with at most `limit` at once; `onQueued` for those that must wait. */
-async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, onQueued: (item: T) => void): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  items.slice(limit).forEach(onQueued);
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }
 
 class Pusher {
@@ -231,14 +213,15 @@ class Pusher {
     const unique = order.filter((x, k) => order.findIndex((y) => y.d === x.d) === k);
     for (const { d } of order) this.progress(statusMsg('Preparing', shortId(d)));
     const pulledFrom = img.repoDigests.map((r) => referenceName(parseNormalizedNamed(r)));
-    await runLimited(
+    for (const { d } of unique.slice(UPLOAD_CONCURRENCY)) this.progress(statusMsg('Waiting', shortId(d)));
+    await eachLimited(
       unique,
       UPLOAD_CONCURRENCY,
       async ({ d, i }) => {
         if (!this.remote.has(d)) this.remote.set(d, await this.pushLayer(d, local[i], pulledFrom));
         else this.progress(statusMsg('Layer already exists', shortId(d)));
       },
-      ({ d }) => this.progress(statusMsg('Waiting', shortId(d))),
+      { stopAfterFailure: true },
     ).catch((err) => {
       this.stop.abort();
       throw err;
