@@ -92,8 +92,13 @@ export interface SpecInput {
   ipcHost?: boolean;
   pidHost?: boolean;
   utsHost?: boolean;
-  /** Join another container's namespaces (`--ipc/--pid container:NAME`): /proc/<pid>/ns/<kind>. */
-  namespacePaths?: { ipc?: string; pid?: string };
+  /** Join another container's namespaces (`--ipc/--pid container:NAME`, a CRI pod's): /proc/<pid>/ns/<kind>. */
+  namespacePaths?: { ipc?: string; pid?: string; uts?: string };
+  /** Replace Docker's masked and read-only paths (CRI's lists); privileged still clears them. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** Docker's ping_group_range and ip_unprivileged_port_start sysctls; default true. */
+  dockerSysctls?: boolean;
   /** `--ipc none`: a private IPC namespace without /dev/shm. */
   noShm?: boolean;
   /** Host files bind-mounted read-write at /etc/hosts, /etc/resolv.conf, /etc/hostname. */
@@ -301,7 +306,8 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (input.network.mode === 'path') namespaces.push({ type: 'network', path: input.network.path! });
   else if (!hostNetwork) namespaces.push({ type: 'network' });
   const joined = input.namespacePaths ?? {};
-  if (!input.utsHost) namespaces.push({ type: 'uts' });
+  if (joined.uts) namespaces.push({ type: 'uts', path: joined.uts });
+  else if (!input.utsHost) namespaces.push({ type: 'uts' });
   if (joined.pid) namespaces.push({ type: 'pid', path: joined.pid });
   else if (!input.pidHost) namespaces.push({ type: 'pid' });
   if (joined.ipc) namespaces.push({ type: 'ipc', path: joined.ipc });
@@ -355,12 +361,13 @@ export function buildSpec(input: SpecInput): OciSpec {
   mounts.push(...userMounts);
 
   const sysctl: Record<string, string> = {};
-  if (!hostNetwork) {
+  if (!hostNetwork && input.dockerSysctls !== false) {
     if (sysctlExists('net.ipv4.ping_group_range')) sysctl['net.ipv4.ping_group_range'] = '0 2147483647';
     if (sysctlExists('net.ipv4.ip_unprivileged_port_start')) sysctl['net.ipv4.ip_unprivileged_port_start'] = '0';
   }
   // runc 1.1 ignores the spec's domainname; the UTS namespace's sysctl sets it (as moby did).
-  if (input.domainname && !input.utsHost) sysctl['kernel.domainname'] = input.domainname;
+  const ownUts = !input.utsHost && !joined.uts;
+  if (input.domainname && ownUts) sysctl['kernel.domainname'] = input.domainname;
   Object.assign(sysctl, input.sysctls ?? {});
 
   let seccomp: Record<string, unknown> | undefined;
@@ -388,15 +395,16 @@ export function buildSpec(input: SpecInput): OciSpec {
       oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
-    hostname: input.utsHost ? undefined : input.hostname,
+    // runc can set a hostname only in a UTS namespace of its own
+    hostname: ownUts ? input.hostname : undefined,
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources: resourcesSpec(input),
       sysctl,
-      maskedPaths: privileged ? [] : [...MASKED_PATHS],
-      readonlyPaths: privileged ? [] : [...READONLY_PATHS],
+      maskedPaths: privileged ? [] : [...(input.maskedPaths ?? MASKED_PATHS)],
+      readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? READONLY_PATHS)],
       devices: input.devices?.map((d) => ({ ...d })) ?? [],
     },
   };
@@ -405,7 +413,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (input.ulimits?.length) {
     spec.process.rlimits = input.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: u.soft, hard: u.hard }));
   }
-  if (input.domainname && !input.utsHost) spec.domainname = input.domainname;
+  if (input.domainname && ownUts) spec.domainname = input.domainname;
   if (seccomp) spec.linux.seccomp = seccomp;
   if (input.binds.some((b) => b.propagation === 'shared' || b.propagation === 'rshared')) {
     spec.linux.rootfsPropagation = 'shared';

@@ -1,6 +1,7 @@
 // The container record the engine keeps: Docker's config.v2.json and hostconfig.json, in our types.
 import type { ImageContainerConfig } from '../../images/types.js';
 import type { MountPoint } from '../volumes/model.js';
+import type { CriContainerExtras } from './cri-extras.js';
 
 /** Config as Docker's API carries it (api/types/container.Config), after merging the image's defaults. */
 export interface ContainerConfig extends ImageContainerConfig {
@@ -84,6 +85,8 @@ export interface ContainerRecord {
   args: string[];
   /** Binds, volumes and --mount tmpfs decided at create (moby's MountPoints); absent on older records. */
   mountPoints?: MountPoint[];
+  /** Set for the Kubernetes CRI front end's containers (namespace k8s.io): see cri-extras.ts. */
+  cri?: CriContainerExtras;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   BerthError,
@@ -45,6 +45,7 @@ import { settledAll } from '../../util/settled-all.js';
 import { eachLimited } from '../../util/each-limited.js';
 import { containersWithLeftovers } from './leftovers.js';
 import { faultPoint } from '../../util/fault-point.js';
+import { applyCriExtras, isDockerVisible, type CriContainerExtras } from './cri-extras.js';
 
 
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
@@ -109,23 +110,33 @@ export class ContainerService {
 
   // ---- lookup ----
 
-  /** Full ID, exact name (with or without '/'), then unique ID prefix: moby's GetContainer order. */
+  /**
+   * Full ID, exact name (with or without '/'), then unique ID prefix: moby's GetContainer order.
+   * Names and prefixes find Docker's containers only; a full ID finds any (the CRI front end's
+   * calls come by full ID).
+   */
   get(ref: string): ContainerRecord {
     if (!ref) throw new NotFoundError('No such container: ');
     const byId = this.d.store.get(ref);
     if (byId) return byId;
     const idByName = this.d.store.idByName(ref.startsWith('/') ? ref : `/${ref}`);
-    if (idByName) return this.d.store.get(idByName)!;
+    const named = idByName ? this.d.store.get(idByName) : undefined;
+    if (named && isDockerVisible(named)) return named;
     if (/^[0-9a-f]+$/.test(ref)) {
-      const matches = this.d.store.all().filter((c) => c.id.startsWith(ref));
+      const matches = this.d.store.all().filter((c) => c.id.startsWith(ref) && isDockerVisible(c));
       if (matches.length === 1) return matches[0];
       if (matches.length > 1) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
     }
     throw new NotFoundError(`No such container: ${ref}`);
   }
 
+  /** Docker's containers: the CRI front end's are listed by listCri(). */
   list(): ContainerRecord[] {
-    return this.d.store.all();
+    return this.d.store.all().filter(isDockerVisible);
+  }
+
+  listCri(): ContainerRecord[] {
+    return this.d.store.all().filter((c) => c.cri !== undefined);
   }
 
   bundleDir(id: string): string {
@@ -133,7 +144,7 @@ export class ContainerService {
   }
 
   logPath(id: string): string {
-    return join(this.bundleDir(id), 'container.log');
+    return this.d.store.get(id)?.cri?.logPath ?? join(this.bundleDir(id), 'container.log');
   }
 
   /** Whether a container uses the image, for rmi's conflict checks. */
@@ -151,6 +162,22 @@ export class ContainerService {
   // ---- create ----
 
   async create(body: unknown, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+    return this.createWith(body, name, undefined);
+  }
+
+  /**
+   * The CRI front end's create: a Docker-shaped body (Config and HostConfig fields) plus what only
+   * CRI says. Its network comes from `cri.join`, so Docker's networking is left out (NetworkMode
+   * none or host).
+   */
+  async createInternal(body: { [key: string]: unknown; HostConfig?: Record<string, unknown> }, name: string, cri: CriContainerExtras): Promise<{ Id: string }> {
+    const hostNetwork = body.HostConfig?.NetworkMode === 'host';
+    const hostConfig = { ...(body.HostConfig ?? {}), NetworkMode: hostNetwork ? 'host' : 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } };
+    const { Id } = await this.createWith({ ...body, HostConfig: hostConfig }, name, cri);
+    return { Id };
+  }
+
+  private async createWith(body: unknown, name: string | undefined, cri: CriContainerExtras | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const req = parseCreateRequest(body);
     if (!req.config.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
     const runtimeName = req.hostConfig.Runtime || this.d.defaultRuntime;
@@ -188,6 +215,7 @@ export class ContainerService {
       restartCount: 0,
       path: argv[0],
       args: argv.slice(1),
+      ...(cri ? { cri } : {}),
     };
     // Networking decides the final NetworkMode, which the hostname depends on.
     await this.d.networking.prepareCreate(rec, req.networkingConfig);
@@ -297,7 +325,8 @@ export class ContainerService {
       const [h, w] = c.hostConfig.ConsoleSize;
       const hostOptions = hostSpecOptions(hc, argv, mounts.binds, facts);
       const tmpfs = { ...hostOptions.tmpfs, ...mounts.tmpfs };
-      const spec = buildSpec({
+      if (c.cri?.logPath) await mkdir(dirname(c.cri.logPath), { recursive: true });
+      const spec = buildSpec(applyCriExtras({
         rootfs,
         ...hostOptions,
         tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
@@ -315,15 +344,15 @@ export class ContainerService {
         securityOpt: c.hostConfig.SecurityOpt ?? undefined,
         network: net.attachment.network,
         etcFiles: { hosts: etc.hosts, resolvConf: etc.resolvConf, hostname: hostNetwork ? undefined : etc.hostname },
-        cgroupsPath: cgroupsPathFor(c.id),
+        cgroupsPath: cgroupsPathFor(c.id, c.cri?.cgroupParent || undefined),
         resources: resourceLimits(c.hostConfig),
-      });
+      }, c.cri));
       const { pid } = await this.d.backend.create({
         id: c.id,
         bundle,
         spec,
         logPath: this.logPath(c.id),
-        logDriver: c.hostConfig.LogConfig.Type === 'none' ? 'none' : 'k8s-file',
+        logDriver: c.hostConfig.LogConfig.Type === 'none' && !c.cri ? 'none' : 'k8s-file',
         stdin: c.config.OpenStdin,
         // moby closes a TTY's stdin never (detach and re-attach keep the shell usable)
         stdinOnce: c.config.StdinOnce && !c.config.Tty,
@@ -780,6 +809,8 @@ export class ContainerService {
   }
 
   emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    // Docker's event stream is the moby namespace's, as containerd's events are per namespace
+    if (!isDockerVisible(c)) return;
     this.d.events.emit('container', action, c.id, {
       ...c.config.Labels,
       image: c.imageRef,

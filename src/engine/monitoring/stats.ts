@@ -145,7 +145,7 @@ async function sample(svc: ContainerService, c: ContainerRecord, prev: StatsJson
   let system: { systemUsage: number; onlineCpus: number };
   let networks: Record<string, NetworkStats> | undefined;
   try {
-    [raw, system, networks] = await Promise.all([readCgroupStats(cgroupsPathFor(c.id)), readSystemCpu(), networkStats(svc, c)]);
+    [raw, system, networks] = await Promise.all([readCgroupStats(cgroupsPathFor(c.id, c.cri?.cgroupParent || undefined)), readSystemCpu(), networkStats(svc, c)]);
   } catch {
     return emptyStats(c);
   }
