@@ -17,6 +17,7 @@ import { Runc, runtimeErrorText } from './runc.js';
 import { startRuncExec, sweepExecSessions } from './runc-exec.js';
 import { TaskNotRunningError } from './task-errors.js';
 import { removeCgroupLeftovers } from './cgroup-leftovers.js';
+import { killContainerDirectly } from './direct-kill.js';
 import type {
   CreateTaskOptions,
   ExecOptions,
@@ -30,6 +31,8 @@ import type {
 
 /** How often tasks are checked for a conmon that died without writing an exit. */
 const MONITOR_CHECK_MS = 2000;
+/** How long a directly killed init may take to die (it waits for its whole PID namespace). */
+const DIRECT_KILL_WAIT_MS = 10_000;
 
 export interface RuntimeLogger {
   debug(obj: unknown, msg?: string): void;
@@ -66,6 +69,8 @@ export class ConmonBackend implements TaskBackend {
   /** Looks for tasks whose conmon died without writing an exit (see checkMonitors). */
   private monitorTimer: NodeJS.Timeout | undefined;
   private readonly lostMonitors = new Set<string>();
+  /** Tasks whose exit berth recorded itself (killDirectly): their conmon is no longer owed one. */
+  private readonly killedDirectly = new Set<string>();
 
   constructor(opts: ConmonBackendOptions) {
     this.execRoot = opts.execRoot;
@@ -147,6 +152,7 @@ export class ConmonBackend implements TaskBackend {
       watching,
     ]);
     this.exits.forget(id);
+    this.killedDirectly.delete(id);
     await writeFile(join(paths.taskDir, 'task.json'), JSON.stringify(task));
     this.tasks.set(id, task);
 
@@ -235,6 +241,25 @@ export class ConmonBackend implements TaskBackend {
     await this.onRunningTask(id, (runc) => runc.kill(id, typeof signal === 'string' ? signal.replace(/^SIG/i, '') : signal));
   }
 
+  async killDirectly(id: string): Promise<void> {
+    const task = await this.record(id);
+    const [initPid, cgroupPath] = await Promise.all([
+      readFile(join(task.bundle, 'pidfile'), 'utf8').then((t) => Number.parseInt(t, 10), () => 0),
+      readFile(join(task.bundle, 'config.json'), 'utf8').then(
+        (t) => (JSON.parse(t) as { linux?: { cgroupsPath?: string } }).linux?.cgroupsPath ?? cgroupsPathFor(id),
+        () => cgroupsPathFor(id),
+      ),
+    ]);
+    if (!(await killContainerDirectly(initPid, cgroupPath, DIRECT_KILL_WAIT_MS))) {
+      throw new SystemError(`container ${id}: PID ${initPid} did not exit after SIGKILL`);
+    }
+    // The processes are gone: the exit is known whether or not conmon gets to write it. The
+    // watcher reports each task's exit once, so conmon's own exit file, if it comes, is not news.
+    const exit = await readExit(this.exitDir, this.taskDir(id), id);
+    this.killedDirectly.add(id);
+    this.exits.report(exit ?? { id, exitCode: 137, oomKilled: false, finishedAt: new Date() });
+  }
+
   /**
    * A verb that needs the task running. The task may exit at any moment before or during the
    * runtime call, and the engine learns of it only once the exit file is read: a failure of a
@@ -316,12 +341,25 @@ export class ConmonBackend implements TaskBackend {
   /** runc delete --force, wait for conmon to go, report its exit, remove berth's files. */
   private async cleanup(id: string, runc: Runc): Promise<void> {
     this.lostMonitors.delete(id);
+    const killedDirectly = this.killedDirectly.delete(id);
     await runc.delete(id, true).catch(async (err) => {
       // a runtime that never made the container (missing, or failing at create) has no state to delete
       if (await access(join(runc.root, id)).then(() => true, () => false)) throw err;
     });
     const conmonPid = await this.conmonPid(id);
     if (conmonPid) await waitForExit(conmonPid, 5000);
+    // A conmon that could not report its container's exit (stopped, stuck) has nothing left to
+    // do: the exit is recorded and its container gone. Left alive, it could write that exit
+    // later, into the next run's exit file.
+    if (conmonPid && killedDirectly && (await isConmonAlive(conmonPid))) {
+      this.logger.warn({ id, conmonPid }, 'conmon did not exit after its container was killed directly: killing it');
+      try {
+        process.kill(conmonPid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      await waitForExit(conmonPid, 5000);
+    }
     await removeCgroupLeftovers(cgroupsPathFor(id));
     const exit = await readExit(this.exitDir, this.taskDir(id), id);
     if (exit && this.exits.watching) this.exits.report(exit);

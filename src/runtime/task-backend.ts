@@ -93,6 +93,12 @@ export interface TaskBackend {
   start(id: string): Promise<void>;
   /** Send a signal (name like SIGTERM/TERM or number) to the task's init process. */
   kill(id: string, signal: string | number): Promise<void>;
+  /**
+   * The shim did not report a SIGKILLed task's exit in time (moby's killProcessDirectly): SIGKILL
+   * the task's processes directly, wait until its init is gone, and report its exit through
+   * onExit (once: the shim's own report, should it come later, is not reported again).
+   */
+  killDirectly(id: string): Promise<void>;
   /** Remove runtime state and shim files of a stopped task. Idempotent; force kills a live task first. */
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
   /** Open a stdio connection. Call before start() to see every byte of output. */

@@ -48,6 +48,10 @@ import { faultPoint } from '../../util/fault-point.js';
 import { applyCriExtras, isDockerVisible, type CriContainerExtras } from './cri-extras.js';
 
 
+/** moby's daemon.Kill: how long a SIGKILLed container's exit may take before its processes are killed directly. */
+const KILL_EXIT_WAIT_MS = 10_000;
+/** ... and how long the exit may then take to be recorded (the engine's own exit handling). */
+const DIRECT_KILL_EXIT_WAIT_MS = 15_000;
 /** How long the daemon's start waits for the containers it restarts before it serves the API. */
 const RESTORE_START_WAIT_MS = 15_000;
 /** Stopped containers whose leftovers start-up looks for at once. */
@@ -409,7 +413,7 @@ export class ContainerService {
     const gracefully = timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000);
     if (!gracefully && isRunning(c)) {
       await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL failed'));
-      await exited;
+      await this.killedExit(c, exited);
     }
     this.emit(c, 'stop');
   }
@@ -430,7 +434,20 @@ export class ContainerService {
       if (!isRunning(c)) throw new ConflictError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
     });
     // moby waits for a SIGKILLed container to be gone before answering.
-    if (exited) await raceTimeout(exited, 10_000);
+    if (exited && !(await this.killedExit(c, exited))) throw new SystemError('tried to kill container, but did not receive an exit event');
+  }
+
+  /**
+   * Waits for the exit of a container just sent SIGKILL, as moby's daemon.Kill: when the shim
+   * has not reported it within 10 s (a starved machine, a stuck conmon), the container's processes
+   * are killed directly and the backend reports the exit itself. False when no exit came.
+   */
+  private async killedExit(c: ContainerRecord, exited: Promise<void>): Promise<boolean> {
+    if (await raceTimeout(exited, KILL_EXIT_WAIT_MS)) return true;
+    if (!isRunning(c)) return true;
+    this.d.logger.warn({ id: c.id }, 'container did not exit within 10 s of SIGKILL: killing its processes directly');
+    await this.d.backend.killDirectly(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'direct kill failed'));
+    return raceTimeout(exited, DIRECT_KILL_EXIT_WAIT_MS);
   }
 
   private async signal(c: ContainerRecord, signal: number): Promise<void> {
@@ -605,7 +622,7 @@ export class ContainerService {
       c.manuallyStopped = true;
       const exited = this.nextExit(c.id);
       await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL before remove failed'));
-      if (!(await raceTimeout(exited, 15_000))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
+      if (!(await this.killedExit(c, exited))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
     }
     await this.lock.run(c.id, async () => {
       if (!this.d.store.get(c.id)) throw new NotFoundError(`No such container: ${ref}`);
