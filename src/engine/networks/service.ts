@@ -59,6 +59,8 @@ export class NetworkService implements ContainerNetworking {
   private readonly plumbing = new KeyedLock();
   /** Networks whose bridge berth keeps while no container uses it (anchor()). */
   private readonly anchored = new Set<string>();
+  /** Networks past removeNetwork's check for active endpoints: no connect or start may join them. */
+  private readonly removing = new Set<string>();
 
   private readonly dns: ContainerDns;
 
@@ -299,19 +301,32 @@ export class NetworkService implements ContainerNetworking {
       const list = active.map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.endpointId.slice(0, 12)}"`).join(', ');
       throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${list})`);
     }
-    // a container that just exited may still be leaving it
-    await Promise.all(
-      this.d.store
-        .allSandboxes()
-        .filter((sb) => sb.teardown?.endpoints.some((e) => e.networkId === n.id))
-        .map((sb) => this.plumbing.run(sb.containerId, async () => undefined)),
-    );
-    if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
-    await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing the bridge failed'));
-    // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the
-    // network: their next start is Docker's 'network ... not found'
-    this.d.store.deleteNetwork(n.id);
+    if (this.removing.has(n.id)) throw new NotFoundError(`network ${term} not found`);
+    // from the check above on, nothing joins it: a connect or start in between would be plumbed
+    // onto a bridge being dropped, and its endpoint outlive the network
+    this.removing.add(n.id);
+    try {
+      // a container that just exited may still be leaving it
+      await Promise.all(
+        this.d.store
+          .allSandboxes()
+          .filter((sb) => sb.teardown?.endpoints.some((e) => e.networkId === n.id))
+          .map((sb) => this.plumbing.run(sb.containerId, async () => undefined)),
+      );
+      if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
+      await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing the bridge failed'));
+      // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the
+      // network: their next start is Docker's 'network ... not found'
+      this.d.store.deleteNetwork(n.id);
+    } finally {
+      this.removing.delete(n.id);
+    }
     this.networkEvent(n, 'destroy');
+  }
+
+  /** The network exists and is not being removed. */
+  private usable(id: string): boolean {
+    return !!this.d.store.network(id) && !this.removing.has(id);
   }
 
   /** docker network connect. */
@@ -319,6 +334,10 @@ export class NetworkService implements ContainerNetworking {
     const c = this.dir.get(containerRef);
     const n = this.find(networkRef);
     await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
+      // Either may have gone while this waited for the container's lock (a rm -f holds it): the
+      // endpoint row of a removed container, or on a removed network, would never be deleted.
+      if (!this.lookup(c.id)) throw new NotFoundError(`No such container: ${containerRef}`);
+      if (!this.usable(n.id)) throw new NotFoundError(`network ${networkRef} not found`);
       const mode = c.hostConfig.NetworkMode;
       if (n.driver === 'host') throw new InvalidParameterError('cannot connect container to host network - container must be created in host network mode');
       if (mode === 'host' || mode.startsWith('container:')) throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
@@ -369,6 +388,7 @@ export class NetworkService implements ContainerNetworking {
       return;
     }
     await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
+      if (!this.lookup(c.id)) throw new NotFoundError(`No such container: ${containerRef}`);
       const ep = this.d.store.endpoint(c.id, n.id);
       const sb = this.d.store.sandbox(c.id);
       if (c.hostConfig.NetworkMode === 'host' && n.driver === 'host') throw new InvalidParameterError('cannot disconnect container from host network - container was created in host network mode');
@@ -473,7 +493,7 @@ export class NetworkService implements ContainerNetworking {
     if (mode.startsWith('container:')) return this.joinDonor(c, mode.slice('container:'.length), hostGateway);
     const eps = this.d.store.endpointsOf(c.id);
     const bridged = eps.map((e) => ({ e, n: this.d.store.network(e.networkId) })).filter((x) => x.n?.driver === 'bridge') as { e: EndpointRecord; n: NetworkRecord }[];
-    const missing = eps.filter((e) => !this.d.store.network(e.networkId));
+    const missing = eps.filter((e) => !this.usable(e.networkId));
     if (missing.length) {
       const name = missing[0].interfaceName === 'eth0' && !mode.startsWith('container:') ? mode : missing[0].networkId;
       throw new NotFoundError(`network ${name} not found`);
