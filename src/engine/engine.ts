@@ -33,7 +33,8 @@ export class Engine {
     readonly events: EventBus,
     readonly logger: Logger,
     private readonly lock: DataRootLock,
-    private readonly db: Database.Database,
+    /** The one SQLite connection; front ends with tables of their own (the CRI's pods) use it too. */
+    readonly db: Database.Database,
     readonly images: ImageService,
     readonly containers: ContainerService,
     private readonly backend: ConmonBackend,

@@ -172,11 +172,13 @@ export class ContainerService {
   /**
    * The CRI front end's create: a Docker-shaped body (Config and HostConfig fields) plus what only
    * CRI says. Its network comes from `cri.join`, so Docker's networking is left out (NetworkMode
-   * none or host).
+   * none or host); a pod's infra container (role sandbox) keeps the network it names: the pod
+   * network is an engine network, plumbed, published and torn down as Docker's are.
    */
   async createInternal(body: { [key: string]: unknown; HostConfig?: Record<string, unknown> }, name: string, cri: CriContainerExtras): Promise<{ Id: string }> {
     const hostNetwork = body.HostConfig?.NetworkMode === 'host';
-    const hostConfig = { ...(body.HostConfig ?? {}), NetworkMode: hostNetwork ? 'host' : 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } };
+    const ownNetwork = cri.role === 'sandbox' && !hostNetwork && body.HostConfig?.NetworkMode;
+    const hostConfig = { ...(body.HostConfig ?? {}), NetworkMode: ownNetwork || (hostNetwork ? 'host' : 'none'), RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } };
     const { Id } = await this.createWith({ ...body, HostConfig: hostConfig }, name, cri);
     return { Id };
   }
