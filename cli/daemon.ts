@@ -73,6 +73,22 @@ export async function runDaemon(argv: string[]): Promise<number> {
     tcpServers.push(await listenTcp(app, tcp));
     logger.info({ host }, `API listen on ${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`);
   }
+  // CRI (Kubernetes) before the API's unix sockets, so a client that reaches berth.sock finds it
+  // up; loaded only when enabled, so a daemon without it loads none of grpc-js or the schema.
+  let cri: { close(): Promise<void> } | undefined;
+  if (config.cri.enabled) {
+    try {
+      const { startCriServer } = await import('../src/cri/server.js');
+      cri = await startCriServer(engine, config.cri, logger);
+    } catch (err) {
+      logger.fatal({ err }, 'failed to start daemon');
+      process.stderr.write(`berth daemon: failed to start the CRI server on ${config.cri.socket}: ${(err as Error).message}\n`);
+      for (const server of tcpServers) server.close();
+      await app.close().catch(() => undefined);
+      await engine.close();
+      return 1;
+    }
+  }
   // the unix sockets last: a client that reaches one finds every listener up
   for (const [i, host] of unixHosts.entries()) {
     const path = host.slice('unix://'.length);
@@ -101,6 +117,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   await app.close().catch(() => undefined);
   // The socket was bound under another name (see listen): closing unlinked that one, not this.
   for (const host of unixHosts) rmSync(host.slice('unix://'.length), { force: true });
+  await cri?.close().catch((err: unknown) => logger.warn({ err }, 'CRI server shutdown failed'));
   await engine.close();
   return 0;
 }

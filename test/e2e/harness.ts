@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, afterEach, before } from 'node:test';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { basename, dirname, join } from 'node:path';
@@ -36,6 +36,12 @@ export interface DaemonOptions {
   logLevel?: string;
   /** Extra environment for the daemon (test/faults arms BERTH_FAULT with it). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Serve CRI too: `true`, or daemon.json's `cri` block (e.g. { 'registry-mirrors': {...} }),
+   * written to <base>/cri-daemon.json and passed as --config-file (unless args has its own,
+   * which must then hold the block). The socket is `criSocket` (<exec-root>/cri.sock).
+   */
+  cri?: boolean | Record<string, unknown>;
 }
 
 export interface CmdResult {
@@ -192,6 +198,11 @@ export class Daemon {
     return this.child?.pid;
   }
 
+  /** The CRI gRPC socket when started with `cri` (the daemon's default path). */
+  get criSocket(): string {
+    return join(this.execRoot, 'cri.sock');
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -212,7 +223,17 @@ export class Daemon {
       // its own default bridge and address pool: test daemons never share a subnet or a bridge
       ...daemonNetArgs(daemonNet(this.base, readRecordedRootsSync())),
       ...(this.opts.args ?? []),
+      ...this.criArgs(),
     ];
+  }
+
+  private criArgs(): string[] {
+    const cri = this.opts.cri;
+    if (!cri) return [];
+    if (cri === true || this.opts.args?.includes('--config-file')) return ['--cri'];
+    const file = join(this.base, 'cri-daemon.json');
+    writeFileSync(file, JSON.stringify({ cri }));
+    return ['--cri', '--config-file', file];
   }
 
   /** Spawn the daemon and wait until /_ping answers. */

@@ -5,6 +5,7 @@ import { goJsonType } from '../go-json.js';
 import { parseBip, validatePools, type AddressPool } from '../networks/ipam.js';
 import { RegistryConfig } from '../../images/distribution/registry-config.js';
 import { parseTcpHost } from './tcp-hosts.js';
+import { CriConfigError, parseCriConfig, type CriConfig } from './cri-config.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -27,6 +28,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** docker.io pull-through mirrors, tried before docker.io (dockerd's `registry-mirrors`). */
   registryMirrors: string[];
+  /** The Kubernetes CRI front end (`--cri`, daemon.json `cri`); src/cri is loaded only when enabled. */
+  cri: CriConfig;
 }
 
 interface DaemonJson {
@@ -43,6 +46,7 @@ interface DaemonJson {
   'insecure-registries'?: unknown;
   'registry-mirrors'?: unknown;
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
+  cri?: unknown;
 }
 
 const DEFAULTS = {
@@ -56,6 +60,7 @@ export class ConfigError extends Error {}
 
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const flags: Record<string, string[]> = {};
+  const switches = new Set(['--cri']);
   const takesValue = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--log-level', '-l', '--default-runtime', '-G', '--group', '-b', '--bridge', '--bip', '--default-address-pool', '--mtu', '--insecure-registry', '--registry-mirror']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -64,6 +69,11 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     if (arg.startsWith('--') && eq > 0) {
       value = arg.slice(eq + 1);
       arg = arg.slice(0, eq);
+    }
+    if (switches.has(arg)) {
+      if (value !== undefined && value !== 'true' && value !== 'false') throw new ConfigError(`invalid argument "${value}" for "${arg}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+      (flags[arg] ??= []).push(value ?? 'true');
+      continue;
     }
     if (!takesValue.has(arg)) throw new ConfigError(`unknown flag: ${arg}`);
     if (value === undefined) {
@@ -111,10 +121,18 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  const execRoot = flags['--exec-root']?.at(-1) ?? file['exec-root'] ?? DEFAULTS.execRoot;
+  let cri: CriConfig;
+  try {
+    cri = parseCriConfig(file.cri, flags['--cri']?.at(-1) === 'true', execRoot, configFile);
+  } catch (err) {
+    if (err instanceof CriConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     hosts,
     dataRoot: flags['--data-root']?.at(-1) ?? file['data-root'] ?? DEFAULTS.dataRoot,
-    execRoot: flags['--exec-root']?.at(-1) ?? file['exec-root'] ?? DEFAULTS.execRoot,
+    execRoot,
     configFile,
     logLevel: flags['--log-level']?.at(-1) ?? file['log-level'] ?? 'info',
     runtimes,
@@ -126,6 +144,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     mtu,
     insecureRegistries,
     registryMirrors,
+    cri,
   };
 }
 
