@@ -67,3 +67,8 @@ test('CRI mounts keep their propagation', () => {
   assert.deepEqual(m?.options, ['rbind', 'rshared']);
   assert.equal(spec.linux.rootfsPropagation, 'shared');
 });
+
+test('a CRI oom_score_adj reaches the process (Docker\'s HostConfig has no path to the spec for it)', () => {
+  assert.equal(buildSpec(applyCriExtras(base, { ...pod, oomScoreAdj: 500 })).process.oomScoreAdj, 500);
+  assert.equal(buildSpec(applyCriExtras(base, pod)).process.oomScoreAdj, 0);
+});

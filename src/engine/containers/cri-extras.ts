@@ -25,6 +25,8 @@ export interface CriContainerExtras {
   /** A non-empty CRI list replaces Docker's defaults (containerd's rule). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  /** The process' oom_score_adj, already raised to what this host lets the daemon give. */
+  oomScoreAdj?: number;
   /** cgroupfs parent from the pod's config; berth's own when empty. */
   cgroupParent?: string;
   /** The front end's own facts (CRI metadata, annotations, config): the engine does not read them. */
@@ -54,6 +56,7 @@ export function applyCriExtras(input: SpecInput, cri: CriContainerExtras | undef
     binds,
     maskedPaths: cri.maskedPaths?.length ? cri.maskedPaths : input.maskedPaths,
     readonlyPaths: cri.readonlyPaths?.length ? cri.readonlyPaths : input.readonlyPaths,
+    oomScoreAdj: cri.oomScoreAdj ?? input.oomScoreAdj,
     // containerd sets neither (critest's "dropping capability" needs ping to fail without NET_RAW)
     dockerSysctls: false,
   };
