@@ -109,7 +109,9 @@ export class Engine {
       networking,
       volumes,
     });
-    networking.bindContainers(containers);
+    // every container, the CRI's too (containers.list() is Docker's view): start-up forgets the
+    // endpoints of containers it does not know, and a pod's infra container has some
+    networking.bindContainers({ get: (ref) => containers.get(ref), list: () => store.all(), lock: containers.lock, bundleDir: (id) => containers.bundleDir(id) });
     await networking.init();
     const engine = new Engine(config, engineId(config.dataRoot), events, logger, lock, db, images, containers, backend, networking, volumes);
     images.onEvent((e) => events.emit('image', e.action, e.id, { name: e.name }));

@@ -562,6 +562,11 @@ export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: st
   }
 
   try {
+    for (const e of await readdir(join(dataRoot, 'pods'))) leaks.rows.push(`pod dir ${join(dataRoot, 'pods', e)}`);
+  } catch {
+    // no pod ever ran
+  }
+  try {
     for (const e of await readdir(join(execRoot, 'runc'))) leaks.runcState.push(join(execRoot, 'runc', e));
   } catch {
     // no runc root: nothing ran or it was cleaned
@@ -574,6 +579,10 @@ export async function leakCheck(dataRoot: string, execRoot: string, ownRoots: st
       const hasTable = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'containers'").get();
       if (hasTable) {
         for (const row of db.prepare('SELECT id, name FROM containers').all() as { id: string; name: string }[]) leaks.rows.push(`${row.id} ${row.name}`);
+      }
+      // CRI pod sandboxes (src/cri/pods): a row, and a dir of pod files, per pod not removed
+      if (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'pods'").get()) {
+        for (const row of db.prepare('SELECT id, name_key FROM pods').all() as { id: string; name_key: string }[]) leaks.rows.push(`pod ${row.id} ${row.name_key}`);
       }
     } finally {
       db.close();

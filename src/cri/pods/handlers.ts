@@ -1,8 +1,41 @@
 // Pod sandbox RPCs (owned by the pods module): RunPodSandbox, StopPodSandbox, RemovePodSandbox,
-// PodSandboxStatus, ListPodSandbox, PodSandboxStats, ListPodSandboxStats. It also sets ctx.pods.
+// PodSandboxStatus, ListPodSandbox. It also sets ctx.pods. PodSandboxStats and
+// ListPodSandboxStats are not provided (UNIMPLEMENTED).
 import type { CriContext } from '../context.js';
 import type { RuntimeHandlers } from '../handler-types.js';
+import { matchesFilter } from './filter.js';
+import { PodSandboxService } from './service.js';
+import { podSandboxListItem, podSandboxStatus, verboseInfo } from './views.js';
 
-export function podHandlers(_ctx: CriContext): RuntimeHandlers {
-  return {};
+export async function podHandlers(ctx: CriContext): Promise<RuntimeHandlers> {
+  const pods = new PodSandboxService({
+    engine: ctx.engine,
+    logger: ctx.logger.child({ layer: 'cri-pods' }),
+    sandboxImage: ctx.config.sandboxImage,
+    podSubnet: ctx.config.podSubnet,
+  });
+  ctx.pods = pods;
+  await pods.ready;
+  return {
+    RunPodSandbox: async (req) => ({ podSandboxId: await pods.run(req.config, req.runtimeHandler ?? '') }),
+    StopPodSandbox: async (req) => {
+      await pods.stop(req.podSandboxId ?? '');
+      return {};
+    },
+    RemovePodSandbox: async (req) => {
+      await pods.remove(req.podSandboxId ?? '');
+      return {};
+    },
+    PodSandboxStatus: async (req) => {
+      const p = pods.get(req.podSandboxId ?? '');
+      const row = pods.config(p.id);
+      return {
+        status: podSandboxStatus(p),
+        info: req.verbose ? verboseInfo(p, { pid: pods.infraPid(p.id), image: ctx.config.sandboxImage, runtime: pods.runtimeOf(p), config: row }) : {},
+        containersStatuses: [],
+        timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),
+      };
+    },
+    ListPodSandbox: async (req) => ({ items: pods.list().filter((p) => matchesFilter(p, req.filter)).map(podSandboxListItem) }),
+  };
 }

@@ -1,0 +1,222 @@
+// CRI pod sandboxes over the gRPC socket (issue 12 items 3, 4, 6): run/status/list/stop/remove
+// and their idempotence, the pod files and sysctls inside the infra container, RuntimeClass
+// handlers from daemon.json's runtimes, the pod network (pod IP and a 127.0.0.1 hostPort
+// reachable from the host, nothing left after stop) and a daemon restart with a pod running.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { criClient, type CriClient } from '../fixtures/cri-client.js';
+import { Daemon, recordRoot, recordedRoots } from './harness.js';
+import { daemonNet } from './net-harness.js';
+
+const run = promisify(execFile);
+const PAUSE = 'berth-test/pause:1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** GET http://host:port/path; the body, or undefined when nothing answers (yet). */
+function httpGet(host: string, port: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(undefined);
+    });
+    req.end();
+  });
+}
+
+async function getWithRetry(host: string, port: number, path: string): Promise<string | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const body = await httpGet(host, port, path);
+    if (body !== undefined) return body;
+    await sleep(250);
+  }
+  return undefined;
+}
+
+function podConfig(name: string, extra: Record<string, unknown> = {}) {
+  return { metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 }, ...extra };
+}
+
+describe('CRI pod sandboxes', () => {
+  let d: Daemon;
+  let c: CriClient;
+  const made: string[] = [];
+
+  before(async () => {
+    const base = await mkdtemp('/tmp/bt-');
+    await recordRoot(base);
+    // the pod network inside this daemon's own /16, so that parallel test daemons never overlap
+    // and the leak check's rule scan covers it
+    const net = daemonNet(base, await recordedRoots());
+    const podSubnet = `${net.pool.split('.').slice(0, 2).join('.')}.240.0/20`;
+    const file = join(base, 'daemon.json');
+    await writeFile(file, JSON.stringify({ runtimes: { 'runc-alt': { path: 'runc' } }, cri: { 'sandbox-image': PAUSE, 'pod-subnet': podSubnet } }));
+    d = new Daemon(base, { args: ['--config-file', file], cri: true });
+    await mkdir(d.dockerConfig, { recursive: true });
+    await d.start();
+    await d.ensureBusybox();
+    const ctx = join(base, 'pause-ctx');
+    await mkdir(ctx);
+    await copyFile('/usr/bin/catatonit', join(ctx, 'catatonit'));
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox:latest\nCOPY catatonit /catatonit\nENTRYPOINT ["/catatonit", "-P"]\n');
+    await d.dockerOk(['build', '-q', '-t', PAUSE, ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+    c = criClient(d.criSocket);
+  });
+
+  after(async () => {
+    for (const id of made) await c?.runtime.removePodSandbox({ podSandboxId: id }).catch(() => undefined);
+    c?.close();
+    await d?.cleanup();
+  });
+
+  async function runPod(name: string, extra: Record<string, unknown> = {}, handler = ''): Promise<string> {
+    const { podSandboxId } = await c.runtime.runPodSandbox({ config: podConfig(name, extra), runtimeHandler: handler });
+    made.push(podSandboxId);
+    return podSandboxId;
+  }
+
+  async function info(id: string): Promise<{ pid: number; infraContainerId: string; runtime: string; netNamespacePath: string }> {
+    const s = await c.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
+    return JSON.parse(s.info.info);
+  }
+
+  test('run, status, list by id, prefix, state and labels; stop; remove; both idempotent', async () => {
+    const id = await runPod('basic', { labels: { app: 'web', tier: 'front' }, annotations: { note: 'x' } });
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const s = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status;
+    assert.equal(s.id, id);
+    assert.equal(s.state ?? 'SANDBOX_READY', 'SANDBOX_READY');
+    assert.deepEqual({ ...s.metadata, attempt: s.metadata.attempt ?? 0 }, { name: 'basic', uid: 'uid-basic', namespace: 'default', attempt: 0 });
+    assert.deepEqual(s.labels, { app: 'web', tier: 'front' });
+    assert.deepEqual(s.annotations, { note: 'x' });
+    assert.ok(BigInt(s.createdAt) > 0n);
+    assert.match(s.network.ip, /^\d+\.\d+\.\d+\.\d+$/);
+
+    const ids = async (filter: unknown) => ((await c.runtime.listPodSandbox({ filter })).items ?? []).map((p: { id: string }) => p.id);
+    assert.deepEqual(await ids({ id }), [id]);
+    assert.deepEqual(await ids({ id: id.slice(0, 12) }), [id]);
+    assert.ok((await ids({ labelSelector: { app: 'web' } })).includes(id));
+    assert.ok(!(await ids({ labelSelector: { app: 'web', tier: 'back' } })).includes(id));
+    assert.ok((await ids({ state: { state: 'SANDBOX_READY' } })).includes(id));
+    assert.ok(!(await ids({ state: { state: 'SANDBOX_NOTREADY' } })).includes(id));
+    // the infra container stays out of Docker's view
+    assert.ok(!(await d.dockerOk(['ps', '-a', '--no-trunc', '-q'])).includes((await info(id)).infraContainerId));
+
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');
+    assert.deepEqual(await ids({ id, state: { state: 'SANDBOX_NOTREADY' } }), [id]);
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+    assert.deepEqual(await ids({ id }), []);
+    await assert.rejects(c.runtime.podSandboxStatus({ podSandboxId: id }), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+    // unknown ids are fine for stop and remove, as critest's idempotence specs want
+    await c.runtime.stopPodSandbox({ podSandboxId: 'f'.repeat(64) });
+    await c.runtime.removePodSandbox({ podSandboxId: 'f'.repeat(64) });
+    assert.equal(existsSync(join(d.dataRoot, 'pods', id)), false);
+  });
+
+  test('a second RunPodSandbox with the same metadata is refused', async () => {
+    await runPod('twice');
+    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('twice') }), /reserve sandbox name/);
+  });
+
+  test('hostname, resolv.conf from dns_config and pod sysctls inside the infra container', async () => {
+    const id = await runPod('files', {
+      hostname: 'test-hostname',
+      dnsConfig: { servers: ['10.10.10.10'], searches: ['google.com'], options: ['ndots:8'] },
+      linux: { sysctls: { 'kernel.shm_rmid_forced': '1', 'net.ipv4.ip_local_port_range': '20000 30000' } },
+    });
+    const infra = (await info(id)).infraContainerId;
+    const exec = (cmd: string) => d.dockerOk(['exec', infra, 'sh', '-c', cmd]);
+    assert.equal(await exec('hostname'), 'test-hostname');
+    assert.equal(await exec('cat /etc/resolv.conf'), 'search google.com\nnameserver 10.10.10.10\noptions ndots:8');
+    assert.equal(await exec('cat /proc/sys/kernel/shm_rmid_forced'), '1');
+    assert.equal((await exec('cat /proc/sys/net/ipv4/ip_local_port_range')).replace(/\s+/g, ' '), '20000 30000');
+    assert.match(await exec('mount | grep " /dev/shm "'), /tmpfs/);
+  });
+
+  test('RuntimeClass: runtime_handler picks a daemon.json runtime; an unknown one is INVALID_ARGUMENT and leaves nothing', async () => {
+    const id = await runPod('alt', {}, 'runc-alt');
+    const i = await info(id);
+    assert.equal(i.runtime, 'runc-alt');
+    assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.runtimeHandler, 'runc-alt');
+    assert.equal(await d.dockerOk(['inspect', '-f', '{{.HostConfig.Runtime}}', i.infraContainerId]), 'runc-alt');
+    const before = (await c.runtime.listPodSandbox({})).items?.length ?? 0;
+    await assert.rejects(
+      c.runtime.runPodSandbox({ config: podConfig('nope'), runtimeHandler: 'nope' }),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /no runtime for "nope" is configured/.test(e.details),
+    );
+    assert.equal((await c.runtime.listPodSandbox({})).items?.length ?? 0, before);
+  });
+
+  test('pod network: the pod IP and a 127.0.0.1 hostPort reach a server in the pod; stop tears it all down', async () => {
+    const vethsOnPodBridge = async () => {
+      const netId = await d.dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'berth-cri']).catch(() => '');
+      const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
+      return links.filter((l) => netId && l.master === `br-${netId.slice(0, 12)}` && !/^ba[0-9a-f]{10}$/.test(l.ifname)).map((l) => l.ifname).sort();
+    };
+    const vethsBefore = await vethsOnPodBridge();
+    const hostPort = await freePort();
+    const id = await runPod('web', { portMappings: [{ protocol: 'TCP', containerPort: 8080, hostPort, hostIp: '127.0.0.1' }] });
+    const ip = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status.network.ip;
+    const { infraContainerId: infra, netNamespacePath } = await info(id);
+    assert.ok(existsSync(netNamespacePath));
+    await d.dockerOk(['exec', infra, 'sh', '-c', 'mkdir -p /www && echo pod-says-hi > /www/index.html && httpd -p 8080 -h /www']);
+    assert.equal(await getWithRetry(ip, 8080, '/index.html'), 'pod-says-hi\n');
+    assert.equal(await getWithRetry('127.0.0.1', hostPort, '/index.html'), 'pod-says-hi\n');
+
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    assert.equal(existsSync(netNamespacePath), false, 'the pod netns is gone');
+    const nat = (await run('iptables', ['-w', '-t', 'nat', '-S'])).stdout;
+    assert.ok(!nat.includes(`--dport ${hostPort} `), 'no DNAT rule for the host port');
+    assert.ok(!nat.includes(`${ip}:8080`), 'no rule for the pod address');
+    assert.deepEqual(await vethsOnPodBridge(), vethsBefore, 'the pod veth is gone from the pod bridge');
+    assert.equal(await httpGet('127.0.0.1', hostPort, '/index.html'), undefined);
+  });
+
+  test('a daemon restart keeps a running pod READY with the same infra process', async () => {
+    const id = await runPod('survivor');
+    const { pid, infraContainerId } = await info(id);
+    assert.ok(pid > 0);
+    c.close();
+    await d.restart();
+    c = criClient(d.criSocket);
+    const s = await c.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
+    assert.equal(s.status.state ?? 'SANDBOX_READY', 'SANDBOX_READY');
+    assert.equal(JSON.parse(s.info.info).pid, pid);
+    // and one whose infra died meanwhile is NOTREADY
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100; i++) {
+      if ((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state === 'SANDBOX_NOTREADY') break;
+      await sleep(100);
+    }
+    assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');
+    // its network was torn down by the new daemon: the endpoint survived the restart
+    const netId = await d.dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'berth-cri']);
+    const names = await readFile(join(d.execRoot, 'netavark', 'aardvark-dns', netId), 'utf8').catch(() => '');
+    assert.ok(!names.includes(infraContainerId), names);
+  });
+});
