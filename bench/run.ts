@@ -4,6 +4,8 @@
  * and socket, in the same run; then berth's memory with 50 running `sleep` containers.
  * The network parts (bridge-run, port-throughput) run both daemons on their default bridge,
  * with a second dockerd on a bridge of its own (networkParts below).
+ * The cri part (cri/part.ts) starts its own berth with CRI on and a private containerd 1.6 CRI
+ * plugin, and times pod start and ExecSync over gRPC on both.
  *
  * Like with like: both daemons get the same busybox image (the test fixture, loaded with
  * `docker load`), the same docker CLI, and `--network none` on every run (berth has no bridge
@@ -34,6 +36,7 @@ import { PortThroughputBench } from './port-throughput.js';
 import { createBenchBridge } from './dockerd-bridge.js';
 import { startDockerd } from './dockerd.js';
 import { IMAGE_PARTS, ImageBenchShared, type ImageBenchSide } from './images/parts.js';
+import { criPart } from './cri/part.js';
 
 const WARMUP = 3;
 const RUNS = 20;
@@ -44,7 +47,7 @@ const DOCKERD_BRIDGED_BASE = '/tmp/bench-brdockerd';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `node dist/bench/run.js [part...]` runs only the parts named (all when none is). */
-const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', ...Object.keys(IMAGE_PARTS), 'bridge-run', 'port-throughput', 'memory'];
+const PARTS = ['run', 'exec', 'api', 'parallel', 'attach', 'logs', 'bulk', ...Object.keys(IMAGE_PARTS), 'bridge-run', 'port-throughput', 'cri', 'memory'];
 const NETWORK_PARTS = ['bridge-run', 'port-throughput'];
 const picked = process.argv.slice(2);
 const wants = (part: string): boolean => picked.length === 0 || picked.includes(part);
@@ -178,7 +181,8 @@ async function main(): Promise<void> {
     let berthTime: Timing | undefined;
     let dockerdTime: Timing | undefined;
     let dockerdNote = 'not installed (apt-get install docker.io to compare)';
-    const noBridgeParts = PARTS.filter((p) => !NETWORK_PARTS.includes(p) && p !== 'memory').some(wants);
+    // cri starts daemons of its own (cri/part.ts)
+    const noBridgeParts = PARTS.filter((p) => !NETWORK_PARTS.includes(p) && p !== 'memory' && p !== 'cri').some(wants);
     const dockerd = !noBridgeParts ? undefined : await startDockerd().catch((err: Error) => {
       dockerdNote = `failed to start: ${err.message.slice(0, 300)}`;
       return undefined;
@@ -225,6 +229,7 @@ async function main(): Promise<void> {
     if (NETWORK_PARTS.some(wants)) bridgedNote = await networkParts(berth, bdocker, archive, bridgeRunBench, portBench);
 
     const w = [48, 14, 14, 10];
+    const cri = wants('cri') ? await criPart(w) : [];
     const memory = wants('memory') ? await memoryLines(berth, bdocker, w) : [];
     results.push('');
     results.push(`berth bench: docker CLI ${cliVersion}, busybox fixture image, --network none on both sides (but in the network parts)`);
@@ -253,6 +258,7 @@ async function main(): Promise<void> {
     for (const part of imageParts) results.push('', ...part.lines(w));
     results.push('', ...bridgeRunBench.lines(w, bridgedNote));
     results.push('', ...portBench.lines(w));
+    if (cri.length > 0) results.push('', ...cri);
     results.push('', ...memory);
   } finally {
     await imageShared.close();
