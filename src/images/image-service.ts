@@ -378,9 +378,13 @@ export class ImageService implements ImageServiceApi {
    */
   async reconcileContainerLayers(containers: { id: string; imageId: string }[]): Promise<void> {
     const known = new Set(containers.map((c) => c.id));
-    // one transaction for all: one each made start-up with thousands of containers slow
+    // one query for those already holding (all but records older than holds), and one
+    // transaction for the rest: a statement or two per container made start-up with thousands slow
+    const holding = this.store.containersHoldingLayers();
+    const held = new Set(holding);
     this.store.transaction(() => {
       for (const c of containers) {
+        if (held.has(c.id)) continue;
         try {
           this.retainLayers(c.id, c.imageId);
         } catch (err) {
@@ -389,7 +393,7 @@ export class ImageService implements ImageServiceApi {
         }
       }
     });
-    for (const id of this.store.containersHoldingLayers()) {
+    for (const id of holding) {
       if (!known.has(id)) await this.releaseLayers(id);
     }
   }

@@ -7,6 +7,7 @@ import { inspectView, listView } from '../../engine/containers/view.js';
 import { containerSizes } from '../../engine/containers/size.js';
 import type { AttachSink } from '../../engine/containers/attach-hub.js';
 import { InvalidParameterError } from '../../errors.js';
+import { JSON_CONTENT_TYPE } from '../errors.js';
 import type { ApiContext } from '../context.js';
 import { Filters } from '../filters.js';
 import type { HijackRequest } from '../hijack.js';
@@ -38,10 +39,11 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   const listCtx = (c: ContainerRecord) => ({ imageName: c.imageRef, network: networkApi(ctx).containerState(c) });
 
-  app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>) => {
+  app.get('/containers/json', async (request: FastifyRequest<{ Querystring: Q }>, reply) => {
     const q = request.query;
     const filters = Filters.parse(q.filters);
-    const list = filterContainers(containers.list(), {
+    const list = filterContainers(containers.listCache.newestFirst(containers.list()), {
+      sorted: true,
       all: boolParam(q.all, false),
       limit: intParam(q.limit, 'limit') ?? -1,
       filters: filters.toMap(),
@@ -56,7 +58,10 @@ export function containerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ports: (c) => listView(c, listCtx(c)).Ports,
       networksOf: (c) => networkApi(ctx).networksOf(c),
     });
-    if (!boolParam(q.size, false)) return list.map((c) => listView(c, listCtx(c)));
+    if (!boolParam(q.size, false)) {
+      reply.header('content-type', JSON_CONTENT_TYPE);
+      return containers.listCache.json(list, (c) => listView(c, listCtx(c)));
+    }
     return Promise.all(list.map(async (c) => ({ ...listView(c, listCtx(c)), ...(await containerSizes(containers, c)) })));
   });
 

@@ -17,6 +17,8 @@ export interface ListOptions {
   all: boolean;
   limit: number;
   filters: FilterMap;
+  /** The records come newest first already (ListCache.newestFirst): not sorted again. */
+  sorted?: boolean;
   /** Resolves an image reference to its ID, or undefined when unknown. */
   imageId(ref: string): string | undefined;
   /** Resolves a container reference (for before/since). */
@@ -52,12 +54,10 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
   const since = f('since').map((r) => Date.parse(o.container(r).created));
   const publish = parsePortFilter('publish', f('publish'));
   const expose = parsePortFilter('expose', f('expose'));
-  // Newest first, like docker ps.
-  // (each time parsed once, not in every comparison: thousands of containers are listed)
-  const sorted = all.map((c) => ({ c, created: Date.parse(c.created) })).sort((a, b) => b.created - a.created || (a.c.id < b.c.id ? 1 : -1));
+  const sorted = o.sorted ? all : newestFirst(all);
   const out: ContainerRecord[] = [];
   const showAll = o.all || f('status').length > 0 || exited.length > 0 || o.limit > 0 || before.length > 0 || since.length > 0;
-  for (const { c, created } of sorted) {
+  for (const c of sorted) {
     if (!showAll && c.state.Status !== 'running' && c.state.Status !== 'paused' && c.state.Status !== 'restarting') continue;
     if (f('id').length && !f('id').some((v) => c.id.startsWith(v))) continue;
     if (nameMatchers.length && !nameMatchers.some((m) => m(c.name))) continue;
@@ -65,8 +65,8 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (f('label').length && !f('label').every((l) => labelMatches(c.config.Labels ?? {}, l))) continue;
     if (ancestors.length && !ancestors.includes(c.imageId)) continue;
     if (exited.length && (c.state.Status !== 'exited' || !exited.includes(c.state.ExitCode))) continue;
-    if (before.length && !before.every((t) => created < t)) continue;
-    if (since.length && !since.every((t) => created > t)) continue;
+    if (before.length && !before.every((t) => createdMs(c) < t)) continue;
+    if (since.length && !since.every((t) => createdMs(c) > t)) continue;
     if (f('health').length && !f('health').includes(c.state.Health?.Status ?? 'none')) continue;
     if ((publish.size || expose.size) && !portFiltersMatch(o.ports?.(c) ?? [], publish, expose)) continue;
     // moby: the network's name as the container's Networks key, or a prefix of its NetworkID.
@@ -79,6 +79,23 @@ export function filterContainers(all: ContainerRecord[], o: ListOptions): Contai
     if (o.limit > 0 && out.length >= o.limit) break;
   }
   return out;
+}
+
+/** Newest first, as docker ps lists them (ties by ID, for a stable order). */
+export function newestFirst(all: readonly ContainerRecord[]): ContainerRecord[] {
+  return all
+    .map((c) => ({ c, created: createdMs(c) }))
+    .sort((a, b) => b.created - a.created || (a.c.id < b.c.id ? 1 : -1))
+    .map((x) => x.c);
+}
+
+/** A record's creation time never changes: parsed once per record, not in every list of thousands. */
+const createdTimes = new WeakMap<ContainerRecord, number>();
+
+function createdMs(c: ContainerRecord): number {
+  let t = createdTimes.get(c);
+  if (t === undefined) createdTimes.set(c, (t = Date.parse(c.created)));
+  return t;
 }
 
 /**

@@ -46,6 +46,7 @@ import { eachLimited } from '../../util/each-limited.js';
 import { containersWithLeftovers } from './leftovers.js';
 import { faultPoint } from '../../util/fault-point.js';
 import { applyCriExtras, isDockerVisible, type CriContainerExtras } from './cri-extras.js';
+import { ListCache } from './list-cache.js';
 
 
 /** moby's daemon.Kill: how long a SIGKILLed container's exit may take before its processes are killed directly. */
@@ -142,6 +143,9 @@ export class ContainerService {
   listCri(): ContainerRecord[] {
     return this.d.store.all().filter((c) => c.cri !== undefined);
   }
+
+  /** The JSON of GET /containers/json's entries, kept until the database changes (list-cache.ts). */
+  readonly listCache = new ListCache(() => this.d.store.changes());
 
   bundleDir(id: string): string {
     return join(this.d.dataRoot, 'containers', id);

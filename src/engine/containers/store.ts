@@ -23,6 +23,7 @@ export class ContainerStore {
   private readonly insertStmt: Statement;
   private readonly updateStmt: Statement;
   private readonly deleteStmt: Statement;
+  private readonly changesStmt: Statement;
 
   constructor(db: Database) {
     applyMigrations(db, 'containers', MIGRATIONS);
@@ -31,6 +32,7 @@ export class ContainerStore {
     );
     this.updateStmt = db.prepare('UPDATE containers SET name = ?, config = ?, host_config = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM containers WHERE id = ?');
+    this.changesStmt = db.prepare('SELECT total_changes()').pluck();
     const rows = db.prepare('SELECT config, host_config FROM containers').all() as { config: string; host_config: string }[];
     for (const row of rows) {
       const rec = { ...JSON.parse(row.config), hostConfig: JSON.parse(row.host_config) } as ContainerRecord;
@@ -78,6 +80,11 @@ export class ContainerStore {
 
   idByName(name: string): string | undefined {
     return this.byName.get(name);
+  }
+
+  /** Rows written on this connection so far, by any store (list-cache.ts keys on it). */
+  changes(): number {
+    return this.changesStmt.get() as number;
   }
 
   all(): ContainerRecord[] {
