@@ -169,6 +169,7 @@ export function createPlan(input: CreatePlanInput): CreatePlan {
       WorkingDir: config.workingDir ?? '',
       User: sec.user,
       Hostname: pod.hostname,
+      ...(config.stopSignal && config.stopSignal !== 'RUNTIME_DEFAULT' ? { StopSignal: config.stopSignal } : {}),
       Tty: config.tty === true,
       OpenStdin: config.stdin === true,
       StdinOnce: config.stdinOnce === true,

@@ -105,6 +105,8 @@ export interface ContainerConfig {
   stdinOnce?: boolean;
   tty?: boolean;
   linux?: { resources?: LinuxContainerResources; securityContext?: LinuxContainerSecurityContext };
+  /** A signal's name; RUNTIME_DEFAULT (the zero) = the image's STOPSIGNAL, else SIGTERM. */
+  stopSignal?: string;
 }
 
 export type ContainerStateName = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';

@@ -13,6 +13,7 @@ import type { ExecProcess, TaskBackend } from '../../runtime/task-backend.js';
 import { TaskNotRunningError } from '../../runtime/task-errors.js';
 import { resolveUser } from '../../runtime/user.js';
 import type { ContainerRecord } from '../containers/model.js';
+import { isDockerVisible } from '../containers/cri-extras.js';
 import type { EventBus } from '../events/bus.js';
 import { execEnvironment } from './env.js';
 import type { ExecCreateOptions, ExecStartOptions } from './request.js';
@@ -452,6 +453,8 @@ export class ExecService {
   }
 
   private emit(c: ContainerRecord, action: string, extra: Record<string, string>): void {
+    // a CRI container's execs (ExecSync) stay out of Docker's event stream, as the container does
+    if (!isDockerVisible(c)) return;
     this.d.events.emit('container', action, c.id, { ...c.config.Labels, image: c.imageRef, name: c.name.slice(1), ...extra });
   }
 }
