@@ -1,0 +1,151 @@
+// CRI containers' security context (issue 12 item 3; critest's Security Context specs that can run
+// on this host): users and groups, supplemental groups, capabilities incl. ALL, read-only rootfs,
+// masked and read-only paths, seccomp presence rules and localhost profiles, no_new_privs, PID
+// namespace modes, and privileged refused outside a privileged pod.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { BUSYBOX, startCriPodDaemon, type CriPodDaemon } from '../fixtures/cri-pod-daemon.js';
+
+const text = (b: unknown) => Buffer.from((b as Buffer | undefined) ?? []).toString('utf8');
+
+describe('CRI security context', () => {
+  let t: CriPodDaemon;
+  let pod: string;
+  let n = 0;
+  let profiles: string;
+
+  before(async () => {
+    t = await startCriPodDaemon();
+    pod = await t.runPod('sec');
+    profiles = await mkdtemp('/tmp/bt-seccomp-');
+  });
+
+  after(async () => {
+    await t?.close();
+    await rm(profiles, { recursive: true, force: true });
+  });
+
+  /** A running `top` with this security context. */
+  async function running(securityContext: Record<string, unknown>, inPod = pod): Promise<string> {
+    const id = await t.container(inPod, { metadata: { name: `sc${n++}` }, command: ['top'], linux: { securityContext } });
+    await t.waitState(id, 'CONTAINER_RUNNING');
+    return id;
+  }
+
+  async function exec(id: string, cmd: string[]) {
+    const r = await t.c.runtime.execSync({ containerId: id, cmd, timeout: '30' });
+    return { stdout: text(r.stdout), stderr: text(r.stderr), exitCode: r.exitCode ?? 0 };
+  }
+
+  const status = async (id: string, field: string) => {
+    const line = (await exec(id, ['grep', `^${field}:`, '/proc/self/status'])).stdout;
+    return line.split(':')[1]?.trim();
+  };
+
+  test('run as user, username, user:group; a group without a user is refused', async () => {
+    assert.equal((await exec(await running({ runAsUser: { value: '1001' } }), ['id', '-u'])).stdout.trim(), '1001');
+    const named = await running({ runAsUsername: 'nobody' });
+    assert.equal((await exec(named, ['id', '-un'])).stdout.trim(), 'nobody');
+    assert.equal((await exec(named, ['id', '-u'])).stdout.trim(), '65534');
+    const both = await running({ runAsUser: { value: '1001' }, runAsGroup: { value: '1002' } });
+    assert.equal((await exec(both, ['sh', '-c', 'echo $(id -u):$(id -g)'])).stdout.trim(), '1001:1002');
+    await assert.rejects(
+      t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'group-only' }, image: { image: BUSYBOX }, command: ['top'], linux: { securityContext: { runAsGroup: { value: '1002' } } } } }),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /specified without user/.test(e.details),
+    );
+  });
+
+  test('supplemental groups', async () => {
+    const id = await running({ runAsUser: { value: '1001' }, supplementalGroups: ['1234', '5678'] });
+    const groups = (await exec(id, ['id', '-G'])).stdout.trim().split(/\s+/);
+    assert.ok(groups.includes('1234') && groups.includes('5678'), groups.join(' '));
+  });
+
+  test('capabilities: add one, drop NET_RAW (ping fails: no Docker ping sysctl), drop ALL; add ALL where the host allows', async () => {
+    const plain = await running({});
+    assert.notEqual((await exec(plain, ['brctl', 'addbr', 'foobar'])).exitCode, 0, 'no NET_ADMIN by default');
+    const admin = await running({ capabilities: { addCapabilities: ['NET_ADMIN'] } });
+    assert.equal((await exec(admin, ['brctl', 'addbr', 'foobar'])).exitCode, 0);
+    assert.equal((await exec(admin, ['brctl', 'delbr', 'foobar'])).exitCode, 0);
+
+    const noRaw = await running({ capabilities: { dropCapabilities: ['NET_RAW'] } });
+    const ping = await exec(noRaw, ['ping', '-c', '1', '127.0.0.1']);
+    assert.notEqual(ping.exitCode, 0);
+    assert.match(ping.stderr, /permission denied/i);
+    assert.equal((await exec(noRaw, ['cat', '/proc/sys/net/ipv4/ping_group_range'])).stdout.trim().split(/\s+/).join(' '), '1 0');
+
+    assert.equal(await status(await running({ capabilities: { dropCapabilities: ['ALL'] } }), 'CapBnd'), '0000000000000000');
+
+    // This VM withholds CAP_SYS_RESOURCE: all capabilities cannot start here, and the error says why.
+    const all = await t.container(pod, { metadata: { name: 'cap-all' }, command: ['top'], linux: { securityContext: { capabilities: { addCapabilities: ['ALL'] } } } }, { start: false });
+    try {
+      await t.c.runtime.startContainer({ containerId: all });
+      await t.waitState(all, 'CONTAINER_RUNNING');
+      assert.notEqual(await status(all, 'CapBnd'), '0000000000000000');
+    } catch (err) {
+      assert.match((err as grpc.ServiceError).details, /bounding set lacks CAP_SYS_RESOURCE/);
+    }
+  });
+
+  test('read-only rootfs; masked and read-only paths replace the defaults', async () => {
+    const ro = await running({ readonlyRootfs: true });
+    assert.match((await exec(ro, ['touch', '/file'])).stderr, /Read-only file system/);
+    assert.equal((await exec(await running({ readonlyRootfs: false }), ['touch', '/file'])).exitCode, 0);
+
+    // (the fixture's applets are links to one busybox binary, so a file other than critest's /bin/ls)
+    const masked = await running({ maskedPaths: ['/etc/group'] });
+    assert.equal((await exec(masked, ['cat', '/etc/group'])).stdout, '');
+    assert.equal((await exec(masked, ['sh', '-c', 'test -c /etc/group'])).exitCode, 0, 'masked by /dev/null');
+    // the defaults are replaced: /proc/kcore is no longer masked
+    assert.notEqual((await exec(masked, ['sh', '-c', 'test -c /proc/kcore'])).exitCode, 0);
+    const rop = await running({ readonlyPaths: ['/tmp'] });
+    assert.match((await exec(rop, ['touch', '/tmp/test'])).stderr, /Read-only file system/);
+    // only the listed paths: /proc/sys is no longer a read-only mount of its own
+    assert.equal((await exec(rop, ['sh', '-c', 'grep -c " /proc/sys " /proc/self/mountinfo || true'])).stdout.trim(), '0');
+    assert.equal((await exec(await running({}), ['sh', '-c', 'grep -c " /proc/sys " /proc/self/mountinfo || true'])).stdout.trim(), '1', 'the defaults without a list');
+  });
+
+  test('seccomp: absent = unconfined, {} = runtime default, Unconfined, a Localhost profile', async () => {
+    assert.equal(await status(await running({}), 'Seccomp'), '0');
+    assert.equal(await status(await running({ seccomp: {} }), 'Seccomp'), '2');
+    assert.equal(await status(await running({ seccomp: { profileType: 'Unconfined' } }), 'Seccomp'), '0');
+    const file = join(profiles, 'no-chmod.json');
+    await writeFile(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] }));
+    const local = await running({ seccomp: { profileType: 'Localhost', localhostRef: file } });
+    assert.equal(await status(local, 'Seccomp'), '2');
+    assert.match((await exec(local, ['chmod', '400', '/'])).stderr, /Operation not permitted/);
+    await assert.rejects(
+      t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'no-profile' }, image: { image: BUSYBOX }, command: ['top'], linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: join(profiles, 'absent.json') } } } } }),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
+    );
+  });
+
+  test('no_new_privs', async () => {
+    assert.equal(await status(await running({ noNewPrivs: true }), 'NoNewPrivs'), '1');
+    assert.equal(await status(await running({}), 'NoNewPrivs'), '0');
+  });
+
+  test('PID namespace: POD shares the pause process\', CONTAINER is its own', async () => {
+    const shared = await running({});
+    assert.match((await exec(shared, ['cat', '/proc/1/cmdline'])).stdout, /catatonit/);
+    const own = await running({ namespaceOptions: { pid: 'CONTAINER' } });
+    assert.equal((await exec(own, ['cat', '/proc/1/cmdline'])).stdout.replace(/\0/g, ' ').trim(), 'top');
+  });
+
+  test('PID NODE in a host-PID pod sees the host\'s processes', async () => {
+    const hostPod = await t.runPod('hostpid', { linux: { securityContext: { namespaceOptions: { pid: 'NODE' } } } });
+    const id = await running({ namespaceOptions: { pid: 'NODE' } }, hostPod);
+    const inside = (await exec(id, ['cat', '/proc/1/cmdline'])).stdout;
+    assert.equal(inside, await readFile('/proc/1/cmdline', 'utf8'));
+  });
+
+  test('a privileged container needs a privileged pod', async () => {
+    await assert.rejects(
+      t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'priv' }, image: { image: BUSYBOX }, command: ['top'], linux: { securityContext: { privileged: true } } } }),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /no privileged container allowed in sandbox/.test(e.details),
+    );
+  });
+});
