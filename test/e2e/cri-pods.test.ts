@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -195,6 +196,38 @@ describe('CRI pod sandboxes', () => {
     assert.ok(!nat.includes(`${ip}:8080`), 'no rule for the pod address');
     assert.deepEqual(await vethsOnPodBridge(), vethsBefore, 'the pod veth is gone from the pod bridge');
     assert.equal(await httpGet('127.0.0.1', hostPort, '/index.html'), undefined);
+  });
+
+  test('a RunPodSandbox that fails (its hostPort is taken) leaves no pod, container, files or rules', async () => {
+    const srv = createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as { port: number }).port;
+    const count = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).length;
+    const before = { pods: await count(join(d.dataRoot, 'pods')), containers: await count(join(d.dataRoot, 'containers')), netns: await count(join(d.execRoot, 'netns')) };
+    try {
+      await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('taken', { portMappings: [{ containerPort: 80, hostPort: port, hostIp: '127.0.0.1' }] }) }), /already allocated|address already in use/i);
+    } finally {
+      await new Promise((resolve) => srv.close(resolve));
+    }
+    assert.deepEqual((await c.runtime.listPodSandbox({ filter: { labelSelector: {} } })).items?.filter((p: { metadata: { name: string } }) => p.metadata.name === 'taken') ?? [], []);
+    assert.deepEqual({ pods: await count(join(d.dataRoot, 'pods')), containers: await count(join(d.dataRoot, 'containers')), netns: await count(join(d.execRoot, 'netns')) }, before);
+    assert.ok(!(await run('iptables', ['-w', '-t', 'nat', '-S'])).stdout.includes(`--dport ${port} `));
+    // and the name is free again
+    await runPod('taken');
+  });
+
+  test('a host-network pod: no netns or pod IP of its own, the host hostname, ipc and pid of the host', async () => {
+    const id = await runPod('hostnet', { linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'NODE' } } } });
+    const s = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status;
+    assert.equal(s.state ?? 'SANDBOX_READY', 'SANDBOX_READY');
+    assert.equal(s.network?.ip ?? '', '');
+    assert.deepEqual(s.linux.namespaces.options, { network: 'NODE', pid: 'NODE', ipc: 'NODE' });
+    const i = await info(id);
+    assert.equal(i.netNamespacePath, '');
+    assert.equal(await d.dockerOk(['exec', i.infraContainerId, 'hostname']), hostname());
+    const hostNetNs = await readlink('/proc/self/ns/net');
+    assert.equal(await readlink(`/proc/${i.pid}/ns/net`), hostNetNs);
+    assert.equal(await readlink(`/proc/${i.pid}/ns/pid`), await readlink('/proc/self/ns/pid'));
   });
 
   test('a daemon restart keeps a running pod READY with the same infra process', async () => {

@@ -232,12 +232,14 @@ export class PodSandboxService implements PodSandboxes {
     else await this.engine.images.pull(ref, { progress: () => undefined });
   }
 
+  /**
+   * Checked at every run: the network is an engine network, which `docker network rm` or prune
+   * may take while no pod uses it. One check at a time, so that two runs never both make it.
+   */
   private podNetwork(): Promise<string> {
-    this.network ??= ensurePodNetwork(this.engine.networks, this.d.podSubnet, this.d.logger).catch((err) => {
-      this.network = undefined;
-      throw err;
-    });
-    return this.network;
+    const next = (this.network ?? Promise.resolve('')).catch(() => '').then(() => ensurePodNetwork(this.engine.networks, this.d.podSubnet, this.d.logger));
+    this.network = next;
+    return next;
   }
 
   private async sandboxOomScoreAdj(): Promise<number> {
