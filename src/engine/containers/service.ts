@@ -420,6 +420,10 @@ export class ContainerService {
     if (!gracefully && isRunning(c)) {
       await this.signal(c, 9).catch((err) => this.d.logger.warn({ err, id: c.id }, 'SIGKILL failed'));
       await this.killedExit(c, exited);
+    } else if (!gracefully) {
+      // the exit came as the timeout ran out and is being handled under the lock: stop answers
+      // once its network is released, as it does otherwise (the ports are free for the next run)
+      await this.lock.run(c.id, async () => undefined);
     }
     this.emit(c, 'stop');
   }
