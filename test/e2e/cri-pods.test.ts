@@ -230,6 +230,34 @@ describe('CRI pod sandboxes', () => {
     assert.equal(await readlink(`/proc/${i.pid}/ns/pid`), await readlink('/proc/self/ns/pid'));
   });
 
+  test('a CRI container shares the pod: hostname, DNS, network (a server in it reachable at the pod IP); stop and remove take it too', async () => {
+    const config = podConfig('withctr', { hostname: 'pod-host', dnsConfig: { servers: ['10.9.9.9'] } });
+    const { podSandboxId: id } = await c.runtime.runPodSandbox({ config });
+    made.push(id);
+    const { containerId } = await c.runtime.createContainer({
+      podSandboxId: id,
+      config: {
+        metadata: { name: 'web' },
+        image: { image: 'docker.io/library/busybox:latest' },
+        command: ['sh', '-c', 'mkdir -p /www && echo from-ctr > /www/index.html && exec httpd -f -p 8081 -h /www'],
+      },
+      sandboxConfig: config,
+    });
+    await c.runtime.startContainer({ containerId });
+    const execOut = async (cmd: string[]) => Buffer.from((await c.runtime.execSync({ containerId, cmd, timeout: '10' })).stdout ?? '').toString();
+    assert.equal((await execOut(['hostname'])).trim(), 'pod-host');
+    assert.equal(await execOut(['cat', '/etc/resolv.conf']), 'nameserver 10.9.9.9\n');
+    const ip = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status.network.ip;
+    assert.match(await execOut(['ip', '-4', 'addr', 'show', 'eth0']), new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    assert.equal(await getWithRetry(ip, 8081, '/index.html'), 'from-ctr\n');
+
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    assert.equal((await c.runtime.containerStatus({ containerId })).status.state, 'CONTAINER_EXITED');
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+    assert.deepEqual((await c.runtime.listContainers({ filter: { podSandboxId: id } })).containers ?? [], []);
+    await assert.rejects(c.runtime.containerStatus({ containerId }), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+  });
+
   test('a daemon restart keeps a running pod READY with the same infra process', async () => {
     const id = await runPod('survivor');
     const { pid, infraContainerId } = await info(id);
