@@ -178,19 +178,29 @@ describe('CRI containers', () => {
     assert.ok(bar.includes(a) && !bar.includes(b));
   });
 
-  test('mounts: a symlinked host path is resolved, a missing one made, propagation echoed', async () => {
+  test('mounts: a symlinked host path is resolved, a missing one made, propagation echoed and real both ways', async () => {
     const dir = await mkdtemp('/tmp/bt-crimount-');
+    // a shared mount, as critest makes one: host-to-container and bidirectional binds need it
+    const shared = await mkdtemp('/tmp/bt-crishared-');
+    await run('mount', ['--bind', shared, shared]);
+    await run('mount', ['--make-rshared', shared]);
+    let id = '';
     try {
       await writeFile(join(dir, 'seen'), 'x');
       await symlink(dir, `${dir}-link`);
       const missing = join(`${dir}-missing`, 'here');
-      const id = await t.container(pod, {
+      await mkdir(join(shared, 'from-host'));
+      await mkdir(join(shared, 'from-ctr'));
+      id = await t.container(pod, {
         metadata: { name: 'mounts' },
         command: ['top'],
         mounts: [
           { containerPath: '/data', hostPath: `${dir}-link`, readonly: true },
-          { containerPath: '/made', hostPath: missing, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+          { containerPath: '/made', hostPath: missing },
+          { containerPath: '/slave', hostPath: shared, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+          { containerPath: '/both', hostPath: shared, propagation: 'PROPAGATION_BIDIRECTIONAL' },
         ],
+        linux: { securityContext: { capabilities: { addCapabilities: ['SYS_ADMIN'] } } },
       });
       await t.waitState(id, 'CONTAINER_RUNNING');
       assert.equal((await exec(id, ['ls', '-A', '/data'])).stdout.trim(), 'seen');
@@ -201,11 +211,29 @@ describe('CRI containers', () => {
         s.mounts.map((m: Record<string, unknown>) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readonly ?? false, propagation: m.propagation ?? 'PROPAGATION_PRIVATE' })),
         [
           { containerPath: '/data', hostPath: dir, readonly: true, propagation: 'PROPAGATION_PRIVATE' },
-          { containerPath: '/made', hostPath: missing, readonly: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+          { containerPath: '/made', hostPath: missing, readonly: false, propagation: 'PROPAGATION_PRIVATE' },
+          { containerPath: '/slave', hostPath: shared, readonly: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+          { containerPath: '/both', hostPath: shared, readonly: false, propagation: 'PROPAGATION_BIDIRECTIONAL' },
         ],
       );
-      await t.c.runtime.removeContainer({ containerId: id });
+      // host -> container
+      await run('mount', ['-t', 'tmpfs', 'tmpfs', join(shared, 'from-host')]);
+      await writeFile(join(shared, 'from-host', 'f'), 'x');
+      assert.equal((await exec(id, ['ls', '/slave/from-host'])).stdout.trim(), 'f');
+      // container -> host
+      const m = await exec(id, ['mount', '-t', 'tmpfs', 'tmpfs', '/both/from-ctr']);
+      assert.equal(m.exitCode, 0, m.stderr);
+      assert.equal((await exec(id, ['touch', '/both/from-ctr/g'])).exitCode, 0);
+      assert.equal(existsSync(join(shared, 'from-ctr', 'g')), true, 'the container\'s mount reached the host');
+      // a slave bind of a path on a private mount would propagate nothing: refused, as containerd does
+      await assert.rejects(
+        t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'private-slave' }, image: { image: BUSYBOX }, command: ['top'], mounts: [{ containerPath: '/x', hostPath: dir, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }] } }),
+        (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /not a shared or slave mount/.test(e.details),
+      );
     } finally {
+      if (id) await t.c.runtime.removeContainer({ containerId: id });
+      await run('umount', ['-R', shared]).catch(() => undefined);
+      await rm(shared, { recursive: true, force: true });
       await rm(`${dir}-link`, { force: true });
       await rm(`${dir}-missing`, { recursive: true, force: true });
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { createPlan, type CreatePlanInput } from '../../src/cri/containers/creat
 import { criContainerName } from '../../src/cri/containers/names.js';
 import { criContainerStatus, criState, exitReason, isoToNs } from '../../src/cri/containers/status.js';
 import { filterContainers, widenId } from '../../src/cri/containers/filters.js';
+import { checkPropagation, mountOf, parseMountInfo } from '../../src/cri/containers/propagation-check.js';
 import type { PodInfo } from '../../src/cri/pods/types.js';
 import { InvalidParameterError } from '../../src/errors.js';
 import { DEFAULT_CAPABILITIES, allCapabilities } from '../../src/runtime/capabilities.js';
@@ -245,4 +246,23 @@ test('create plan: adding ALL is Docker\'s ALL (so a host that withholds one can
   const dropAll = createPlan(planInput({ linux: { securityContext: { capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] } } } }));
   assert.deepEqual(dropAll.body.HostConfig.CapDrop, ['ALL']);
   assert.deepEqual(dropAll.body.HostConfig.CapAdd, ['CAP_NET_ADMIN']);
+});
+
+test('propagation: a slave bind needs a shared or slave source mount, a shared one a shared mount', () => {
+  const mounts = parseMountInfo([
+    '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+    '40 27 0:50 / /tmp/shared rw shared:7 - tmpfs tmpfs rw',
+    '41 27 0:51 / /tmp/slave rw master:7 - tmpfs tmpfs rw',
+    '42 27 0:52 / /tmp/with\\040space rw shared:9 - tmpfs tmpfs rw',
+  ].join('\n'));
+  assert.equal(mountOf('/tmp/shared/x/y', mounts)?.mountPoint, '/tmp/shared');
+  assert.equal(mountOf('/tmp/sharedx', mounts)?.mountPoint, '/');
+  assert.equal(mountOf('/tmp/with space/a', mounts)?.shared, true);
+  const bind = (source: string, propagation: 'rslave' | 'rshared' | 'rprivate') => ({ source, destination: '/d', readonly: false, propagation });
+  checkPropagation(bind('/tmp/shared/a', 'rshared'), mounts);
+  checkPropagation(bind('/tmp/shared/a', 'rslave'), mounts);
+  checkPropagation(bind('/tmp/slave/a', 'rslave'), mounts);
+  checkPropagation(bind('/var/x', 'rprivate'), mounts);
+  assert.throws(() => checkPropagation(bind('/tmp/slave/a', 'rshared'), mounts), /not a shared mount/);
+  assert.throws(() => checkPropagation(bind('/var/x', 'rslave'), mounts), /is mounted on "\/" but it is not a shared or slave mount/);
 });

@@ -13,6 +13,7 @@ import { execSync } from './exec-sync.js';
 import { filterContainers } from './filters.js';
 import { criContainers, findCriContainer, getCriContainer } from './lookup.js';
 import { bindFromCri, resolveHostPath } from './mounts.js';
+import { checkPropagations } from './propagation-check.js';
 import { reopenContainerLog } from './reopen-log.js';
 import { criResources, daemonOomScoreAdj } from './resources.js';
 import { seccompChoice } from './security.js';
@@ -82,6 +83,7 @@ export function containerHandlers(ctx: CriContext): RuntimeHandlers {
     createPlan(input);
     const binds = [];
     for (const b of wanted) binds.push({ ...b, source: await resolveHostPath(b.source) });
+    await checkPropagations(binds);
     const plan = createPlan({ ...input, binds });
     const taken = engine.containers.listCri().find((c) => c.name === `/${plan.name}`);
     if (taken) throw new CriAlreadyExistsError(`failed to reserve container name ${JSON.stringify(plan.name)}: name ${JSON.stringify(plan.name)} is reserved for ${JSON.stringify(taken.id)}`);
