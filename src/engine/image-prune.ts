@@ -6,6 +6,7 @@ import type { Filters } from '../api/filters.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ImageDeleteItem, ImageRecord } from '../images/types.js';
 import { parseUntil } from './containers/prune.js';
+import { faultPoint } from '../util/fault-point.js';
 
 export interface ImagePruneReport {
   ImagesDeleted: ImageDeleteItem[] | null;
@@ -72,6 +73,7 @@ export function pruneImages(images: PrunableImages, filters: Filters, inUse: InU
         continue;
       }
       (report.ImagesDeleted ??= []).push(...deleted);
+      faultPoint('prune.after-image');
     }
   }
   for (const d of report.ImagesDeleted ?? []) {

@@ -2,6 +2,8 @@
 // itself the n-th time (default 1) it reaches the named point, so that test/faults can check
 // what a crash at exactly that step leaves behind. Without the variable every call is a no-op.
 // SIGKILL, not exit(): no finally block, exit handler or flush may run, as in a real crash.
+// Each thread counts its own passes (a layer unpack's worker thread has its own count).
+import { writeSync } from 'node:fs';
 
 interface Armed {
   point: string;
@@ -22,7 +24,12 @@ export function faultPoint(point: string): void {
   if (armed === undefined || armed.point !== point) return;
   armed.remaining -= 1;
   if (armed.remaining > 0) return;
-  // the harness reads this line to tell the injected death from any other
-  process.stderr.write(`berth: fault point ${point} reached: SIGKILL\n`);
+  // the harness reads this line to tell the injected death from any other; written to fd 2
+  // at once, since a worker thread's process.stderr is a message the kill would overtake
+  try {
+    writeSync(2, `berth: fault point ${point} reached: SIGKILL\n`);
+  } catch {
+    // stderr gone or full: the death is still the point's
+  }
   process.kill(process.pid, 'SIGKILL');
 }

@@ -4,11 +4,15 @@
 // before the crash still runs with the same pid, the invariants hold (invariants.ts: API views =
 // SQLite rows = dirs, no orphan mount/conmon/runc state/cgroup/netns/sandbox/layer/blob, SQLite
 // integrity_check ok), and the operation, retried, succeeds (the invariants hold again after).
-// The CI form runs the points marked ci; BERTH_FAULTS=all (`npm run faults`) runs all of them.
+// A point is swept over several n (BERTH_FAULT=<point>:<n>, the n-th pass: the 2nd layer, the
+// 2nd RUN step...), so faults land at different depths. The CI form runs the scenarios marked
+// ci (a sample: mostly the first n of each point); BERTH_FAULTS=all (`npm run faults`) runs all
+// of them; BERTH_FAULT_ONLY=<point>,... runs those points' scenarios.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { leakCheck, leakCount, startDaemon, testRegistry, type Daemon } from '../e2e/harness.js';
-import { invariantProblems } from './invariants.js';
+import { invariantProblems, tally } from './invariants.js';
+import { MORE_SCENARIOS } from './more-scenarios.js';
 import { SCENARIOS, type Ctx } from './scenarios.js';
 
 const ALL = process.env.BERTH_FAULTS === 'all';
@@ -25,6 +29,7 @@ describe('crash anywhere: SIGKILL at each fault point, restart, invariants, retr
   const made = new Set<string>();
   let sentinel: { id: string; pid: number };
   let injected = 0;
+  const points = new Set<string>();
   const ctx = (): Ctx => ({ d, registry: registry.host, made: (id) => made.add(id) });
 
   before(async () => {
@@ -47,15 +52,17 @@ describe('crash anywhere: SIGKILL at each fault point, restart, invariants, retr
       }
     } finally {
       await registry?.stop();
-      console.log(`crash-anywhere: ${injected} faults injected, invariants checked after each`);
+      console.log(`crash-anywhere: ${points.size} points, ${injected} faults injected, invariants checked ${tally.runs} times (${tally.comparisons} objects compared)`);
     }
   });
 
-  for (const s of SCENARIOS) {
+  for (const s of [...SCENARIOS, ...MORE_SCENARIOS]) {
     const spec = s.n ? `${s.point}:${s.n}` : s.point;
     const skip = only ? !only.includes(s.point) : !ALL && !s.ci;
-    test(spec, { skip }, async () => {
+    test(s.label ?? spec, { skip }, async () => {
       const c = ctx();
+      // one scenario that failed with the daemon down must not fail every one after it
+      if (!d.running) await d.start();
       await s.setup?.(c);
       await d.stop('SIGTERM');
       d.env.BERTH_FAULT = spec;
@@ -75,6 +82,7 @@ describe('crash anywhere: SIGKILL at each fault point, restart, invariants, retr
       }
       assert.match(await d.log(), new RegExp(`fault point ${s.point.replace(/\./g, '\\.')} reached`));
       injected++;
+      points.add(s.point);
       await d.start();
 
       const st = await d.waitInspect(sentinel.id, () => true);

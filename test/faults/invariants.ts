@@ -2,11 +2,18 @@
 // its directories, the kernel's mounts, processes and cgroups) against what its API answers:
 // every object fully there or fully gone, nothing left behind by a step that was cut short.
 // Each check returns readable problems; an empty list means the invariants hold.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { findProcesses, type Daemon } from '../e2e/harness.js';
+
+const run = promisify(execFile);
+
+/** How many times the invariants were checked, and how many objects and relations they compared. */
+export const tally = { runs: 0, comparisons: 0 };
 
 const ID = /^[0-9a-f]{64}$/;
 
@@ -17,6 +24,7 @@ async function list(dir: string): Promise<string[]> {
 function diff(what: string, api: Iterable<string>, disk: Iterable<string>): string[] {
   const a = new Set(api);
   const b = new Set(disk);
+  tally.comparisons += new Set([...a, ...b]).size;
   return [
     ...[...a].filter((x) => !b.has(x)).map((x) => `${what}: ${x} in the first view only`),
     ...[...b].filter((x) => !a.has(x)).map((x) => `${what}: ${x} in the second view only`),
@@ -35,6 +43,8 @@ interface Rows {
   networks: string[];
   endpointContainers: string[];
   sandboxes: string[];
+  endpoints: { containerId: string; ipAddress: string }[];
+  bridges: string[];
 }
 
 function readRows(dataRoot: string): Rows {
@@ -53,6 +63,8 @@ function readRows(dataRoot: string): Rows {
       networks: col('SELECT id FROM networks'),
       endpointContainers: col('SELECT DISTINCT container_id FROM endpoints'),
       sandboxes: col('SELECT container_id FROM sandboxes'),
+      endpoints: col('SELECT record FROM endpoints').map((r) => JSON.parse(r) as { containerId: string; ipAddress: string }),
+      bridges: col('SELECT record FROM networks').map((r) => (JSON.parse(r) as { bridge?: string }).bridge ?? '').filter((b) => b),
     };
   } finally {
     db.close();
@@ -71,6 +83,7 @@ async function cgroupDirsOf(ids: Iterable<string>): Promise<string[]> {
  * named after roots, so only these are looked for).
  */
 export async function invariantProblems(d: Daemon, everMade: Iterable<string> = []): Promise<string[]> {
+  tally.runs++;
   const problems: string[] = [];
   const rows = readRows(d.dataRoot);
   if (rows.integrity !== 'ok') problems.push(`sqlite integrity_check: ${rows.integrity}`);
@@ -106,6 +119,7 @@ export async function invariantProblems(d: Daemon, everMade: Iterable<string> = 
   for (const f of await list(join(d.execRoot, 'netns'))) if (!running.has(f)) problems.push(`netns file of a container not running: ${f}`);
   const nets = await d.api('GET', '/networks');
   problems.push(...diff('networks (API vs rows)', ((nets.json ?? []) as { Id: string }[]).map((n) => n.Id), rows.networks));
+  problems.push(...(await plumbingProblems(d, rows, running)));
 
   // volumes: API = rows = dirs
   const vols = await d.api('GET', '/volumes');
@@ -124,5 +138,31 @@ export async function invariantProblems(d: Daemon, everMade: Iterable<string> = 
   for (const b of rows.imageBlobs) if (!blobSet.has(b)) problems.push(`blob ${b} of an image is missing`);
   for (const f of await list(join(d.dataRoot, 'content', 'ingest'))) problems.push(`ingest leftover ${f}`);
   for (const f of (await list(join(d.dataRoot, 'snapshots', 'layers'))).filter((n) => n.startsWith('.tmp-'))) problems.push(`unpack leftover ${f}`);
+  return problems;
+}
+
+/**
+ * The host's side of the networks: one veth on the daemon's bridges per address a running
+ * container holds (the bridges' anchors aside), and every port's DNAT rule to an address one holds.
+ */
+async function plumbingProblems(d: Daemon, rows: Rows, running: Set<string>): Promise<string[]> {
+  const problems: string[] = [];
+  const held = rows.endpoints.filter((e) => e.ipAddress && running.has(e.containerId)).map((e) => e.ipAddress);
+  for (const e of rows.endpoints) if (e.ipAddress && !running.has(e.containerId)) problems.push(`address ${e.ipAddress} held by a container not running: ${e.containerId}`);
+  const net = JSON.parse(await readFile(join(d.base, 'net.json'), 'utf8')) as { bridge: string; pool: string };
+  const bridges = new Set([net.bridge, ...rows.bridges]);
+  const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
+  const veths = links.filter((l) => l.master && bridges.has(l.master) && !/^ba[0-9a-f]{10}$/.test(l.ifname)).map((l) => `${l.ifname}@${l.master}`);
+  tally.comparisons += veths.length + held.length;
+  if (veths.length !== held.length) problems.push(`${veths.length} veths on the daemon's bridges (${veths.join(', ')}) for ${held.length} addresses of running containers`);
+  const prefix = net.pool.split('.').slice(0, 2).join('.') + '.';
+  for (const table of ['filter', 'nat']) {
+    for (const rule of (await run('iptables', ['-w', '-t', table, '-S'])).stdout.split('\n')) {
+      // a published port's DNAT names the container's address (its chain's other rules only the subnet)
+      if (!/--to-destination/.test(rule) || !rule.includes(prefix)) continue;
+      tally.comparisons++;
+      if (!held.some((ip) => rule.includes(`${ip}/`) || rule.includes(`${ip}:`) || rule.endsWith(` ${ip}`))) problems.push(`iptables -t ${table} rule of no running container: ${rule}`);
+    }
+  }
   return problems;
 }

@@ -4,52 +4,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CmdResult, Daemon } from '../e2e/harness.js';
+import { LOOP, build, idOf, rmIfThere, runDetached, sweep, type Ctx, type Scenario } from './scenario-kit.js';
 
-export interface Ctx {
-  d: Daemon;
-  registry: string;
-  /** Records a container id for the cgroup check. */
-  made(id: string): void;
-}
+export type { Ctx, Scenario } from './scenario-kit.js';
 
-export interface Scenario {
-  point: string;
-  n?: number;
-  /** Part of the CI form (the rest run with BERTH_FAULTS=all, `npm run faults`). */
-  ci: boolean;
-  setup?(c: Ctx): Promise<void>;
-  op(c: Ctx): Promise<CmdResult>;
-  /** After the restart without the fault: the operation again (or its next step) succeeds. */
-  retry(c: Ctx): Promise<void>;
-}
-
-const LOOP = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
-
-async function runDetached(c: Ctx, name: string, extra: string[] = [], cmd = ['sh', '-c', LOOP]): Promise<string> {
-  const id = await c.d.dockerOk(['run', '-d', '--name', name, ...extra, 'busybox', ...cmd]);
-  c.made(id);
-  return id;
-}
-
-async function idOf(c: Ctx, name: string): Promise<string | undefined> {
-  const r = await c.d.api('GET', `/containers/${name}/json`);
-  if (r.status === 200) {
-    const id = (r.json as { Id: string }).Id;
-    c.made(id);
-    return id;
-  }
-  return undefined;
-}
-
-/** Whatever state the crash left `name` in, it can be removed and made again. */
-async function rmIfThere(c: Ctx, name: string): Promise<void> {
-  await idOf(c, name);
-  const r = await c.d.api('DELETE', `/containers/${name}?force=1&v=1`);
-  assert.ok(r.status === 204 || r.status === 404, `rm ${name} after the crash: ${r.status} ${r.text}`);
-}
-
-const build = (c: Ctx, tag: string, dockerfile: string) => c.d.docker(['build', '-t', tag, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+const BUILD2 = 'FROM busybox\nRUN echo built > /built\nRUN echo second > /second\n';
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -73,10 +32,9 @@ export const SCENARIOS: Scenario[] = [
       await c.d.dockerOk(['rm', 'f-create2']);
     },
   },
-  {
+  // the 2nd file of the volume's copy (CI), then the first and a deeper one
+  ...sweep([2, 1, 4], true, () => ({
     point: 'copyup.after-file',
-    n: 2,
-    ci: true,
     op: (c) => c.d.docker(['create', '--name', 'f-copyup', '-v', 'f-copyup-vol:/etc', 'busybox', 'true']),
     async retry(c) {
       await rmIfThere(c, 'f-copyup');
@@ -89,7 +47,7 @@ export const SCENARIOS: Scenario[] = [
       assert.equal(await ls('f-copyup-vol'), await ls('f-copyup-ref'));
       await c.d.dockerOk(['volume', 'rm', 'f-copyup-vol', 'f-copyup-ref']);
     },
-  },
+  })),
   ...(['start.after-mount', 'start.after-task-create', 'start.after-task-start'] as const).map(
     (point, i): Scenario => ({
       point,
@@ -147,11 +105,14 @@ export const SCENARIOS: Scenario[] = [
       },
     }),
   ),
-  {
+  ...sweep([1, 2], true, (n) => ({
     point: 'exec.after-spawn',
-    ci: true,
     setup: (c) => runDetached(c, 'f-exec').then(() => undefined),
-    op: (c) => c.d.docker(['exec', 'f-exec', 'sleep', '1000']),
+    // at n=2 an exec that ran to its end comes first
+    op: async (c) => {
+      if (n === 2) await c.d.dockerOk(['exec', 'f-exec', 'true']);
+      return c.d.docker(['exec', 'f-exec', 'sleep', '1000']);
+    },
     async retry(c) {
       assert.equal(await c.d.dockerOk(['exec', 'f-exec', 'echo', 'again']), 'again');
       // the cut-short exec's process is gone with the daemon that ran it
@@ -159,7 +120,7 @@ export const SCENARIOS: Scenario[] = [
       assert.ok(!top.includes('sleep 1000'), top);
       await c.d.dockerOk(['rm', '-f', 'f-exec']);
     },
-  },
+  })),
   {
     point: 'network.after-row',
     ci: true,
@@ -193,9 +154,9 @@ export const SCENARIOS: Scenario[] = [
       },
     }),
   ),
-  {
+  // the first rotation, and the second (the first one done by the armed daemon)
+  ...sweep([1, 2], true, () => ({
     point: 'logs.after-shift',
-    ci: true,
     async setup(c) {
       await runDetached(c, 'f-logs', ['--log-opt', 'max-size=2k', '--log-opt', 'max-file=2'], ['sh', '-c', 'i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.01; done']);
     },
@@ -220,7 +181,7 @@ export const SCENARIOS: Scenario[] = [
       }
       await c.d.dockerOk(['rm', '-f', 'f-logs']);
     },
-  },
+  })),
   {
     point: 'commit.frozen',
     ci: true,
@@ -245,17 +206,17 @@ export const SCENARIOS: Scenario[] = [
       await c.d.dockerOk(['rmi', 'f-commit2-img']);
     },
   },
-  {
+  // after the first RUN step, and after the second (the first one's image committed)
+  ...sweep([1, 2], true, () => ({
     point: 'build.after-run',
-    ci: true,
-    op: (c) => build(c, 'f-build', 'FROM busybox\nRUN echo built > /built\n'),
+    op: (c) => build(c, 'f-build', BUILD2),
     async retry(c) {
-      const r = await build(c, 'f-build', 'FROM busybox\nRUN echo built > /built\n');
+      const r = await build(c, 'f-build', BUILD2);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(await c.d.dockerOk(['run', '--rm', '--network', 'none', 'f-build', 'cat', '/built']), 'built');
+      assert.equal(await c.d.dockerOk(['run', '--rm', '--network', 'none', 'f-build', 'cat', '/built', '/second']), 'built\nsecond');
       await c.d.dockerOk(['rmi', 'f-build']);
     },
-  },
+  })),
   {
     point: 'layer.before-row',
     ci: true,
@@ -286,10 +247,12 @@ export const SCENARIOS: Scenario[] = [
       await c.d.dockerOk(['rmi', `${c.registry}/faults-push:1`]);
     },
   },
-  ...(['rmi.after-row', 'gc.after-rows', 'gc.after-blob'] as const).map(
+  ...(['rmi.after-row', 'gc.after-rows', 'gc.after-blob', 'gc.after-blob'] as const).map(
     (point, i): Scenario => ({
       point,
-      ci: true,
+      // the second blob of the image (its layer's or its config's) as well as the first
+      ...(i === 3 ? { n: 2 } : {}),
+      ci: i < 3,
       async setup(c) {
         const r = await build(c, `f-rmi${i}`, `FROM busybox\nRUN echo ${i} > /rmi\n`);
         assert.equal(r.code, 0, r.stderr);

@@ -16,6 +16,7 @@ import { CREATE_EXCL_NOFOLLOW, fdPath } from '../../util/in-root/fd-path.js';
 import { lstatAt, openDirAt, removeAt } from '../../util/in-root/dir-ops.js';
 import { InRootError, errnoOf, type Resolved, type RootDir } from '../../util/in-root/root-dir.js';
 import { TarHeaderGuard } from '../../util/tar-guard.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 
@@ -73,6 +74,7 @@ export async function extractInto(root: RootDir, dir: string, src: Readable, opt
         if (!code) throw err;
         throw new SystemError(`cannot extract "${entry.header.name}" into the container: ${code}${code === 'ENOENT' || code === 'EEXIST' ? ' (the container changed the directory meanwhile)' : ''}`);
       });
+      faultPoint('cp.after-entry');
     }
     await feeding;
   } catch (err) {

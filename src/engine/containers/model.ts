@@ -1,5 +1,6 @@
 // The container record the engine keeps: Docker's config.v2.json and hostconfig.json, in our types.
 import type { ImageContainerConfig } from '../../images/types.js';
+import type { ResourceLimits } from '../../runtime/oci-spec.js';
 import type { MountPoint } from '../volumes/model.js';
 import type { CriContainerExtras } from './cri-extras.js';
 
@@ -87,6 +88,12 @@ export interface ContainerRecord {
   mountPoints?: MountPoint[];
   /** Set for the Kubernetes CRI front end's containers (namespace k8s.io): see cri-extras.ts. */
   cri?: CriContainerExtras;
+  /** Set with status `removing` by an `rm -v`: a removal the next daemon start finishes takes the volumes too. */
+  removeVolumes?: boolean;
+  /** A `docker update`'s limits, stored with its HostConfig until the cgroup has them: a daemon killed in between applies them at its next start. */
+  pendingLimits?: ResourceLimits;
+  /** The name before a rename whose DNS records are not yet changed: the next daemon start changes them. */
+  renamedFrom?: string;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -6,6 +6,7 @@ import { InvalidParameterError, NotFoundError, errorMessage } from '../../errors
 import { dirSize } from '../../images/layers/dir-size.js';
 import type { ContainerRecord } from './model.js';
 import { isRunning, type ContainerService } from './service.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface PruneReport {
   ContainersDeleted: string[] | null;
@@ -65,6 +66,7 @@ export async function pruneContainers(svc: ContainerService, filters: Map<string
       continue;
     }
     (report.ContainersDeleted ??= []).push(c.id);
+    faultPoint('prune.after-container');
     report.SpaceReclaimed += size;
   }
   svc.deps.events.emit('container', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });

@@ -640,23 +640,27 @@ export class ContainerService {
       if (isRunning(c)) throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
       const previous = c.state.Status;
       c.state.Status = 'removing';
-      // recorded: a daemon killed from here on finishes the removal at its next start
+      if (opts.volumes) c.removeVolumes = true;
+      // recorded (with -v): a daemon killed from here on finishes the removal at its next start
       this.d.store.save(c);
       try {
         await this.d.backend.delete(c.id, { force: true });
         await this.d.snapshots.remove(c.id);
         faultPoint('rm.after-snapshot');
         await rm(this.bundleDir(c.id), { recursive: true, force: true });
+        // -v's volumes go while the row still says `removing`: a crash after the row left them to no one
+        if (opts.volumes) await this.d.volumes.removed(c, true).catch((err) => this.d.logger.warn({ err, id: c.id }, 'removing volumes failed'));
         this.d.store.delete(c.id);
         faultPoint('rm.after-row');
       } catch (err) {
         c.state.Status = previous;
+        delete c.removeVolumes;
         this.d.store.save(c);
         throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);
       }
       // The row is gone: what remains is the container's share of networks and volumes.
       await this.d.networking.removed(c).catch((err) => this.d.logger.warn({ err, id: c.id }, 'forgetting endpoints failed'));
-      await this.d.volumes.removed(c, opts.volumes).catch((err) => this.d.logger.warn({ err, id: c.id }, 'removing volumes failed'));
+      await this.d.volumes.removed(c, false).catch((err) => this.d.logger.warn({ err, id: c.id }, 'removing volumes failed'));
       this.attach.failPending(c.id);
       this.emit(c, 'destroy');
       this.signals.emit(`removed:${c.id}`);
@@ -695,9 +699,26 @@ export class ContainerService {
           c.state.Pid = st.pid;
           this.d.store.save(c);
         }
-        // frozen by a daemon that died mid-commit (it pauses while reading the upper dir)
+        // frozen by a daemon that died mid-commit (it pauses while reading the upper dir) or mid-pause
         if (st.status === 'paused' && c.state.Status === 'running') {
           await this.d.backend.resume(c.id).catch((err) => this.d.logger.warn({ err, id: c.id }, 'thawing a container frozen by the last daemon failed'));
+        }
+        // thawed by a daemon that died before recording its unpause: the row says what runs
+        if (st.status === 'running' && c.state.Status === 'paused') {
+          c.state = { ...c.state, Status: 'running' };
+          this.d.store.save(c);
+        }
+        // a rename recorded but not yet in aardvark-dns' records
+        if (c.renamedFrom !== undefined) {
+          await this.d.networking.renamed(c, c.renamedFrom).catch((err) => this.d.logger.warn({ err, id: c.id }, 'renaming DNS records after a rename cut short failed'));
+          delete c.renamedFrom;
+          this.d.store.save(c);
+        }
+        // a docker update recorded but never applied to the cgroup
+        if (c.pendingLimits) {
+          await this.d.backend.update(c.id, c.pendingLimits).catch((err) => this.d.logger.warn({ err, id: c.id }, 'applying an update cut short by the last daemon failed'));
+          delete c.pendingLimits;
+          this.d.store.save(c);
         }
         this.watchLog(c);
         continue;
@@ -739,7 +760,7 @@ export class ContainerService {
     if (!waited) this.d.logger.warn({ waitMs: RESTORE_START_WAIT_MS }, 'containers restarting with the daemon are still starting; serving the API meanwhile');
     // A removal the last daemon began is finished: the container is gone, not half there.
     for (const c of interruptedRemovals) {
-      await this.remove(c.id, { force: true, volumes: false }).catch((err) => this.d.logger.warn({ err, id: c.id }, 'finishing an interrupted removal failed'));
+      await this.remove(c.id, { force: true, volumes: c.removeVolumes === true }).catch((err) => this.d.logger.warn({ err, id: c.id }, 'finishing an interrupted removal failed'));
     }
     // Snapshots and bundle dirs of containers that no longer have rows (a crash between steps
     // of create/remove: both are made before the row and removed before it goes).

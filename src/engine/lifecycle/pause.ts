@@ -4,6 +4,7 @@ import { ConflictError, SystemError, errorMessage } from '../../errors.js';
 import { TaskNotRunningError } from '../../runtime/task-errors.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { ContainerService } from '../containers/service.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export async function pauseContainer(svc: ContainerService, ref: string): Promise<void> {
   const c = svc.get(ref);
@@ -17,6 +18,7 @@ export async function pauseContainer(svc: ContainerService, ref: string): Promis
       if (err instanceof TaskNotRunningError) throw err;
       throw new SystemError(`cannot pause container ${c.id}: ${errorMessage(err)}`);
     }
+    faultPoint('pause.after-freeze');
     c.state = { ...c.state, Status: 'paused' };
     svc.deps.store.save(c);
     svc.emit(c, 'pause');
@@ -35,6 +37,7 @@ export async function unpauseContainer(svc: ContainerService, ref: string): Prom
       if (err instanceof TaskNotRunningError) throw new ConflictError(`Container ${c.id} is not paused`);
       throw new SystemError(`Cannot unpause container ${c.id}: ${errorMessage(err)}`);
     }
+    faultPoint('unpause.after-thaw');
     c.state = { ...c.state, Status: 'running' };
     svc.deps.store.save(c);
     svc.emit(c, 'unpause');

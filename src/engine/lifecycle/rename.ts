@@ -2,6 +2,7 @@
 import { BerthError, ConflictError, InvalidParameterError } from '../../errors.js';
 import type { ContainerService } from '../containers/service.js';
 import { normaliseContainerName } from '../containers/names.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export async function renameContainer(svc: ContainerService, ref: string, newNameRaw: string): Promise<void> {
   if (!ref || !newNameRaw) throw new InvalidParameterError('Neither old nor new names may be empty');
@@ -27,15 +28,20 @@ export async function renameContainer(svc: ContainerService, ref: string, newNam
         ),
       );
     }
+    c.renamedFrom = oldName;
     try {
       svc.deps.store.rename(c, newName);
     } catch (err) {
+      delete c.renamedFrom;
       if (String(err).includes('UNIQUE constraint failed')) {
         throw allocating(new ConflictError(`Conflict. The container name "${newName}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`));
       }
       throw err;
     }
+    faultPoint('rename.after-row');
     await svc.deps.networking.renamed(c, oldName);
+    delete c.renamedFrom;
+    svc.deps.store.save(c);
     svc.emit(c, 'rename', { oldName });
   });
 }

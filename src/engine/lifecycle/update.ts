@@ -5,6 +5,7 @@ import { SystemError, errorMessage } from '../../errors.js';
 import { TaskNotRunningError } from '../../runtime/task-errors.js';
 import type { ContainerService } from '../containers/service.js';
 import { mergeResourceUpdate, parseResourceUpdate, updateLimits, validateResourceUpdate } from './resources.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export async function updateContainer(svc: ContainerService, ref: string, body: unknown): Promise<{ Warnings: string[] }> {
   const u = parseResourceUpdate(body);
@@ -16,14 +17,24 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
     }
     const before = c.hostConfig;
     c.hostConfig = mergeResourceUpdate(c.id, before, u);
+    const live = c.state.Status === 'running' || c.state.Status === 'paused';
+    const limits = updateLimits(u, c.hostConfig);
+    if (live) c.pendingLimits = limits;
     svc.deps.store.save(c);
+    faultPoint('update.after-row');
     try {
-      if (c.state.Status === 'running' || c.state.Status === 'paused') {
-        await svc.deps.backend.update(c.id, updateLimits(u, c.hostConfig));
+      if (live) {
+        await svc.deps.backend.update(c.id, limits);
+        delete c.pendingLimits;
+        if (svc.deps.store.get(c.id)) svc.deps.store.save(c);
       }
     } catch (err) {
+      delete c.pendingLimits;
       // moby: a container that is not running is updated by storing the HostConfig alone
-      if (err instanceof TaskNotRunningError) return;
+      if (err instanceof TaskNotRunningError) {
+        if (svc.deps.store.get(c.id)) svc.deps.store.save(c);
+        return;
+      }
       c.hostConfig = before;
       if (svc.deps.store.get(c.id)) svc.deps.store.save(c);
       throw new SystemError(`Cannot update container ${c.id}: ${errorMessage(err)}`);

@@ -55,6 +55,8 @@ export interface EndpointRecord {
   driverOpts: Record<string, string>;
   /** Set while a connect to a running container plumbs it: the next daemon undoes a connect cut short. */
   connecting?: boolean;
+  /** Set while a disconnect tears it down: the next daemon finishes a disconnect cut short. */
+  disconnecting?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { errorMessage } from '../../errors.js';
 import { pruneFilter, type FilterMap } from './filters.js';
 import type { NetworkRecord } from './model.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface PruneReport {
   /** Names, as moby reports them; null when nothing went. */
@@ -30,6 +31,7 @@ export async function pruneNetworks(target: PrunableNetworks, filters: FilterMap
       continue;
     }
     (report.NetworksDeleted ??= []).push(n.name);
+    faultPoint('prune.after-network');
   }
   return report;
 }

@@ -397,12 +397,20 @@ export class NetworkService implements ContainerNetworking {
       }
       if (sb && ep.ipAddress) {
         const opts = netavarkOptions(c.id, c.name.slice(1), [{ network: n, endpoint: ep, names: this.dnsNames(c, n, ep) }], []);
+        // recorded: once the teardown began, the endpoint row alone would claim an interface that is gone
+        ep.disconnecting = true;
+        this.d.store.saveEndpoint(ep);
         await this.d.backend.teardown(sb.netnsPath, opts).catch((err) => {
-          if (!force) throw new SystemError(errorMessage(err));
+          if (!force) {
+            delete ep.disconnecting;
+            this.d.store.saveEndpoint(ep);
+            throw new SystemError(errorMessage(err));
+          }
           this.d.logger.warn({ err, id: c.id }, 'forced disconnect: teardown failed');
         });
         this.networkEvent(n, 'disconnect', c.id);
       }
+      faultPoint('disconnect.after-teardown');
       this.d.store.deleteEndpoint(c.id, n.id);
       if (sb && ep.ipAddress) {
         // 127.0.0.11 pointed at this network's aardvark-dns listener: another one of the container's takes over
@@ -708,9 +716,12 @@ export class NetworkService implements ContainerNetworking {
     if (await this.d.backend.ensureDnsServer().catch((err) => this.d.logger.warn({ err }, 'starting aardvark-dns failed'))) this.d.logger.warn('aardvark-dns was not running: started it again');
   }
 
-  /** A connect the last daemon began and never finished is undone: connected fully or not at all. */
+  /**
+   * A connect the last daemon began and never finished is undone, and a disconnect it began is
+   * finished: connected fully or not at all.
+   */
   private async undoCutShortConnects(sb: SandboxRecord): Promise<void> {
-    for (const ep of this.d.store.endpointsOf(sb.containerId).filter((e) => e.connecting)) {
+    for (const ep of this.d.store.endpointsOf(sb.containerId).filter((e) => e.connecting || e.disconnecting)) {
       const n = this.d.store.network(ep.networkId);
       if (n) {
         const c = this.dir.get(sb.containerId);
@@ -718,7 +729,7 @@ export class NetworkService implements ContainerNetworking {
         await this.d.backend.teardown(sb.netnsPath, opts).catch((err) => this.d.logger.debug({ err, id: c.id }, 'undoing a connect cut short: teardown'));
       }
       this.d.store.deleteEndpoint(sb.containerId, ep.networkId);
-      this.d.logger.warn({ id: sb.containerId, network: ep.networkId }, 'a network connect was cut short by the last daemon; undone');
+      this.d.logger.warn({ id: sb.containerId, network: ep.networkId }, ep.connecting ? 'a network connect was cut short by the last daemon; undone' : 'a network disconnect was cut short by the last daemon; finished');
     }
   }
 

@@ -3,7 +3,7 @@
 // a tmpfs, an NFS share, `type=none,o=bind,device=/dir` as compose writes it) _data is a
 // mountpoint, mounted while a container uses it and unmounted when none does.
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidParameterError, SystemError, errorMessage } from '../../errors.js';
@@ -11,6 +11,9 @@ import { isMountPoint } from '../../images/layers/snapshotter.js';
 import { removeTree } from '../../util/in-root/dir-ops.js';
 
 const run = promisify(execFile);
+
+/** A volume dir being removed is renamed into this dir, under its own name (names never start with a dot). */
+const TRASH = '.removing';
 
 const VALID_OPTS = new Set(['type', 'o', 'device', 'size']);
 // moby's mandatoryOpts, in a fixed order so the message does not depend on map order
@@ -44,8 +47,15 @@ export class LocalDriver {
     this.root = join(dataRoot, 'volumes');
   }
 
-  async init(): Promise<void> {
+  /**
+   * Makes the root; removes what removals cut short by a crash left (see detach) and returns
+   * the names of those volumes, whose rows go too.
+   */
+  async init(): Promise<string[]> {
     await mkdir(this.root, { recursive: true, mode: 0o701 });
+    const cutShort = await readdir(join(this.root, TRASH)).catch(() => [] as string[]);
+    for (const name of cutShort) await removeTree(join(this.root, TRASH, name));
+    return cutShort;
   }
 
   dir(name: string): string {
@@ -95,9 +105,32 @@ export class LocalDriver {
 
   /** Removes the volume's directory; never while something is mounted on _data (it could be a host dir). */
   async remove(name: string): Promise<void> {
+    await this.purge(await this.detach(name));
+  }
+
+  /**
+   * The first step of a removal: the directory is renamed out of the volume's name, at once and
+   * whole, so that a crash before purge() leaves no half-removed volume but a dot-named dir,
+   * which init() removes (with the row) at the next start. Returns the renamed path.
+   */
+  async detach(name: string): Promise<string> {
     await this.unmount(name);
     if (await isMountPoint(this.dataPath(name))) throw new SystemError(`volume ${name} is still mounted`);
+    const trash = join(this.root, TRASH, name);
+    await mkdir(join(this.root, TRASH), { recursive: true, mode: 0o700 });
+    // one a failed purge left under this name
+    await removeTree(trash);
+    try {
+      await rename(this.dir(name), trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return trash;
+  }
+
+  /** The rest of a removal: the renamed directory goes. */
+  async purge(trash: string): Promise<void> {
     // containers filled it: as deep as they liked, deeper than PATH_MAX where node's rm gives up
-    await removeTree(this.dir(name));
+    await removeTree(trash);
   }
 }

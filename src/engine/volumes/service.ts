@@ -22,6 +22,7 @@ import { VolumeStore } from './store.js';
 import type { ContainerVolumes, StartMounts } from './types.js';
 import { containerMountPoints, volumeView, type VolumeUsage } from './view.js';
 import { filterVolumes, pruneCandidates, type VolumeFilters } from './filters.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 export interface VolumeServiceDeps {
   db: Database;
@@ -63,7 +64,8 @@ export class VolumeService implements ContainerVolumes {
 
   static async open(d: VolumeServiceDeps): Promise<VolumeService> {
     const s = new VolumeService(d);
-    await s.driver.init();
+    // removals a crash cut short between renaming the dir away and the row
+    for (const name of await s.driver.init()) s.store.delete(name);
     return s;
   }
 
@@ -127,14 +129,18 @@ export class VolumeService implements ContainerVolumes {
 
   /** Under the volume's lock, unused: its mount, directory and row go. */
   private async destroy(v: VolumeRecord): Promise<void> {
+    let trash: string;
     try {
-      await this.driver.remove(v.name);
+      trash = await this.driver.detach(v.name);
     } catch (err) {
       throw new SystemError(`remove ${v.name}: ${errorMessage(err)}`);
     }
+    faultPoint('volume-rm.after-rename');
     this.store.delete(v.name);
     this.active.delete(v.name);
     this.d.events.emit('volume', 'destroy', v.name, { driver: v.driver });
+    // the row is gone: a dir left by a crash here is init()'s
+    await this.driver.purge(trash).catch((err) => this.d.logger.warn({ err, volume: v.name }, 'removing a volume dir failed'));
   }
 
   /** POST /volumes/prune: unused local volumes without driver options (anonymous ones unless all=true). */
@@ -155,6 +161,7 @@ export class VolumeService implements ContainerVolumes {
           }
           report.SpaceReclaimed += size;
           report.VolumesDeleted.push(v.name);
+          faultPoint('prune.after-volume');
         });
       }
       this.d.events.emit('volume', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
@@ -366,7 +373,8 @@ export class VolumeService implements ContainerVolumes {
       if (m.Type !== 'volume' || m.Named) continue;
       await this.lock.run(m.Name!, async () => {
         const v = this.store.get(m.Name!);
-        if (!v || this.refsOf(v.name).length > 0) return;
+        // the container itself may still have its row (a removal not yet finished)
+        if (!v || this.refsOf(v.name).some((id) => id !== c.id)) return;
         await this.destroy(v);
       }).catch((err) => this.d.logger.warn({ err, volume: m.Name }, 'removing an anonymous volume failed'));
     }

@@ -16,6 +16,7 @@ import { normalize, referenceString } from '../reference.js';
 import { MEDIA_TYPES, defaultPlatform, type Descriptor } from '../distribution/registry-client.js';
 import type { Ingest, Storage } from '../store/storage.js';
 import type { ImageConfigFile } from '../types.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 interface ArchiveImage {
   configDigest: string;
@@ -126,6 +127,7 @@ async function registerImage(storage: Storage, ingest: Ingest, img: ArchiveImage
     chains.push(row.chainId);
     size += row.size;
     parent = row.chainId;
+    faultPoint('load.after-layer');
   }
   const tags = img.refs.map((r) => referenceString(normalize(r)));
   const replaced: string[] = [];

@@ -16,6 +16,7 @@ import * as tar from 'tar-stream';
 import { BerthError, SystemError } from '../../errors.js';
 import { decompressed } from './compression.js';
 import { lstatOrNull } from '../../util/lstat-or-null.js';
+import { faultPoint } from '../../util/fault-point.js';
 
 const run = promisify(execFile);
 
@@ -219,6 +220,7 @@ export async function applyLayer(src: Readable, dir: string): Promise<ApplyResul
       size += await applyEntry(dir, entry, dirTimes, known, setgidDirs).catch((err: unknown) => {
         throw entryError(err, entry.header.name);
       });
+      faultPoint('unpack.after-entry');
     }
     await feeding;
   } catch (err) {
