@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { findProcesses, rawRequest, type Daemon } from '../e2e/harness.js';
 import { call } from './client.js';
-import { elapsedMs, percentiles, rssKiB, type Percentiles } from './measure.js';
+import { cpuSeconds, elapsedMs, percentiles, rssKiB, type Percentiles } from './measure.js';
 import { pool } from './pool.js';
 import type { LoadError } from './mixed.js';
 
@@ -168,11 +168,19 @@ export interface CreatedResult {
   n: number;
   createSeconds: number;
   psAllApi: Percentiles;
+  /** The daemon's CPU (user + system, all threads) per API list, averaged over the runs. */
+  psAllApiCpuMs: number;
   psAllCli: Percentiles;
   daemonRssMiB: number;
   /** From spawning the daemon to /_ping answering 200, then to the first `ps -a` answer. */
   startToPingMs: number;
   startToPsMs: number;
+  /**
+   * The daemon's CPU when /_ping first answered, and when the first ps -a had: beside the wall
+   * times, which a busy machine stretches, the part that is the daemon's own.
+   */
+  startCpuToPingMs: number;
+  startCpuToPsMs: number;
   listedAfterRestart: number;
   removeSeconds: number;
   errors: LoadError[];
@@ -184,10 +192,12 @@ export async function runCreated(d: Daemon, n: number, prefix: string, psRuns = 
   const t0 = process.hrtime.bigint();
   const ids = await createAll(d, n, prefix, errors, false);
   const createSeconds = elapsedMs(t0) / 1000;
+  const cpu0 = await cpuSeconds(d.pid!);
   const psAllApi = await timeRuns(psRuns, async () => {
     const got = await countOf(d, true, errors);
     if (got !== ids.length) errors.push({ verb: 'list', status: 200, cause: `${got} listed, ${ids.length} created` });
   });
+  const psAllApiCpuMs = (((await cpuSeconds(d.pid!)) - cpu0) * 1000) / psRuns;
   const psAllCli = await timeRuns(psRuns, async () => {
     const r = await d.docker(['ps', '-a']);
     if (r.code !== 0) errors.push({ verb: 'docker ps -a', status: r.code, cause: r.stderr.slice(0, 300) });
@@ -199,20 +209,39 @@ export async function runCreated(d: Daemon, n: number, prefix: string, psRuns = 
   const s0 = process.hrtime.bigint();
   const starting = d.start(60_000);
   let startToPingMs = -1;
+  let startCpuToPingMs = -1;
   while (startToPingMs < 0) {
     const p = await call(d.socket, 'GET', '/_ping', undefined, 1000);
-    if (p.status === 200) startToPingMs = elapsedMs(s0);
-    else await new Promise((r) => setTimeout(r, 5));
+    if (p.status === 200) {
+      startToPingMs = elapsedMs(s0);
+      startCpuToPingMs = (await cpuSeconds(d.pid!)) * 1000;
+    } else await new Promise((r) => setTimeout(r, 5));
   }
   const listedAfterRestart = await countOf(d, true, errors);
   const startToPsMs = elapsedMs(s0);
+  const startCpuToPsMs = (await cpuSeconds(d.pid!)) * 1000;
   await starting;
   if (listedAfterRestart !== ids.length) errors.push({ verb: 'list', status: 200, cause: `after restart ${listedAfterRestart} listed, ${ids.length} created` });
 
   const t1 = process.hrtime.bigint();
   await removeAll(d, ids, errors);
   const removeSeconds = elapsedMs(t1) / 1000;
-  return { n, createSeconds, psAllApi, psAllCli, daemonRssMiB, startToPingMs, startToPsMs, listedAfterRestart, removeSeconds, errors, ids };
+  return {
+    n,
+    createSeconds,
+    psAllApi,
+    psAllApiCpuMs,
+    psAllCli,
+    daemonRssMiB,
+    startToPingMs,
+    startToPsMs,
+    startCpuToPingMs,
+    startCpuToPsMs,
+    listedAfterRestart,
+    removeSeconds,
+    errors,
+    ids,
+  };
 }
 
 const pct = (p: Percentiles) => `p50 ${p.p50.toFixed(1)} ms, p95 ${p.p95.toFixed(1)} ms (max ${p.max.toFixed(1)})`;
@@ -231,8 +260,8 @@ export function runningReport(r: RunningResult): string[] {
 export function createdReport(r: CreatedResult): string[] {
   return [
     `${r.n} created: in ${r.createSeconds.toFixed(1)} s (${WIDTH} in flight); removed in ${r.removeSeconds.toFixed(1)} s; daemon RSS ${r.daemonRssMiB.toFixed(0)} MiB`,
-    `  GET /containers/json?all=1: ${pct(r.psAllApi)}; docker ps -a: ${pct(r.psAllCli)}`,
-    `  restart: spawn to /_ping ${r.startToPingMs.toFixed(0)} ms, to the first ps -a answer ${r.startToPsMs.toFixed(0)} ms (${r.listedAfterRestart} listed)`,
+    `  GET /containers/json?all=1: ${pct(r.psAllApi)}, daemon CPU ${r.psAllApiCpuMs.toFixed(1)} ms per list; docker ps -a: ${pct(r.psAllCli)}`,
+    `  restart: spawn to /_ping ${r.startToPingMs.toFixed(0)} ms (daemon CPU ${r.startCpuToPingMs.toFixed(0)} ms), to the first ps -a answer ${r.startToPsMs.toFixed(0)} ms (CPU ${r.startCpuToPsMs.toFixed(0)} ms; ${r.listedAfterRestart} listed)`,
     `  errors: ${r.errors.length}`,
     ...r.errors.slice(0, 50).map((e) => `    ${e.verb} ${e.status}: ${e.cause}`),
   ];

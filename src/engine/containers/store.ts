@@ -33,9 +33,11 @@ export class ContainerStore {
     this.updateStmt = db.prepare('UPDATE containers SET name = ?, config = ?, host_config = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM containers WHERE id = ?');
     this.changesStmt = db.prepare('SELECT total_changes()').pluck();
-    const rows = db.prepare('SELECT config, host_config FROM containers').all() as { config: string; host_config: string }[];
-    for (const row of rows) {
-      const rec = { ...JSON.parse(row.config), hostConfig: JSON.parse(row.host_config) } as ContainerRecord;
+    // rows as arrays and the parsed object kept (not copied): a start-up with 10,000 containers
+    const rows = db.prepare('SELECT config, host_config FROM containers').raw().all() as [string, string][];
+    for (const [config, hostConfig] of rows) {
+      const rec = JSON.parse(config) as ContainerRecord;
+      rec.hostConfig = JSON.parse(hostConfig) as ContainerRecord['hostConfig'];
       this.byId.set(rec.id, rec);
       this.byName.set(rec.name, rec.id);
     }

@@ -6,7 +6,8 @@
 // splits arguments from it; dockerfile-ast's instruction ranges differ on odd inputs (a line
 // holding only the escape char starts an instruction there, buildkit continues it). Errors here
 // are Docker's "failed to parse <name>: ..." ones; per-instruction checks are in parse-dockerfile.ts.
-import { DockerfileParser } from 'dockerfile-ast';
+import { createRequire } from 'node:module';
+import type { DockerfileParser as Parser } from 'dockerfile-ast';
 import { InvalidParameterError } from '../../../errors.js';
 import { LineParseError, parseLine, type LineNode } from './line-parsers.js';
 import { expandWords } from './shell-words.js';
@@ -26,12 +27,20 @@ export interface DockerfileNodes {
   warnings: string[];
 }
 
+// Loaded at the first build, not with the daemon: ~35 ms of every start-up for a parser only
+// builds use (a CommonJS package, so a synchronous require serves it).
+let parser: typeof Parser | undefined;
+function dockerfileParser(): typeof Parser {
+  parser ??= (createRequire(import.meta.url)('dockerfile-ast') as typeof import('dockerfile-ast')).DockerfileParser;
+  return parser;
+}
+
 const BUILDKIT_HINT = 'Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled';
 
 export function parseNodes(text: string, name = 'Dockerfile'): DockerfileNodes {
   const fail = (msg: string) => new InvalidParameterError(`failed to parse ${name}: ${msg}`);
   if (text.startsWith('\ufeff')) text = text.slice(1);
-  const ast = DockerfileParser.parse(text);
+  const ast = dockerfileParser().parse(text);
 
   let escape = '\\';
   const seen = new Set<string>();
