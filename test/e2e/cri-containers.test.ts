@@ -92,6 +92,16 @@ describe('CRI containers', () => {
     assert.deepEqual(await ids({ id }), []);
   });
 
+  test('a device node is mapped in; a container of a stopped pod cannot start', async () => {
+    const id = await t.container(pod, { metadata: { name: 'device' }, command: ['top'], devices: [{ hostPath: '/dev/zero', containerPath: '/dev/myzero', permissions: 'rwm' }] });
+    await t.waitState(id, 'CONTAINER_RUNNING');
+    assert.equal((await exec(id, ['sh', '-c', 'head -c 5 /dev/myzero | wc -c'])).stdout.trim(), '5');
+    const other = await t.runPod('stopped');
+    const late = await t.container(other, { metadata: { name: 'late' }, command: ['top'] }, { start: false });
+    await t.c.runtime.stopPodSandbox({ podSandboxId: other });
+    await assert.rejects(t.c.runtime.startContainer({ containerId: late }), (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION && /not running/.test(e.details));
+  });
+
   test('a running container is removed by RemoveContainer (forced, as CRI wants)', async () => {
     const id = await t.container(pod, { metadata: { name: 'rm-running' }, command: ['top'] });
     await t.waitState(id, 'CONTAINER_RUNNING');

@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { BUSYBOX, startCriPodDaemon, type CriPodDaemon } from '../fixtures/cri-pod-daemon.js';
 
+const run = promisify(execFile);
 const text = (b: unknown) => Buffer.from((b as Buffer | undefined) ?? []).toString('utf8');
 
 describe('CRI security context', () => {
@@ -140,6 +143,21 @@ describe('CRI security context', () => {
     const id = await running({ namespaceOptions: { pid: 'NODE' } }, hostPod);
     const inside = (await exec(id, ['cat', '/proc/1/cmdline'])).stdout;
     assert.equal(inside, await readFile('/proc/1/cmdline', 'utf8'));
+  });
+
+  test('IPC: NODE sees the host\'s System V segments, POD does not', async () => {
+    const made = await run('ipcmk', ['-M', '1048576']);
+    const shmid = /(\d+)\s*$/.exec(made.stdout.trim())?.[1];
+    assert.ok(shmid, made.stdout);
+    try {
+      const hostPod = await t.runPod('hostipc', { linux: { securityContext: { namespaceOptions: { ipc: 'NODE' } } } });
+      const inHost = await running({ namespaceOptions: { ipc: 'NODE' } }, hostPod);
+      const segments = async (id: string) => (await exec(id, ['cat', '/proc/sysvipc/shm'])).stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
+      assert.ok((await segments(inHost)).includes(shmid));
+      assert.ok(!(await segments(await running({}))).includes(shmid));
+    } finally {
+      await run('ipcrm', ['-m', shmid]);
+    }
   });
 
   test('a privileged container needs a privileged pod', async () => {
