@@ -113,7 +113,7 @@ export function writeErrorResponse(res: ServerResponse, err: unknown): void {
 }
 
 /** A complete error response as raw bytes, for sockets no longer owned by the HTTP parser. */
-export function rawErrorResponse(err: unknown): string {
+export function rawErrorResponse(err: unknown, method?: string): string {
   const status = statusOf(err);
   const body = status === 304 ? '' : errorBody(messageOf(err));
   const head =
@@ -122,7 +122,8 @@ export function rawErrorResponse(err: unknown): string {
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     apiHeaderLines() +
     'Connection: close\r\n\r\n';
-  return head + body;
+  // a HEAD answer has the headers of the GET one and never a body (the client would read it as the next answer)
+  return method === 'HEAD' ? head : head + body;
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -7,10 +7,10 @@ import { parseQueryString } from './query-parser.js';
 import { Duplex, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Logger } from 'pino';
-import { NotFoundError } from '../errors.js';
 import { hasBody, readBuffer } from './body.js';
 import { messageOf, rawErrorResponse, statusOf } from './errors.js';
 import { readUpgradeBody } from './upgrade-body.js';
+import { answerAsOrdinary } from './upgrade-fallback.js';
 import { apiHeaderLines, apiVersionOf, stripVersionPrefix, versionError } from './versioning.js';
 
 export { detachKeys, DEFAULT_DETACH_KEYS } from './detach-keys.js';
@@ -68,8 +68,8 @@ export class HijackRegistry {
 
   /** server.on('upgrade') listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    // WebSocket upgrades belong to whoever else listens for them (e.g. attach/ws).
-    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && this.app.server.listenerCount('upgrade') > 1) {
+    // WebSocket upgrades belong to whoever else listens for them (e.g. attach/ws); a handshake is a GET (RFC 6455).
+    if (isWebSocketHandshake(req) && this.app.server.listenerCount('upgrade') > 1) {
       return;
     }
     socket.on('error', (err) => this.logger.debug({ err }, 'hijacked connection error'));
@@ -111,7 +111,7 @@ export class HijackRegistry {
     const path = q < 0 ? url : url.slice(0, q);
     const found = this.match(req.method ?? 'GET', path);
     if (!found) {
-      socket.end(rawErrorResponse(new NotFoundError('page not found')));
+      await answerAsOrdinary(this.app, req, socket, head, HIJACK_BODY_LIMIT);
       return;
     }
     const apiVersion = apiVersionOf(req);
@@ -194,6 +194,11 @@ export class HijackRegistry {
     }
     conn.end(`${messageOf(err)}\r\n`);
   }
+}
+
+/** A WebSocket opening handshake, which only a GET can be. */
+export function isWebSocketHandshake(req: IncomingMessage): boolean {
+  return req.method === 'GET' && String(req.headers.upgrade).toLowerCase() === 'websocket';
 }
 
 /** A duplex reading from `source` (the request body) and writing raw to `sink` (the socket). */

@@ -29,6 +29,7 @@ import { systemDfRoutes } from './routes/system-df.js';
 import { authRoutes } from './routes/auth.js';
 import { buildRoutes } from './routes/build.js';
 import { parseQueryString } from './query-parser.js';
+import { answerClientError } from './client-error.js';
 
 /** Create bodies are small JSON; everything big (images, archives, build contexts) is streamed. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -82,6 +83,8 @@ export function createApiServer(opts: { engine: Engine; logger: Logger }): { app
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 120_000,
+    // Fastify's own answer puts a body after a HEAD's answer and resets the connection under it
+    clientErrorHandler: answerClientError,
     rewriteUrl: stripVersionPrefix,
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQueryString },
     // No route declares a JSON schema: without these, Fastify loads Ajv and its serializer

@@ -14,6 +14,7 @@ import { Duplex } from 'node:stream';
 import type { AttachSink } from '../../engine/containers/attach-hub.js';
 import type { ApiContext } from '../context.js';
 import { detachKeys } from '../detach-keys.js';
+import { isWebSocketHandshake } from '../hijack.js';
 import { drained } from '../drain.js';
 import { boolParam } from '../query.js';
 
@@ -65,7 +66,7 @@ export async function attachWsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
   const containers = ctx.engine.containers;
   const wsUpgrades = new EventEmitter();
   app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (String(req.headers.upgrade).toLowerCase() === 'websocket') wsUpgrades.emit('upgrade', req, socket, head);
+    if (isWebSocketHandshake(req)) wsUpgrades.emit('upgrade', req, socket, head);
   });
 
   await app.register(async (scope) => {
