@@ -147,6 +147,37 @@ test('ADD of a URL: named from the path, mode 0600, mtime from Last-Modified, ne
     });
   }));
 
+test('ADD of a URL whose last path element decodes to .. or holds %2f: the name never leaves dest', () =>
+  scratch(async (dir) => {
+    const ctx = join(dir, 'ctx');
+    await mkdir(ctx);
+    const { server, base } = await serve((_rq, res) => res.end('body'));
+    try {
+      const scratchDir = join(dir, 'downloads');
+      await mkdir(scratchDir);
+      // an escaped slash: the name is the last element of the decoded path
+      const slash = await planned(add(ctx, [`${base}/x/a%2fb`], '/dst/', { scratchDir }));
+      assert.deepEqual(slash.map((x) => [x.name, x.body]), [['dst/', ''], ['dst/b', 'body']]);
+      // an escaped `..` (or `.`) names no file: with a dest dir that is Docker's "cannot determine filename"
+      for (const tail of ['a%2f..', 'a%2f%2e%2e', 'a%2F.', '..%2f..%2f..']) {
+        await assert.rejects(planned(add(ctx, [`${base}/x/${tail}`], '/dst/', { scratchDir })), {
+          name: 'InvalidParameterError',
+          message: new RegExp(`cannot determine filename for source ${base}/x/${tail}`),
+        }, tail);
+      }
+      // a dest that names the file takes the download whatever the URL
+      const named = await planned(add(ctx, [`${base}/x/a%2f..`], '/dst/file', { scratchDir }));
+      assert.deepEqual(named.map((x) => [x.name, x.body]), [['dst/', ''], ['dst/file', 'body']]);
+      // WHATWG URLs resolve an unescaped or %2e-spelled `..` before the request (Go's do not: moby then fails on `<tmp>/..`)
+      const dotted = await planned(add(ctx, [`${base}/x/%2e%2e`], '/dst/', { scratchDir })).catch((e: Error) => e);
+      assert.ok(dotted instanceof Error && /cannot determine filename/.test(dotted.message), String(dotted));
+      // nothing was written next to the downloads' own dirs
+      assert.deepEqual(await readdir(scratchDir), []);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }));
+
 test("an archive's paths: confined to dest, its own links followed within dest, the last component never followed", () => {
   const p = new ArchivePaths();
   assert.equal(p.resolve('../../etc/passwd'), 'etc/passwd');

@@ -32,10 +32,18 @@ export function isUrl(source: string): boolean {
   return /^https?:\/\//.test(source);
 }
 
-/** moby's getFilenameForDownload. */
+/**
+ * moby's getFilenameForDownload: the last element of the URL's decoded path, else the
+ * Content-Disposition's filename. An escaped `..` (`a%2f..`, `%2e%2e` after an escaped slash)
+ * or `.` names no file: moby would create `<tmp>/..` (and fail on the directory) and copy to
+ * `<dest>/..`; here it counts as no name, as an empty one does.
+ */
 export function filenameFor(url: URL, contentDisposition: string | null): string {
   const path = decodeURIComponentSafe(url.pathname);
-  if (path !== '' && !path.endsWith('/')) return posix.basename(path);
+  if (path !== '' && !path.endsWith('/')) {
+    const base = posix.basename(path);
+    if (base !== '.' && base !== '..') return base;
+  }
   if (contentDisposition) {
     const m = /(?:^|;)\s*filename\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentDisposition);
     const name = m ? (m[1] ?? m[2] ?? '') : '';
