@@ -79,9 +79,10 @@ export class ImageService implements ImageServiceApi {
     }
   }
 
-  async pull(ref: string, opts: { auth?: RegistryAuth; platform?: string; progress: ProgressFn; signal?: AbortSignal }): Promise<ImageRecord> {
+  /** `registry` replaces the daemon's registry settings for this pull (the CRI's per-host mirrors). */
+  async pull(ref: string, opts: { auth?: RegistryAuth; platform?: string; progress: ProgressFn; signal?: AbortSignal; registry?: RegistryConfig }): Promise<ImageRecord> {
     const parsed = normalize(ref);
-    const outcome = await pullImage(this.storage, { ref: parsed, ...opts, registry: this.registry });
+    const outcome = await pullImage(this.storage, { ref: parsed, ...opts, registry: opts.registry ?? this.registry });
     this.emit('pull', familiarString(parsed), familiarName(parsed));
     return this.store.get(outcome.imageId)!;
   }

@@ -155,9 +155,11 @@ export class RegistryConfig {
   private readonly blocks = new BlockList();
   private readonly indexConfigs = new Map<string, IndexInfo>();
   readonly mirrors: string[];
+  /** Mirrors per registry host (the CRI's `registry-mirrors`), tried before the host itself. */
+  private readonly hostMirrors = new Map<string, string[]>();
 
   /** Throws InvalidParameterError with moby's texts for a bad mirror or insecure registry. */
-  constructor(opts: { mirrors?: string[]; insecureRegistries?: string[] } = {}) {
+  constructor(private readonly opts: { mirrors?: string[]; insecureRegistries?: string[] } = {}) {
     this.mirrors = [...new Set((opts.mirrors ?? []).map(validateMirror))];
     // Loopback is always insecure: a stop-gap moby keeps for registries on localhost.
     for (let r of [...(opts.insecureRegistries ?? []), '::1/128', '127.0.0.0/8']) {
@@ -197,11 +199,36 @@ export class RegistryConfig {
   }
 
   /**
+   * A copy whose pulls of each host in `byHost` go to that host's mirrors first, as containerd's
+   * per-registry mirrors (hosts.toml) do; used by the CRI front end only, so Docker's own pulls
+   * keep moby's rule (registry-mirrors are docker.io's alone).
+   */
+  withHostMirrors(byHost: Record<string, string[]>): RegistryConfig {
+    const copy = new RegistryConfig(this.opts);
+    for (const [host, list] of Object.entries(byHost)) {
+      const key = host === 'index.docker.io' ? OFFICIAL_INDEX : host;
+      copy.hostMirrors.set(key, [...new Set(list.map(validateMirror))]);
+    }
+    return copy;
+  }
+
+  /**
    * The endpoints to try for `domain`, best first (moby's lookupV2Endpoints): docker.io's mirrors
    * (when asked) then registry-1.docker.io; any other registry over HTTPS, then plain HTTP when
    * it is insecure.
    */
   async endpoints(domain: string, opts: { mirrors: boolean }): Promise<RegistryEndpoint[]> {
+    const own = opts.mirrors ? this.hostMirrors.get(domain === 'index.docker.io' ? OFFICIAL_INDEX : domain) : undefined;
+    if (own === undefined) return this.registryEndpoints(domain, opts);
+    const out: RegistryEndpoint[] = [];
+    for (const m of own) {
+      const u = new URL(m);
+      out.push({ url: m.replace(/\/+$/, ''), mirror: true, skipTlsVerify: u.protocol === 'https:' && !(await this.isSecure(u.host)) });
+    }
+    return [...out, ...(await this.registryEndpoints(domain, opts))];
+  }
+
+  private async registryEndpoints(domain: string, opts: { mirrors: boolean }): Promise<RegistryEndpoint[]> {
     if (domain === OFFICIAL_INDEX || domain === 'index.docker.io') {
       const out: RegistryEndpoint[] = [];
       if (opts.mirrors) {
