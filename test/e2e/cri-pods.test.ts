@@ -141,7 +141,7 @@ describe('CRI pod sandboxes', () => {
 
   test('a second RunPodSandbox with the same metadata is refused', async () => {
     await runPod('twice');
-    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('twice') }), /reserve sandbox name/);
+    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('twice') }), (e: grpc.ServiceError) => e.code === grpc.status.ALREADY_EXISTS && /reserve sandbox name/.test(e.details));
   });
 
   test('hostname, resolv.conf from dns_config and pod sysctls inside the infra container', async () => {
@@ -256,6 +256,31 @@ describe('CRI pod sandboxes', () => {
     await c.runtime.removePodSandbox({ podSandboxId: id });
     assert.deepEqual((await c.runtime.listContainers({ filter: { podSandboxId: id } })).containers ?? [], []);
     await assert.rejects(c.runtime.containerStatus({ containerId }), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+  });
+
+  test('PodSandboxStats and ListPodSandboxStats: the pod cgroups summed, its network counters, its containers', async () => {
+    const config = podConfig('stats', { labels: { stats: 'yes' } });
+    const { podSandboxId: id } = await c.runtime.runPodSandbox({ config });
+    made.push(id);
+    const { containerId } = await c.runtime.createContainer({
+      podSandboxId: id,
+      config: { metadata: { name: 'busy' }, image: { image: 'docker.io/library/busybox:latest' }, command: ['sleep', '3600'] },
+      sandboxConfig: config,
+    });
+    await c.runtime.startContainer({ containerId });
+    const { stats } = await c.runtime.podSandboxStats({ podSandboxId: id });
+    assert.equal(stats.attributes.id, id);
+    assert.equal(stats.attributes.metadata.name, 'stats');
+    assert.ok(BigInt(stats.linux.cpu.usageCoreNanoSeconds.value) > 0n);
+    assert.ok(BigInt(stats.linux.memory.workingSetBytes?.value ?? '0') >= 0n);
+    assert.equal(stats.linux.network.defaultInterface.name, 'eth0');
+    assert.deepEqual(stats.linux.containers.map((s: { attributes: { id: string } }) => s.attributes.id), [containerId]);
+    const listed = async (labelSelector: Record<string, string>) => ((await c.runtime.listPodSandboxStats({ filter: { labelSelector } })).stats ?? []).map((s: { attributes: { id: string } }) => s.attributes.id);
+    assert.deepEqual(await listed({ stats: 'yes' }), [id]);
+    assert.deepEqual(await listed({ stats: 'no' }), []);
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    await assert.rejects(c.runtime.podSandboxStats({ podSandboxId: id }), (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION);
+    assert.deepEqual(await listed({ stats: 'yes' }), []);
   });
 
   test('a daemon restart keeps a running pod READY with the same infra process', async () => {

@@ -1,9 +1,10 @@
 // Pod sandbox RPCs (owned by the pods module): RunPodSandbox, StopPodSandbox, RemovePodSandbox,
-// PodSandboxStatus, ListPodSandbox. It also sets ctx.pods. PodSandboxStats and
-// ListPodSandboxStats are not provided (UNIMPLEMENTED).
+// PodSandboxStatus, ListPodSandbox, PodSandboxStats, ListPodSandboxStats. It also sets ctx.pods.
 import type { CriContext } from '../context.js';
 import type { RuntimeHandlers } from '../handler-types.js';
+import { ConflictError } from '../../errors.js';
 import { matchesFilter } from './filter.js';
+import { matchesStatsFilter, podSandboxStats } from './stats.js';
 import { PodSandboxService } from './service.js';
 import { podSandboxListItem, podSandboxStatus, verboseInfo } from './views.js';
 
@@ -37,5 +38,15 @@ export async function podHandlers(ctx: CriContext): Promise<RuntimeHandlers> {
       };
     },
     ListPodSandbox: async (req) => ({ items: pods.list().filter((p) => matchesFilter(p, req.filter)).map(podSandboxListItem) }),
+    PodSandboxStats: async (req) => {
+      const p = pods.get(req.podSandboxId ?? '');
+      // containerd's answer: a stopped pod has no cgroups or network left to read
+      if (p.state !== 'SANDBOX_READY') throw new ConflictError(`failed to get pod sandbox stats since sandbox container ${JSON.stringify(p.id)} is not in ready state`);
+      return { stats: await podSandboxStats(ctx.engine, p, pods.infraPid(p.id)) };
+    },
+    ListPodSandboxStats: async (req) => {
+      const ready = pods.list().filter((p) => p.state === 'SANDBOX_READY' && matchesStatsFilter(p, req.filter));
+      return { stats: await Promise.all(ready.map((p) => podSandboxStats(ctx.engine, p, pods.infraPid(p.id)))) };
+    },
   };
 }

@@ -10,8 +10,9 @@ import type { Logger } from 'pino';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import { isRunning } from '../../engine/containers/model.js';
-import { BerthError, ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage } from '../../errors.js';
+import { BerthError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage } from '../../errors.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
+import { CriAlreadyExistsError } from '../errors.js';
 import { planInfraContainer } from './infra-container.js';
 import { clampOomScoreAdj, ownOomFacts, SANDBOX_OOM_SCORE_ADJ } from './oom.js';
 import { ensurePodNetwork, POD_NETWORK_NAME } from './pod-network.js';
@@ -138,7 +139,7 @@ export class PodSandboxService implements PodSandboxes {
     const runtime = this.resolveHandler(runtimeHandler);
     const nameKey = sandboxName(config.metadata);
     const taken = this.store.byNameKey(nameKey);
-    if (taken) throw new ConflictError(`failed to reserve sandbox name "${nameKey}": name "${nameKey}" is reserved for "${taken.id}"`);
+    if (taken) throw new CriAlreadyExistsError(`failed to reserve sandbox name "${nameKey}": name "${nameKey}" is reserved for "${taken.id}"`);
     const ns = podNamespaces(config);
     const resolvConf = resolvConfFromDns(config.dnsConfig);
     const seccompProfile = await this.localhostProfile(config);
@@ -160,7 +161,7 @@ export class PodSandboxService implements PodSandboxes {
       try {
         this.store.insert(row);
       } catch (err) {
-        if (String(err).includes('UNIQUE constraint failed')) throw new ConflictError(`failed to reserve sandbox name "${nameKey}": name is reserved`);
+        if (String(err).includes('UNIQUE constraint failed')) throw new CriAlreadyExistsError(`failed to reserve sandbox name "${nameKey}": name is reserved`);
         throw err;
       }
       try {
