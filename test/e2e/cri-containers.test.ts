@@ -250,6 +250,30 @@ describe('CRI containers', () => {
     }
   });
 
+  test('a read-only mount is not recursive: a submount under it stays writable (critest\'s non-recursive spec)', async () => {
+    const dir = await mkdtemp('/tmp/bt-crirbind-');
+    await mkdir(join(dir, 'tmpfs'));
+    await run('mount', ['-t', 'tmpfs', 'tmpfs', join(dir, 'tmpfs')]);
+    let id = '';
+    try {
+      id = await t.container(pod, { metadata: { name: 'ro-nonrec' }, command: ['top'], mounts: [{ containerPath: '/mnt', hostPath: dir, readonly: true }] });
+      await t.waitState(id, 'CONTAINER_RUNNING');
+      assert.equal((await exec(id, ['touch', '/mnt/tmpfs/file'])).exitCode, 0);
+      assert.match((await exec(id, ['touch', '/mnt/file'])).stderr, /Read-only file system/);
+    } finally {
+      if (id) await t.c.runtime.removeContainer({ containerId: id });
+      await run('umount', [join(dir, 'tmpfs')]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the image named by its id', async () => {
+    const image = (await t.d.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'busybox:latest'])).trim();
+    const id = await t.container(pod, { metadata: { name: 'by-id' }, image: { image }, command: ['top'] });
+    const s = await t.waitState(id, 'CONTAINER_RUNNING');
+    assert.equal(s.imageRef, image);
+  });
+
   test('UpdateContainerResources changes the running container\'s memory limit', async () => {
     const id = await t.container(pod, { metadata: { name: 'update' }, command: ['top'], linux: { resources: { memoryLimitInBytes: String(64 * 1024 * 1024) } } });
     await t.waitState(id, 'CONTAINER_RUNNING');

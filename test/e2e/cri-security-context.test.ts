@@ -160,6 +160,30 @@ describe('CRI security context', () => {
     }
   });
 
+  test('privileged: unconfined and unmasked where the host allows it; here the error says why it cannot start', async (ctx) => {
+    let privPod: string;
+    try {
+      privPod = await t.runPod('priv', { linux: { securityContext: { privileged: true } } });
+    } catch (err) {
+      assert.match((err as grpc.ServiceError).details, /bounding set lacks/);
+      ctx.diagnostic(`this host cannot run a privileged pod: ${(err as grpc.ServiceError).details}`);
+      return;
+    }
+    const file = join(profiles, 'no-sethostname.json');
+    await writeFile(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
+    const id = await t.container(privPod, { metadata: { name: 'priv-ctr' }, command: ['top'], linux: { securityContext: { privileged: true, seccomp: { profileType: 'Localhost', localhostRef: file } } } }, { start: false });
+    try {
+      await t.c.runtime.startContainer({ containerId: id });
+    } catch (err) {
+      assert.match((err as grpc.ServiceError).details, /bounding set lacks CAP_SYS_RESOURCE/);
+      ctx.diagnostic(`this host cannot run a privileged container: ${(err as grpc.ServiceError).details}`);
+      return;
+    }
+    await t.waitState(id, 'CONTAINER_RUNNING');
+    assert.equal(await status(id, 'Seccomp'), '0', 'CRI ignores the profile of a privileged container');
+    assert.equal((await exec(id, ['hostname', 'ANewHostName'])).exitCode, 0);
+  });
+
   test('a privileged container needs a privileged pod', async () => {
     await assert.rejects(
       t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'priv' }, image: { image: BUSYBOX }, command: ['top'], linux: { securityContext: { privileged: true } } } }),
