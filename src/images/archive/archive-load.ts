@@ -12,6 +12,7 @@ import { decompressed } from '../layers/compression.js';
 import { digestHex } from '../store/content-store.js';
 import { LIMITS, SizeLimitError, readAtMost } from '../read-at-most.js';
 import { confinePath } from '../layers/unpack.js';
+import { ArchiveEntries } from './archive-entries.js';
 import { normalize, referenceString } from '../reference.js';
 import { MEDIA_TYPES, defaultPlatform, type Descriptor } from '../distribution/registry-client.js';
 import type { Ingest, Storage } from '../store/storage.js';
@@ -53,13 +54,13 @@ async function readJson<T>(storage: Storage, digest: string, limit: number, what
   }
 }
 
-function need(files: Map<string, string>, name: string): string {
-  const d = files.get(confinePath(name));
+function need(files: ArchiveEntries, name: string): string {
+  const d = files.get(name);
   if (d === undefined) throw new InvalidParameterError(`invalid archive: ${name} referenced but not present`);
   return d;
 }
 
-async function dockerArchiveImages(storage: Storage, files: Map<string, string>): Promise<ArchiveImage[]> {
+async function dockerArchiveImages(storage: Storage, files: ArchiveEntries): Promise<ArchiveImage[]> {
   const manifest = await readJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(storage, files.get('manifest.json')!, LIMITS.tarManifest, 'manifest.json');
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
   if (!Array.isArray(manifest) || !manifest.every((m) => typeof m?.Config === 'string' && strings(m.Layers) && (m.RepoTags == null || strings(m.RepoTags)))) {
@@ -74,7 +75,7 @@ async function dockerArchiveImages(storage: Storage, files: Map<string, string>)
 }
 
 /** The blob a descriptor names; its content was checked against the name on the way in. */
-function blobOf(files: Map<string, string>, desc: Descriptor | undefined): string {
+function blobOf(files: ArchiveEntries, desc: Descriptor | undefined): string {
   if (typeof desc?.digest !== 'string') throw new InvalidParameterError('invalid archive: a descriptor has no digest');
   const digest = need(files, `blobs/sha256/${digestHex(desc.digest)}`);
   if (digest !== desc.digest) throw new InvalidParameterError(`invalid archive: blob ${desc.digest} does not match its content`);
@@ -86,7 +87,7 @@ function manifestsOf(idx: { manifests?: unknown }, what: string): Descriptor[] {
   return idx.manifests as Descriptor[];
 }
 
-async function ociLayoutImages(storage: Storage, files: Map<string, string>, signal?: AbortSignal): Promise<ArchiveImage[]> {
+async function ociLayoutImages(storage: Storage, files: ArchiveEntries, signal?: AbortSignal): Promise<ArchiveImage[]> {
   const out: ArchiveImage[] = [];
   const platform = defaultPlatform();
   // `path` holds the indexes above this one: digests are verified, so a cycle would take a
@@ -161,7 +162,7 @@ export async function loadArchive(storage: Storage, src: Readable, onImage: (img
   const onAbort = () => src.destroy(signal?.reason as Error);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const files = new Map<string, string>();
+    const files = new ArchiveEntries();
     const extract = tar.extract();
     const feeding = pipeline(await decompressed(src), extract, { signal });
     feeding.catch(() => undefined);
@@ -173,10 +174,12 @@ export async function loadArchive(storage: Storage, src: Readable, onImage: (img
         if (named !== null && digest !== `sha256:${named[1]}`) {
           throw new InvalidParameterError(`invalid archive: the content of ${name} does not match its digest`);
         }
-        files.set(name, digest);
+        files.addFile(name, digest);
       } else {
+        if (entry.header.type === 'symlink') files.addSymlink(entry.header.name, entry.header.linkname ?? '');
+        else if (entry.header.type === 'link') files.addHardLink(entry.header.name, entry.header.linkname ?? '');
         for await (const _chunk of entry) {
-          // directories, links: nothing to keep
+          // directories, devices: nothing to keep
         }
       }
     }
