@@ -102,6 +102,20 @@ describe('CRI containers', () => {
     await assert.rejects(t.c.runtime.startContainer({ containerId: late }), (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION && /not running/.test(e.details));
   });
 
+  test('a failed start is EXITED with reason StartError; resources are echoed in the status', async () => {
+    const id = await t.container(pod, { metadata: { name: 'no-such-cmd' }, command: ['/no/such/binary'], linux: { resources: { memoryLimitInBytes: String(32 * 1024 * 1024), cpuShares: '512' } } }, { start: false });
+    const before = (await t.c.runtime.containerStatus({ containerId: id })).status;
+    assert.equal(before.resources.linux.memoryLimitInBytes, String(32 * 1024 * 1024));
+    assert.equal(before.resources.linux.cpuShares, '512');
+    await assert.rejects(t.c.runtime.startContainer({ containerId: id }), (e: grpc.ServiceError) => /no such file|not found/.test(e.details));
+    const s = (await t.c.runtime.containerStatus({ containerId: id })).status;
+    assert.equal(s.state, 'CONTAINER_EXITED');
+    assert.equal(s.reason, 'StartError');
+    assert.match(s.message, /no such file|not found/);
+    await assert.rejects(t.c.runtime.startContainer({ containerId: id }), (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION);
+    await t.c.runtime.removeContainer({ containerId: id });
+  });
+
   test('a running container is removed by RemoveContainer (forced, as CRI wants)', async () => {
     const id = await t.container(pod, { metadata: { name: 'rm-running' }, command: ['top'] });
     await t.waitState(id, 'CONTAINER_RUNNING');

@@ -222,6 +222,13 @@ test('status: states, reasons, nanosecond times, mounts echoed', () => {
   assert.deepEqual(s.metadata, { name: 'c', attempt: 1 });
   assert.deepEqual(s.mounts, [{ containerPath: '/d', hostPath: '/h', readonly: false, selinuxRelabel: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }]);
   assert.equal(criContainerStatus(record({ Status: 'running' })).finishedAt, '0');
+  // a failed start: exited with containerd's StartError
+  const failed = criContainerStatus(record({ Status: 'created', Error: 'exec: "nope": executable file not found', ExitCode: 127 }));
+  assert.equal(failed.state, 'CONTAINER_EXITED');
+  assert.equal(failed.reason, 'StartError');
+  assert.equal(failed.exitCode, 127);
+  assert.match(failed.message, /executable file not found/);
+  assert.equal(criState(record({ Status: 'created' })), 'CONTAINER_CREATED');
 });
 
 test('filters: id and pod prefixes widened, state zero value, labels', () => {

@@ -155,4 +155,5 @@ export interface CriContainerStatus {
   mounts: CriMount[];
   logPath: string;
   imageId: string;
+  resources: { linux: LinuxContainerResources };
 }

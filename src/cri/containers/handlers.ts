@@ -103,7 +103,7 @@ export function containerHandlers(ctx: CriContext): RuntimeHandlers {
 
     async StartContainer(req: { containerId?: string }) {
       const c = getCriContainer(engine, req.containerId ?? '');
-      if (c.state.Status !== 'created') throw new ConflictError(`container ${c.id} is in ${criState(c)} state`);
+      if (criState(c) !== 'CONTAINER_CREATED') throw new ConflictError(`container ${c.id} is in ${criState(c)} state`);
       // its namespaces are the pause process' (/proc/<pid>/ns/...): a stopped pod has none to join
       const pod = ctx.pods.find(c.cri?.podId ?? '');
       if (!pod || pod.state !== 'SANDBOX_READY') throw new ConflictError(`sandbox container of pod ${c.cri?.podId ?? ''} is not running`);

@@ -2,7 +2,7 @@
 import type { CriContainerExtras } from '../../engine/containers/cri-extras.js';
 import { ZERO_TIME, type ContainerRecord } from '../../engine/containers/model.js';
 import { criPropagation } from './mounts.js';
-import type { ContainerStateName, CriContainer, CriContainerStatus, CriMount } from './cri-types.js';
+import type { ContainerStateName, CriContainer, CriContainerStatus, CriMount, LinuxContainerResources } from './cri-types.js';
 import type { CriContainerMeta } from './create-plan.js';
 
 /** An ISO time as CRI's int64 nanoseconds (a decimal string); Docker's zero time is 0. */
@@ -16,10 +16,18 @@ export function isoToNs(iso: string | undefined): string {
   return (BigInt(Math.floor(ms)) * 1_000_000n + subMs).toString();
 }
 
+/**
+ * A start that failed leaves the engine's row `created` with the runtime's error; CRI reports it
+ * as containerd does: exited, reason StartError, so kubelet sees the failure and makes a new one.
+ */
+export function failedStart(c: ContainerRecord): boolean {
+  return c.state.Status === 'created' && c.state.Error !== '';
+}
+
 export function criState(c: ContainerRecord): ContainerStateName {
   switch (c.state.Status) {
     case 'created':
-      return 'CONTAINER_CREATED';
+      return failedStart(c) ? 'CONTAINER_EXITED' : 'CONTAINER_CREATED';
     case 'running':
     case 'paused':
     case 'restarting':
@@ -35,6 +43,7 @@ export function criState(c: ContainerRecord): ContainerStateName {
 /** containerd's reasons: Completed for 0, OOMKilled when the kernel said so, Error otherwise. */
 export function exitReason(c: ContainerRecord): string {
   if (criState(c) !== 'CONTAINER_EXITED') return '';
+  if (failedStart(c)) return 'StartError';
   if (c.state.OOMKilled) return 'OOMKilled';
   return c.state.ExitCode === 0 ? 'Completed' : 'Error';
 }
@@ -100,5 +109,23 @@ export function criContainerStatus(c: ContainerRecord): CriContainerStatus {
     mounts,
     logPath: extras(c).logPath ?? '',
     imageId: c.imageId,
+    resources: { linux: criResourcesOf(c) },
+  };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** The limits the container runs with (kubelet compares them when it resizes a pod in place). */
+export function criResourcesOf(c: ContainerRecord): LinuxContainerResources {
+  const hc = c.hostConfig as Record<string, unknown>;
+  return {
+    cpuPeriod: String(num(hc.CpuPeriod)),
+    cpuQuota: String(num(hc.CpuQuota)),
+    cpuShares: String(num(hc.CpuShares)),
+    memoryLimitInBytes: String(num(hc.Memory)),
+    memorySwapLimitInBytes: String(num(hc.MemorySwap)),
+    oomScoreAdj: String(c.cri?.oomScoreAdj ?? 0),
+    cpusetCpus: typeof hc.CpusetCpus === 'string' ? hc.CpusetCpus : '',
+    cpusetMems: typeof hc.CpusetMems === 'string' ? hc.CpusetMems : '',
   };
 }
