@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { contentKey, readDockerfile, receiveContext, type ContextHashes } from '../../src/images/build/build-context.js';
+import { CONTEXT_FILE_LIMIT, contentKey, readContextFile, readDockerfile, receiveContext, type ContextHashes } from '../../src/images/build/build-context.js';
 
 type Entry = { name: string; type?: tar.Header['type']; body?: string; linkname?: string; mode?: number };
 
@@ -139,4 +139,25 @@ test('the content hash of each file is taken as it is received, keyed by what sa
     await writeFile(join(ctx, 'small.txt'), 'other!');
     assert.equal(hashes.get(contentKey(await stat(join(ctx, 'small.txt')))), undefined);
   });
+});
+
+test('a 1 GB Dockerfile (or .dockerignore) is refused with a 400 without being read; 16 MiB is still read', async () => {
+  const dir = await mkdtemp('/tmp/berth-ctx-size-');
+  try {
+    // sparse: a gigabyte that takes no disk
+    for (const name of ['Dockerfile', '.dockerignore']) execFileSync('truncate', ['-s', '1G', join(dir, name)]);
+    await assert.rejects(readDockerfile(dir, ''), (err: Error) => {
+      assert.equal(err.name, 'InvalidParameterError');
+      assert.equal(err.message, `Dockerfile exceeds the maximum allowed size of ${CONTEXT_FILE_LIMIT} bytes (16 MiB)`);
+      return true;
+    });
+    await assert.rejects(readContextFile(dir, '.dockerignore'), { name: 'InvalidParameterError' });
+    // the limit itself is a Dockerfile still
+    await writeFile(join(dir, 'Big'), `FROM scratch\n${'#'.repeat(CONTEXT_FILE_LIMIT - 14)}\n`);
+    assert.equal((await readDockerfile(dir, 'Big')).text.length, CONTEXT_FILE_LIMIT);
+    execFileSync('truncate', ['-s', String(CONTEXT_FILE_LIMIT + 1), join(dir, 'Big')]);
+    await assert.rejects(readDockerfile(dir, 'Big'), { name: 'InvalidParameterError' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -4,15 +4,16 @@
 // memory. The directory is the builder's own and nothing else writes to it, so confinement is
 // checked on names: no entry may climb out (`..`), go through a symlink the tar made, or link to
 // a file outside; device nodes and fifos are refused. The caller removes the directory when the build ends.
-import { open, link, lutimes, mkdir, readFile, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
+import { open, link, lutimes, mkdir, realpath, rm, symlink, utimes, chmod, lstat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import { decompressed } from '../layers/compression.js';
+import { SizeLimitError, readAtMost } from '../read-at-most.js';
 
 /**
  * The sha256 of each regular file the context brought, by contentKey: computed as the file is
@@ -203,8 +204,17 @@ export async function receiveContext(body: Readable, dir: string, signal?: Abort
 }
 
 /**
+ * The most of a Dockerfile or .dockerignore the daemon reads. Neither moby's classic builder nor
+ * buildkit caps the file (moby's parser only refuses a line over 64 KiB), but the whole text and
+ * its parse live in the daemon's memory: a 1 GB Dockerfile in a context must be refused, not read.
+ * 16 MiB is some thousand times the largest Dockerfiles seen in the wild.
+ */
+export const CONTEXT_FILE_LIMIT = 16 * 1024 * 1024;
+
+/**
  * A file of the context by its context path (the Dockerfile, .dockerignore); undefined when
- * absent. A symlink may lead only to a file inside the context.
+ * absent. A symlink may lead only to a file inside the context. Larger than
+ * CONTEXT_FILE_LIMIT: a 400, before anything is read.
  */
 export async function readContextFile(dir: string, rel: string): Promise<string | undefined> {
   const clean = posix.normalize(`/${rel}`).slice(1);
@@ -218,7 +228,14 @@ export async function readContextFile(dir: string, rel: string): Promise<string 
   if (real !== root && !real.startsWith(`${root}/`)) return undefined;
   const st = await lstat(real);
   if (!st.isFile()) return undefined;
-  return readFile(real, 'utf8');
+  const tooLarge = () => new InvalidParameterError(`${clean} exceeds the maximum allowed size of ${CONTEXT_FILE_LIMIT} bytes (16 MiB)`);
+  if (st.size > CONTEXT_FILE_LIMIT) throw tooLarge();
+  // the stat is not the read: at most one byte past the limit is ever read (`end` is inclusive)
+  try {
+    return (await readAtMost(createReadStream(real, { end: CONTEXT_FILE_LIMIT }), CONTEXT_FILE_LIMIT, clean)).toString('utf8');
+  } catch (err) {
+    throw err instanceof SizeLimitError ? tooLarge() : err;
+  }
 }
 
 /** The Dockerfile's text; moby falls back to `dockerfile` when the default name is missing. */
