@@ -5,19 +5,16 @@
 //
 // The key is SQLite's count of rows written on the daemon's connection: every change a list
 // entry can show (the container's row, its endpoints, sandboxes and ports, network names) is
-// written there before it is visible, and records are changed in place only just before their
-// save. Any write voids every entry: coarse, but nothing has to tell the cache what changed,
-// and a daemon whose containers do not change lists them at the cost of a copy.
+// written there, and a record changed in place lists its change once it is saved (the engine
+// saves each change as it makes it). Any write voids every entry: coarse, but nothing has to
+// tell the cache what changed, and a daemon whose containers do not change lists them at the
+// cost of a copy.
 import type { ContainerRecord } from './model.js';
 import { newestFirst } from './filters.js';
 import { statusText } from './status-text.js';
 
-/** The entry's JSON on each side of its Status value, and whole when its status does not move with time. */
-interface Entry {
-  head: Buffer;
-  tail: Buffer;
-  whole?: Buffer;
-}
+/** The entry's JSON whole when its status does not move with time, else on each side of its Status value. */
+type Entry = { whole: Buffer } | { whole: undefined; head: Buffer; tail: Buffer };
 
 /** States whose STATUS text does not depend on the clock (status-text.ts). */
 const FIXED = new Set(['created', 'removing', 'dead']);
@@ -33,7 +30,11 @@ export class ListCache {
   /** `changes` answers a number that moves whenever anything was written (ContainerStore.changes). */
   constructor(private readonly changes: () => number) {}
 
-  /** The JSON array of the records' list views, in their order; view() builds an entry the cache lacks. */
+  /**
+   * The JSON array of the records' list views, in their order; view() builds an entry the cache
+   * lacks, and must depend only on what is in the database (never on the request: an API
+   * version's difference would need its own entries).
+   */
   json(list: readonly ContainerRecord[], view: (c: ContainerRecord) => { Status: string }, now = Date.now()): Buffer {
     this.refresh();
     const parts: Buffer[] = [OPEN];
@@ -41,13 +42,16 @@ export class ListCache {
       const c = list[i]!;
       let e = this.entries.get(c.id);
       if (e === undefined) {
-        e = splitAtStatus(view(c));
-        if (FIXED.has(c.state.Status)) e.whole = Buffer.concat([e.head, status(c, now), e.tail]);
+        const { head, tail } = splitAtStatus(view(c));
+        // one buffer per entry where possible: thousands of small ones cost more than the JSON
+        e = FIXED.has(c.state.Status)
+          ? { whole: Buffer.from(head + JSON.stringify(statusText(c, now)) + tail) }
+          : { whole: undefined, head: Buffer.from(head), tail: Buffer.from(tail) };
         this.entries.set(c.id, e);
       }
       if (i > 0) parts.push(COMMA);
       if (e.whole) parts.push(e.whole);
-      else parts.push(e.head, status(c, now), e.tail);
+      else parts.push(e.head, Buffer.from(JSON.stringify(statusText(c, now))), e.tail);
     }
     parts.push(CLOSE);
     return Buffer.concat(parts);
@@ -72,12 +76,8 @@ export class ListCache {
   }
 }
 
-function status(c: ContainerRecord, now: number): Buffer {
-  return Buffer.from(JSON.stringify(statusText(c, now)));
-}
-
 /** The object's JSON cut where its Status value goes, keys kept in their order. */
-function splitAtStatus(view: { Status: string }): Entry {
+function splitAtStatus(view: { Status: string }): { head: string; tail: string } {
   const before: Record<string, unknown> = {};
   const after: Record<string, unknown> = {};
   let seen = false;
@@ -88,7 +88,7 @@ function splitAtStatus(view: { Status: string }): Entry {
   const head = JSON.stringify(before);
   const tail = JSON.stringify(after);
   return {
-    head: Buffer.from(`${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"Status":`),
-    tail: Buffer.from(tail.length > 2 ? `,${tail.slice(1)}` : '}'),
+    head: `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"Status":`,
+    tail: tail.length > 2 ? `,${tail.slice(1)}` : '}',
   };
 }
