@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { CriConfig } from '../engine/system/cri-config.js';
 import { NotFoundError } from '../errors.js';
+import type { CriPull } from './images/pull.js';
 import type { PodInfo, PodSandboxes } from './pods/types.js';
 
 export type { CriConfig };
@@ -21,6 +22,8 @@ export interface CriContext {
   pods: PodSandboxes;
   /** Set by src/cri/streaming/ when it starts its server. */
   streaming?: StreamingServer;
+  /** Pull as CRI does (per-registry mirrors): PullImage and the sandbox image. */
+  pullImage: CriPull;
   /** The pod CIDR kubelet last sent with UpdateRuntimeConfig ('' until then). */
   podCidr: string;
   /** Work to finish at shutdown (after the gRPC server stops), in registration order. */

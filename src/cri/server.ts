@@ -12,6 +12,7 @@ import { NO_PODS, type CriContext } from './context.js';
 import { grpcStatusOf } from './errors.js';
 import type { CriCall, CriHandler, CriStreamHandler } from './handler-types.js';
 import { imageServiceHandlers } from './image-service.js';
+import { criPuller } from './images/pull.js';
 import { loadCriServices } from './proto.js';
 import { runtimeServiceHandlers } from './runtime-service.js';
 
@@ -26,7 +27,7 @@ const MAX_MESSAGE = 16 * 1024 * 1024;
 
 export async function startCriServer(engine: Engine, config: CriConfig, logger: Logger): Promise<CriServer> {
   const log = logger.child({ layer: 'cri' });
-  const ctx: CriContext = { engine, config, logger: log, pods: NO_PODS, podCidr: '', onClose: [] };
+  const ctx: CriContext = { engine, config, logger: log, pods: NO_PODS, pullImage: criPuller(engine, config), podCidr: '', onClose: [] };
   const services = loadCriServices();
   const runtime = await runtimeServiceHandlers(ctx);
   const image = await imageServiceHandlers(ctx);

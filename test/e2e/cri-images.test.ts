@@ -4,10 +4,11 @@
 // and the one store shared with the Docker API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { prepareFixtures, startDaemon, type Daemon } from './harness.js';
+import { Daemon, prepareFixtures, recordRoot, recordedRoots } from './harness.js';
+import { daemonNet } from './net-harness.js';
 import { criClient, type CriClient } from '../fixtures/cri-client.js';
 import { writeOciLayout } from '../fixtures/image-archive.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../fixtures/registry.js';
@@ -15,6 +16,7 @@ import { startHtpasswdRegistry } from '../fixtures/auth-registry.js';
 import { startRegistryProxy, type RegistryProxy } from '../fixtures/registry-proxy.js';
 
 const ZEROS = '0'.repeat(64);
+const SANDBOX = 'registry.k8s.io/e2e/pause:1';
 
 describe('cri images', () => {
   let reg: RunningRegistry;
@@ -47,7 +49,17 @@ describe('cri images', () => {
     proxy = await startRegistryProxy(reg.host);
     authReg = await startHtpasswdRegistry({ alice: 's3cret' });
     await pushImage(authReg.host, join(work, 'ugroup'), 'private/img:1', 'alice:s3cret');
-    d = await startDaemon({ cri: { 'registry-mirrors': { 'registry.k8s.io': [`http://${reg.host}`] } } });
+    // the sandbox image too comes through the mirror (pods pull it with ctx.pullImage)
+    await writeOciLayout(rootfs, join(work, 'pause'), undefined, { config: { Entrypoint: ['sleep', '3600'], Cmd: null } });
+    await pushImage(reg.host, join(work, 'pause'), 'e2e/pause:1');
+    const base = await mkdtemp('/tmp/bt-');
+    await recordRoot(base);
+    // a pod network inside this daemon's own /16, should a pod need one (as cri-pods does)
+    const net = daemonNet(base, await recordedRoots());
+    const podSubnet = `${net.pool.split('.').slice(0, 2).join('.')}.240.0/20`;
+    d = new Daemon(base, { cri: { 'registry-mirrors': { 'registry.k8s.io': [`http://${reg.host}`] }, 'sandbox-image': SANDBOX, 'pod-subnet': podSubnet } });
+    await mkdir(d.dockerConfig, { recursive: true });
+    await d.start();
     c = criClient(d.criSocket);
   });
 
@@ -223,6 +235,21 @@ describe('cri images', () => {
     assert.equal((await status_(name)).image, undefined);
     const done = await c.image.pullImage({ image: { image: name } });
     assert.equal((await status_(name)).image.id, done.imageRef);
+  });
+
+  test('RunPodSandbox pulls the sandbox image through the same mirror, under its own name', async () => {
+    assert.equal((await status_(SANDBOX)).image, undefined);
+    const config = { metadata: { name: 'mirror-pod', uid: 'uid-mirror-pod', namespace: 'default' }, linux: { securityContext: { namespaceOptions: { network: 'NODE' } } } };
+    const { podSandboxId } = await c.runtime.runPodSandbox({ config });
+    try {
+      const img = (await status_(SANDBOX)).image;
+      assert.ok(img.repoTags.includes(SANDBOX));
+      // the sandbox image is pinned (kubelet's image GC leaves it), as containerd's is
+      assert.equal(img.pinned, true);
+    } finally {
+      await c.runtime.stopPodSandbox({ podSandboxId });
+      await c.runtime.removePodSandbox({ podSandboxId });
+    }
   });
 
   test('PullImage always asks the registry: with it gone, a pull of a present image fails', async () => {

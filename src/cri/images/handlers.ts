@@ -19,8 +19,6 @@ export function imageHandlers(ctx: CriContext): ImageHandlers {
   const images = engine.images;
   const dataRoot = engine.config.dataRoot;
   const usage = new ImageFsUsage([join(dataRoot, 'content'), join(dataRoot, 'snapshots', 'layers')]);
-  // CRI pulls go through the per-registry mirrors; Docker's own pulls never do
-  const registry = images.registry.withHostMirrors(ctx.config.registryMirrors);
   const sandboxRef = safeNormalize(ctx.config.sandboxImage);
 
   const view = (rec: ImageRecord) => criImage(rec, { pinned: sandboxRef !== undefined && rec.repoTags.includes(sandboxRef) });
@@ -51,12 +49,7 @@ export function imageHandlers(ctx: CriContext): ImageHandlers {
     PullImage: async (req: { image?: ImageSpecMsg; auth?: CriAuthConfig }, call: CriCall) => {
       const name = requireName(req.image);
       const ref = parseRef(name);
-      const rec = await images.pull(name, {
-        auth: registryAuth(req.auth, ref.domain),
-        progress: () => undefined,
-        signal: call.signal,
-        registry,
-      });
+      const rec = await ctx.pullImage(name, { auth: registryAuth(req.auth, ref.domain), signal: call.signal });
       return { imageRef: rec.id };
     },
 

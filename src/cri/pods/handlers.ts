@@ -9,16 +9,13 @@ import { PodSandboxService } from './service.js';
 import { podSandboxListItem, podSandboxStatus, verboseInfo } from './views.js';
 
 export async function podHandlers(ctx: CriContext): Promise<RuntimeHandlers> {
-  // an absent sandbox image is pulled as PullImage pulls: through the CRI's per-registry mirrors
-  const registry = ctx.engine.images.registry.withHostMirrors(ctx.config.registryMirrors);
   const pods = new PodSandboxService({
     engine: ctx.engine,
     logger: ctx.logger.child({ layer: 'cri-pods' }),
     sandboxImage: ctx.config.sandboxImage,
     podSubnet: ctx.config.podSubnet,
-    pullImage: async (ref) => {
-      await ctx.engine.images.pull(ref, { progress: () => undefined, registry });
-    },
+    // an absent sandbox image is pulled as PullImage pulls: through the CRI's per-registry mirrors
+    pullImage: async (ref) => void (await ctx.pullImage(ref)),
   });
   ctx.pods = pods;
   await pods.ready;
