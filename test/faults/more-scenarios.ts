@@ -1,9 +1,10 @@
 // Crash points of the second sweep (issue 11, item 2): inside a layer's unpack, docker load, the
-// four prunes, volume rm, rm -v, rename, docker cp into a container, network disconnect,
-// pause/unpause and docker update; and deeper passes (the 2nd, 3rd layer) of the pull's points.
+// four prunes, volume create and rm, rm -v, a create's anonymous volume, network rm, rename,
+// docker cp into a container, network disconnect, pause/unpause and docker update; and deeper
+// passes (the 2nd, 3rd layer) of the pull's points.
 // Each retry first checks that what the API says after the restart is what is really there.
-// The CI form runs those that found a bug (rm -v, volume rm, rename, disconnect, unpause,
-// update) and the mid-layer unpack; `npm run faults` runs all.
+// The CI form runs those that found a bug (rm -v, volume rm and create, a create's anonymous
+// volume, rename, disconnect, unpause, update) and the mid-layer unpack; `npm run faults` all.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,6 +88,12 @@ async function resolve(c: Ctx, from: string, name: string): Promise<string> {
 }
 
 let anonVolume = '';
+let volumesBefore: string[] = [];
+
+async function volumeNames(c: Ctx): Promise<string[]> {
+  const r = await c.d.api('GET', '/volumes');
+  return ((r.json as { Volumes: { Name: string }[] | null }).Volumes ?? []).map((v) => v.Name).sort();
+}
 let cpDir = '';
 
 export const MORE_SCENARIOS: Scenario[] = [
@@ -215,6 +222,55 @@ export const MORE_SCENARIOS: Scenario[] = [
       // made again under the name, it is a new, empty volume
       assert.equal(await c.d.dockerOk(['run', '--rm', '--network', 'none', '-v', 'f-vrm:/v', 'busybox', 'ls', '-A', '/v']), '');
       await c.d.dockerOk(['volume', 'rm', 'f-vrm']);
+    },
+  },
+
+  // volume create: the dir made, the row not yet
+  {
+    point: 'volume-create.after-dir',
+    ci: true,
+    op: (c) => c.d.docker(['volume', 'create', 'f-vcr']),
+    async retry(c) {
+      const r = await c.d.docker(['volume', 'create', 'f-vcr']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await c.d.dockerOk(['run', '--rm', '--network', 'none', '-v', 'f-vcr:/v', 'busybox', 'sh', '-c', 'echo x > /v/x; cat /v/x']), 'x');
+      await c.d.dockerOk(['volume', 'rm', 'f-vcr']);
+    },
+  },
+  // a create with an anonymous volume cut short before its row: no volume is left to no one
+  {
+    point: 'create.before-row',
+    label: 'create.before-row (anonymous volume)',
+    ci: true,
+    op: async (c) => {
+      volumesBefore = await volumeNames(c);
+      return c.d.docker(['create', '--name', 'f-create-vol', '-v', '/data', 'busybox', 'true']);
+    },
+    async retry(c) {
+      assert.equal(await idOf(c, 'f-create-vol'), undefined);
+      assert.deepEqual(await volumeNames(c), volumesBefore, 'the volume made for a create that never finished is gone');
+      c.made(await c.d.dockerOk(['create', '--name', 'f-create-vol', '-v', '/data', 'busybox', 'true']));
+      await c.d.dockerOk(['rm', '-v', 'f-create-vol']);
+    },
+  },
+  // network rm: the bridge gone, the row not yet
+  {
+    point: 'network-rm.after-bridge',
+    ci: false,
+    async setup(c) {
+      await c.d.dockerOk(['network', 'create', 'f-nrm']);
+      await c.d.dockerOk(['run', '--rm', '--network', 'f-nrm', 'busybox', 'true']);
+    },
+    op: (c) => c.d.docker(['network', 'rm', 'f-nrm']),
+    async retry(c) {
+      if ((await c.d.api('GET', '/networks/f-nrm')).status === 200) {
+        // still there: usable, then removable
+        await c.d.dockerOk(['run', '--rm', '--network', 'f-nrm', 'busybox', 'true']);
+        await c.d.dockerOk(['network', 'rm', 'f-nrm']);
+      }
+      await c.d.dockerOk(['network', 'create', 'f-nrm']);
+      await c.d.dockerOk(['run', '--rm', '--network', 'f-nrm', 'busybox', 'true']);
+      await c.d.dockerOk(['network', 'rm', 'f-nrm']);
     },
   },
 

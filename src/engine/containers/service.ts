@@ -260,6 +260,12 @@ export class ContainerService {
     } finally {
       this.namesInFlight.delete(fullName);
     }
+    // outside the undo above: the row is in (a crash before this is the volumes' recover()'s)
+    try {
+      this.d.volumes.created(rec);
+    } catch (err) {
+      this.d.logger.warn({ err, id }, 'recording the anonymous volumes of a create failed');
+    }
     this.emit(rec, 'create');
     // No mount kept here (copy-up's is undone above): the rootfs is mounted at start and unmounted
     // at exit, as Docker does, so containers that never run hold no mount (each one makes the

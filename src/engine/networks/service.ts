@@ -315,6 +315,7 @@ export class NetworkService implements ContainerNetworking {
       );
       if (!this.d.store.network(n.id)) throw new NotFoundError(`network ${term} not found`);
       await this.dropBridge(n).catch((err) => this.d.logger.warn({ err, network: n.name }, 'removing the bridge failed'));
+      faultPoint('network-rm.after-bridge');
       // stopped containers keep their (now dangling) endpoint, as Docker's NetworkSettings keep the
       // network: their next start is Docker's 'network ... not found'
       this.d.store.deleteNetwork(n.id);

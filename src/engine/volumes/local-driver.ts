@@ -3,7 +3,7 @@
 // a tmpfs, an NFS share, `type=none,o=bind,device=/dir` as compose writes it) _data is a
 // mountpoint, mounted while a container uses it and unmounted when none does.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidParameterError, SystemError, errorMessage } from '../../errors.js';
@@ -56,6 +56,27 @@ export class LocalDriver {
     const cutShort = await readdir(join(this.root, TRASH)).catch(() => [] as string[]);
     for (const name of cutShort) await removeTree(join(this.root, TRASH, name));
     return cutShort;
+  }
+
+  /** The volume dirs there are (the names of volumes on disk). */
+  async names(): Promise<string[]> {
+    return (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  }
+
+  /**
+   * Removes a volume dir that holds nothing but the empty _data a create makes (a create cut
+   * short before its row); rmdir never removes content, so one with data stays. True if gone.
+   */
+  async removeIfUnused(name: string): Promise<boolean> {
+    try {
+      await rmdir(this.dataPath(name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await rmdir(this.dir(name));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   dir(name: string): string {

@@ -14,6 +14,8 @@ export interface VolumeRecord {
   /** RFC 3339, seconds. */
   created: string;
   anonymous: boolean;
+  /** The container whose create made this anonymous volume, until that create has its row: a crash in between leaves it to no one, and the next start removes it. */
+  madeFor?: string;
 }
 
 /** Docker's label on volumes made without a name (moby volume/service AnonymousLabel). */

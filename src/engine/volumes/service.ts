@@ -66,12 +66,17 @@ export class VolumeService implements ContainerVolumes {
     const s = new VolumeService(d);
     // removals a crash cut short between renaming the dir away and the row
     for (const name of await s.driver.init()) s.store.delete(name);
+    // creates cut short between the dir and the row: the volume never was
+    for (const name of await s.driver.names()) {
+      if (s.store.get(name) || (await s.driver.removeIfUnused(name))) continue;
+      d.logger.warn({ volume: name }, 'a directory in the volumes dir that is no volume, with content: left alone');
+    }
     return s;
   }
 
   // ---- the volume API ----
 
-  async create(req: CreateVolumeRequest, ref?: string): Promise<VolumeRecord> {
+  async create(req: CreateVolumeRequest, ref?: string, madeFor?: string): Promise<VolumeRecord> {
     const name = req.name || anonymousVolumeName();
     const driver = req.driver || 'local';
     if (driver !== 'local') {
@@ -88,9 +93,10 @@ export class VolumeService implements ContainerVolumes {
       // empty maps read back as null, as moby's metadata store gives them
       const given = (m: Record<string, string> | null) => (m && Object.keys(m).length > 0 ? m : null);
       const labels = req.name ? given(req.labels) : { ...(req.labels ?? {}), [ANONYMOUS_LABEL]: '' };
-      const rec: VolumeRecord = { name, driver, labels, options: given(req.options), created: isoSeconds(new Date()), anonymous: !req.name };
+      const rec: VolumeRecord = { name, driver, labels, options: given(req.options), created: isoSeconds(new Date()), anonymous: !req.name, ...(madeFor ? { madeFor } : {}) };
       try {
         await this.driver.create(name);
+        faultPoint('volume-create.after-dir');
         this.store.insert(rec);
       } catch (err) {
         await this.driver.remove(name).catch(() => undefined);
@@ -220,7 +226,7 @@ export class VolumeService implements ContainerVolumes {
       dataRoot: this.d.dataRoot,
       container: (ref) => this.d.containers.get(ref),
       volume: async (spec) => {
-        const created = await this.create(spec, rec.id);
+        const created = await this.create(spec, rec.id, spec.name ? undefined : rec.id);
         if (!spec.name) made.push(created.name);
         return { name: created.name, source: this.driver.dataPath(created.name) };
       },
@@ -229,6 +235,10 @@ export class VolumeService implements ContainerVolumes {
         this.addPending(rec.id, name);
       },
     });
+  }
+
+  created(rec: ContainerRecord): void {
+    for (const name of this.madeFor.get(rec.id) ?? []) this.store.clearMadeFor(name);
   }
 
   async abandonCreate(rec: ContainerRecord): Promise<void> {
@@ -382,6 +392,13 @@ export class VolumeService implements ContainerVolumes {
 
   async recover(running: ContainerRecord[]): Promise<void> {
     this.active.clear();
+    // anonymous volumes of creates a crash cut short before their row (or before created())
+    const known = new Set(this.d.containers.list().map((c) => c.id));
+    for (const v of this.store.all()) {
+      if (v.madeFor === undefined) continue;
+      if (known.has(v.madeFor)) this.store.clearMadeFor(v.name);
+      else await this.lock.run(v.name, () => this.destroy(v)).catch((err) => this.d.logger.warn({ err, volume: v.name }, 'removing the volume of a create cut short failed'));
+    }
     for (const c of running) {
       for (const m of containerMountPoints(c)) {
         if (m.Type !== 'volume') continue;

@@ -13,24 +13,28 @@ const MIGRATIONS = [
      created TEXT NOT NULL,
      anonymous INTEGER NOT NULL
    )`,
+  `ALTER TABLE volumes ADD COLUMN made_for TEXT`,
 ];
 
 export class VolumeStore {
   private readonly byName = new Map<string, VolumeRecord>();
   private readonly insertStmt: Statement;
   private readonly deleteStmt: Statement;
+  private readonly madeForStmt: Statement;
 
   constructor(db: Database) {
     applyMigrations(db, 'volumes', MIGRATIONS);
-    this.insertStmt = db.prepare('INSERT INTO volumes (name, driver, labels, options, created, anonymous) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertStmt = db.prepare('INSERT INTO volumes (name, driver, labels, options, created, anonymous, made_for) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM volumes WHERE name = ?');
-    const rows = db.prepare('SELECT name, driver, labels, options, created, anonymous FROM volumes').all() as {
+    this.madeForStmt = db.prepare('UPDATE volumes SET made_for = NULL WHERE name = ?');
+    const rows = db.prepare('SELECT name, driver, labels, options, created, anonymous, made_for FROM volumes').all() as {
       name: string;
       driver: string;
       labels: string | null;
       options: string | null;
       created: string;
       anonymous: number;
+      made_for: string | null;
     }[];
     for (const r of rows) {
       this.byName.set(r.name, {
@@ -40,13 +44,22 @@ export class VolumeStore {
         options: r.options === null ? null : JSON.parse(r.options),
         created: r.created,
         anonymous: r.anonymous === 1,
+        ...(r.made_for !== null ? { madeFor: r.made_for } : {}),
       });
     }
   }
 
   insert(v: VolumeRecord): void {
-    this.insertStmt.run(v.name, v.driver, v.labels === null ? null : JSON.stringify(v.labels), v.options === null ? null : JSON.stringify(v.options), v.created, v.anonymous ? 1 : 0);
+    this.insertStmt.run(v.name, v.driver, v.labels === null ? null : JSON.stringify(v.labels), v.options === null ? null : JSON.stringify(v.options), v.created, v.anonymous ? 1 : 0, v.madeFor ?? null);
     this.byName.set(v.name, v);
+  }
+
+  /** The create the volume was made for has its row: the volume is an ordinary one now. */
+  clearMadeFor(name: string): void {
+    const v = this.byName.get(name);
+    if (v?.madeFor === undefined) return;
+    this.madeForStmt.run(name);
+    delete v.madeFor;
   }
 
   delete(name: string): void {

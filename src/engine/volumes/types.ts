@@ -17,6 +17,8 @@ export interface ContainerVolumes {
    * mount points on the record.
    */
   prepareCreate(rec: ContainerRecord): Promise<void>;
+  /** The create's row is in: the anonymous volumes it made are no longer a crash's to undo. */
+  created(rec: ContainerRecord): void;
   /** A create that failed after prepareCreate: anonymous volumes it made go. */
   abandonCreate(rec: ContainerRecord): Promise<void>;
   /**
