@@ -29,7 +29,7 @@ export function runtimeInfoHandlers(ctx: CriContext): RuntimeHandlers {
           conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, network],
         },
         runtimeHandlers: runtimeHandlers(ctx),
-        features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false },
+        features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false },
       };
       if (req.verbose) {
         res.info = {

@@ -45,7 +45,8 @@ describe('cri runtime info', () => {
       assert.ok(!h.features?.recursiveReadOnlyMounts);
       assert.ok(!h.features?.userNamespaces);
     }
-    assert.ok(!s.features?.supplementalGroupsPolicy);
+    // src/cri/containers gives Strict its meaning and reports ContainerStatus.user
+    assert.equal(s.features?.supplementalGroupsPolicy, true);
     assert.equal(s.info, undefined, 'info only when verbose');
   });
 

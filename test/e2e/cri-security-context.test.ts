@@ -184,6 +184,48 @@ describe('CRI security context', () => {
     assert.equal((await exec(id, ['hostname', 'ANewHostName'])).exitCode, 0);
   });
 
+  test('SupplementalGroupsPolicy: Merge adds the image\'s /etc/group memberships, Strict does not; ContainerStatus.user says so', async () => {
+    // critest's image: default-user (1000) is a member of group 50000 in the image's /etc/group
+    const ctx = await mkdtemp('/tmp/bt-groupimg-');
+    try {
+      await writeFile(join(ctx, 'Dockerfile'), [
+        'FROM busybox:latest',
+        "RUN echo 'default-user:x:1000:1000::/home:/bin/sh' >> /etc/passwd && echo 'default-user:x:1000:' >> /etc/group && echo 'group-defined-in-image:x:50000:default-user' >> /etc/group",
+        'USER 1000',
+        '',
+      ].join('\n'));
+      await t.d.dockerOk(['build', '-q', '-t', 'berth-test/pre-defined-group:1', ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+    } finally {
+      await rm(ctx, { recursive: true, force: true });
+    }
+    const logDir = await mkdtemp('/tmp/bt-podlog-');
+    try {
+      const logPod = await t.runPod('groups', { logDirectory: logDir });
+      for (const [policy, want] of [['Merge', [1000, 1234, 50000]], ['Strict', [1000, 1234]]] as const) {
+        const id = await t.container(logPod, {
+          metadata: { name: `groups-${policy}` },
+          image: { image: 'docker.io/berth-test/pre-defined-group:1' },
+          command: ['sh', '-c', 'id -G; sleep 3600'],
+          logPath: `${policy}.log`,
+          linux: { securityContext: { runAsUser: { value: '1000' }, supplementalGroups: ['1234'], ...(policy === 'Strict' ? { supplementalGroupsPolicy: 'Strict' } : {}) } },
+        });
+        await t.waitState(id, 'CONTAINER_RUNNING');
+        const user = (await t.c.runtime.containerStatus({ containerId: id })).status.user.linux;
+        assert.deepEqual({ uid: Number(user.uid), gid: Number(user.gid), groups: user.supplementalGroups.map(Number).sort((a: number, b: number) => a - b) }, { uid: 1000, gid: 1000, groups: [...want] });
+        const expected = `${want.join(' ')}\n`;
+        let log = '';
+        for (let i = 0; i < 100 && !log.includes(' stdout F '); i++) {
+          log = await readFile(join(logDir, `${policy}.log`), 'utf8').catch(() => '');
+          if (!log.includes(' stdout F ')) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.match(log, new RegExp(` stdout F ${want.join(' ')}$`, 'm'), policy);
+        assert.equal((await exec(id, ['id', '-G'])).stdout, expected, `exec under ${policy}`);
+      }
+    } finally {
+      await rm(logDir, { recursive: true, force: true });
+    }
+  });
+
   test('a privileged container needs a privileged pod', async () => {
     await assert.rejects(
       t.c.runtime.createContainer({ podSandboxId: pod, config: { metadata: { name: 'priv' }, image: { image: BUSYBOX }, command: ['top'], linux: { securityContext: { privileged: true } } } }),

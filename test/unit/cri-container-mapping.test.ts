@@ -91,8 +91,10 @@ test('privileged: needs a privileged pod, ignores seccomp, masks nothing', () =>
 test('masked and readonly paths: a non-empty list replaces the defaults, an empty one keeps them', () => {
   assert.deepEqual(criSecurity({ maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'] }, false), {
     privileged: false, capabilities: undefined, seccomp: { kind: 'unconfined' }, noNewPrivileges: false,
-    maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'], readonlyRootfs: false, user: '', supplementalGroups: [],
+    maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'], readonlyRootfs: false, user: '', supplementalGroups: [], strictGroups: false,
   });
+  assert.equal(criSecurity({ supplementalGroupsPolicy: 'Strict' }, false).strictGroups, true);
+  assert.throws(() => criSecurity({ supplementalGroupsPolicy: 'Other' as 'Strict' }, false), /unsupported supplemental groups policy/);
   const s = criSecurity({ maskedPaths: [], readonlyPaths: [], supplementalGroups: ['1234', 5678], noNewPrivs: true, readonlyRootfs: true }, false);
   assert.equal(s.maskedPaths, undefined);
   assert.equal(s.readonlyPaths, undefined);
@@ -272,4 +274,10 @@ test('propagation: a slave bind needs a shared or slave source mount, a shared o
   checkPropagation(bind('/var/x', 'rprivate'), mounts);
   assert.throws(() => checkPropagation(bind('/tmp/slave/a', 'rshared'), mounts), /not a shared mount/);
   assert.throws(() => checkPropagation(bind('/var/x', 'rslave'), mounts), /is mounted on "\/" but it is not a shared or slave mount/);
+});
+
+test('create plan: a Strict groups policy lists the groups the process gets', () => {
+  const strict = createPlan(planInput({ linux: { securityContext: { runAsUser: { value: '1000' }, supplementalGroups: ['1234'], supplementalGroupsPolicy: 'Strict' } } }));
+  assert.deepEqual(strict.cri.strictSupplementalGroups, [1234]);
+  assert.equal(createPlan(planInput({ linux: { securityContext: { supplementalGroups: ['1234'] } } })).cri.strictSupplementalGroups, undefined);
 });

@@ -72,3 +72,9 @@ test('a CRI oom_score_adj reaches the process (Docker\'s HostConfig has no path 
   assert.equal(buildSpec(applyCriExtras(base, { ...pod, oomScoreAdj: 500 })).process.oomScoreAdj, 500);
   assert.equal(buildSpec(applyCriExtras(base, pod)).process.oomScoreAdj, 0);
 });
+
+test('Strict supplemental groups: the process keeps its gid and the listed groups only', () => {
+  const user = { uid: 1000, gid: 1000, additionalGids: [1000, 50000, 1234] };
+  assert.deepEqual(buildSpec(applyCriExtras({ ...base, user }, { ...pod, strictSupplementalGroups: [1234] })).process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 1234] });
+  assert.deepEqual(buildSpec(applyCriExtras({ ...base, user }, pod)).process.user, user);
+});

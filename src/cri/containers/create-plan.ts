@@ -155,6 +155,7 @@ export function createPlan(input: CreatePlanInput): CreatePlan {
     mounts: input.binds,
     maskedPaths: sec.maskedPaths,
     readonlyPaths: sec.readonlyPaths,
+    ...(sec.strictGroups ? { strictSupplementalGroups: sec.supplementalGroups } : {}),
     oomScoreAdj: clampOomScoreAdj(linux.resources?.oomScoreAdj, input.oomScoreAdjFloor),
     cgroupParent: pod.cgroupParent || undefined,
     meta: meta as unknown as Record<string, unknown>,

@@ -87,6 +87,7 @@ export interface LinuxContainerSecurityContext {
   readonlyPaths?: string[];
   seccomp?: SecurityProfile;
   apparmor?: SecurityProfile;
+  supplementalGroupsPolicy?: 'Merge' | 'Strict';
 }
 
 export interface ContainerConfig {

@@ -2,6 +2,8 @@
 // ExecSync, ReopenContainerLog, stats, UpdateContainerResources. The mapping is in the other
 // modules of this folder; this one looks things up and calls the engine.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { CriContext } from '../context.js';
 import type { RuntimeHandlers } from '../handler-types.js';
 import { CriAlreadyExistsError } from '../errors.js';
@@ -50,6 +52,19 @@ export function containerHandlers(ctx: CriContext): RuntimeHandlers {
       if (err instanceof NotFoundError) throw new NotFoundError(`failed to resolve image ${JSON.stringify(name)}: not found`);
       throw err;
     }
+  }
+
+  /** The identity the container's process got (once started): its spec's user, as containerd reports it. */
+  async function processUser(c: ContainerRecord): Promise<{ user?: object }> {
+    let spec: { process?: { user?: { uid?: number; gid?: number; additionalGids?: number[] } } };
+    try {
+      spec = JSON.parse(await readFile(join(engine.containers.bundleDir(c.id), 'config.json'), 'utf8'));
+    } catch {
+      return {}; // never started: no spec yet
+    }
+    const u = spec.process?.user;
+    if (!u) return {};
+    return { user: { linux: { uid: String(u.uid ?? 0), gid: String(u.gid ?? 0), supplementalGroups: (u.additionalGids ?? []).map(String) } } };
   }
 
   async function create(req: { podSandboxId?: string; config?: ContainerConfig }) {
@@ -142,7 +157,7 @@ export function containerHandlers(ctx: CriContext): RuntimeHandlers {
 
     async ContainerStatus(req: { containerId?: string; verbose?: boolean }) {
       const c = getCriContainer(engine, req.containerId ?? '');
-      const status = criContainerStatus(c);
+      const status = { ...criContainerStatus(c), ...(await processUser(c)) };
       const info: Record<string, string> = {};
       if (req.verbose) {
         info.info = JSON.stringify({ sandboxID: c.cri?.podId, pid: c.state.Pid, image: c.imageId, runtimeHandler: c.hostConfig.Runtime, privileged: c.hostConfig.Privileged });

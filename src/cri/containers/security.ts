@@ -24,6 +24,8 @@ export interface CriSecurity {
   /** Docker's User form (`uid`, `name`, `user:gid`); '' = the image's USER. */
   user: string;
   supplementalGroups: number[];
+  /** Strict: the image's /etc/group memberships are not added (Merge, the zero, adds them). */
+  strictGroups: boolean;
 }
 
 const int = (v: string | number | undefined): string => String(v ?? 0);
@@ -101,6 +103,12 @@ function numbers(list: (string | number)[] | undefined): number[] {
   });
 }
 
+function groupsPolicy(p: string | undefined): 'Merge' | 'Strict' {
+  if (p === undefined || p === 'Merge') return 'Merge';
+  if (p === 'Strict') return 'Strict';
+  throw new InvalidParameterError(`unsupported supplemental groups policy ${JSON.stringify(p)}`);
+}
+
 /** `podPrivileged`: the pod's own security context; a privileged container needs a privileged pod. */
 export function criSecurity(sc: LinuxContainerSecurityContext | undefined, podPrivileged: boolean): CriSecurity {
   const ctx = sc ?? {};
@@ -118,5 +126,6 @@ export function criSecurity(sc: LinuxContainerSecurityContext | undefined, podPr
     readonlyRootfs: ctx.readonlyRootfs === true,
     user: userString(ctx),
     supplementalGroups: numbers(ctx.supplementalGroups),
+    strictGroups: groupsPolicy(ctx.supplementalGroupsPolicy) === 'Strict',
   };
 }

@@ -25,6 +25,11 @@ export interface CriContainerExtras {
   /** A non-empty CRI list replaces Docker's defaults (containerd's rule). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  /**
+   * CRI's SupplementalGroupsPolicy Strict: the process' groups are its gid and these only, not the
+   * memberships the image's /etc/group gives its user.
+   */
+  strictSupplementalGroups?: number[];
   /** The process' oom_score_adj, already raised to what this host lets the daemon give. */
   oomScoreAdj?: number;
   /** cgroupfs parent from the pod's config; berth's own when empty. */
@@ -57,6 +62,9 @@ export function applyCriExtras(input: SpecInput, cri: CriContainerExtras | undef
     maskedPaths: cri.maskedPaths?.length ? cri.maskedPaths : input.maskedPaths,
     readonlyPaths: cri.readonlyPaths?.length ? cri.readonlyPaths : input.readonlyPaths,
     oomScoreAdj: cri.oomScoreAdj ?? input.oomScoreAdj,
+    user: cri.strictSupplementalGroups
+      ? { ...input.user, additionalGids: [...new Set([input.user.gid, ...cri.strictSupplementalGroups])] }
+      : input.user,
     // containerd sets neither (critest's "dropping capability" needs ping to fail without NET_RAW)
     dockerSysctls: false,
   };

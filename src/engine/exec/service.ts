@@ -200,7 +200,8 @@ export class ExecService {
       tty: opts.Tty,
       consoleSize: opts.ConsoleSize,
       privileged: opts.Privileged,
-      user: opts.User || c.config.User,
+      // a CRI container's exec runs as its process does (a Strict groups policy included)
+      user: opts.User || (isDockerVisible(c) ? c.config.User : ''),
       workingDir: opts.WorkingDir || c.config.WorkingDir,
       env: execEnvironment(c.config, opts.Tty, opts.Env),
       pid: 0,
