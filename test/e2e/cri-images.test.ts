@@ -252,6 +252,31 @@ describe('cri images', () => {
     }
   });
 
+  test('an image a CRI container uses is removed as containerd does: the container still starts and runs', async () => {
+    const ref = 'registry.k8s.io/e2e/busybox:inuse';
+    await pushImage(reg.host, join(work, 'plain'), 'e2e/busybox:inuse');
+    const { imageRef } = await c.image.pullImage({ image: { image: ref } });
+    const config = { metadata: { name: 'inuse-pod', uid: 'uid-inuse-pod', namespace: 'default' }, linux: { securityContext: { namespaceOptions: { network: 'NODE' } } } };
+    const { podSandboxId } = await c.runtime.runPodSandbox({ config });
+    try {
+      const { containerId } = await c.runtime.createContainer({
+        podSandboxId,
+        config: { metadata: { name: 'user' }, image: { image: ref }, command: ['sleep', '300'] },
+        sandboxConfig: config,
+      });
+      await c.image.removeImage({ image: { image: imageRef } });
+      assert.equal((await status_(ref)).image, undefined);
+      await c.runtime.startContainer({ containerId });
+      const r = await c.runtime.execSync({ containerId, cmd: ['echo', 'still here'], timeout: '10' });
+      assert.equal(Buffer.from(r.stdout).toString(), 'still here\n');
+      const st = (await c.runtime.containerStatus({ containerId })).status;
+      assert.equal(st.imageRef, imageRef);
+    } finally {
+      await c.runtime.stopPodSandbox({ podSandboxId });
+      await c.runtime.removePodSandbox({ podSandboxId });
+    }
+  });
+
   test('PullImage always asks the registry: with it gone, a pull of a present image fails', async () => {
     const name = `${reg.host}/e2e/busybox:1.0`;
     await c.image.pullImage({ image: { image: name } });

@@ -77,6 +77,13 @@ describe('cri runtime info', () => {
   test('an RPC no module serves is UNIMPLEMENTED, and the server carries on', async () => {
     await assert.rejects(c.runtime.checkpointContainer({ containerId: 'x' }), (e: any) => e.code === status.UNIMPLEMENTED);
     assert.equal((await c.runtime.version({})).runtimeName, 'berth');
+    // the server-streaming one too (kubelet's evented PLEG falls back to polling on UNIMPLEMENTED)
+    const events = (c.raw.runtime as any).getContainerEvents({});
+    const err: any = await new Promise((resolve) => {
+      events.on('error', resolve);
+      events.on('data', () => undefined);
+    });
+    assert.equal(err.code, status.UNIMPLEMENTED);
   });
 
   test('the socket is 0660 with the daemon\'s socket group, as berth.sock', () => {
