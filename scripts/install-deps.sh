@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   runc conmon docker-registry netavark aardvark-dns golang-github-containers-common
   busybox-static skopeo umoci tini catatonit tmux iptables iproute2 attr util-linux ca-certificates zstd bzip2 xz-utils
+  socat  # CRI port-forward: a connection inside a pod netns is nsenter + socat
   python3-docker docker-compose
   apache2-utils
   g++ make python3

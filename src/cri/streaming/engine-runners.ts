@@ -1,0 +1,92 @@
+// Exec and attach as the streaming server runs them: a CRI container is an ordinary engine
+// container, so these are the engine's exec service and attach hub, fed by the SPDY streams.
+import type { Writable } from 'node:stream';
+import type { Engine } from '../../engine/engine.js';
+import type { ExecSink } from '../../engine/exec/service.js';
+import type { CommandIo, CommandRunner, StdioRequest } from './remotecommand.js';
+import type { TerminalSize } from './resize.js';
+import { exitStatus, successStatus } from './status.js';
+
+/** Output to the client's stdout/stderr streams, waiting for a slow client (so the process waits too). */
+function sinkFor(io: CommandIo): ExecSink {
+  const target = (stream: 'stdout' | 'stderr'): Writable | null => (stream === 'stderr' ? io.stderr : io.stdout);
+  return {
+    write(stream, chunk) {
+      const t = target(stream);
+      if (!t || t.destroyed || t.writableEnded) return true;
+      return t.write(chunk);
+    },
+    onceDrain(cb) {
+      const t = [io.stdout, io.stderr].find((s) => s && s.writableNeedDrain && !s.destroyed);
+      if (!t) {
+        cb();
+        return;
+      }
+      let called = false;
+      const once = () => {
+        if (called) return;
+        called = true;
+        t.off('drain', once);
+        t.off('close', once);
+        cb();
+      };
+      t.on('drain', once);
+      t.on('close', once);
+    },
+  };
+}
+
+export function execRunner(engine: Engine, containerId: string, cmd: string[], stdio: StdioRequest): CommandRunner {
+  return async (io) => {
+    const size = io.lastSize();
+    const { Id } = await engine.execs.create(
+      containerId,
+      {
+        User: '',
+        Privileged: false,
+        Tty: stdio.tty,
+        ConsoleSize: size ? [size.height, size.width] : null,
+        AttachStdin: io.stdin !== null,
+        AttachStdout: io.stdout !== null,
+        AttachStderr: io.stderr !== null,
+        DetachKeys: '',
+        Env: [],
+        WorkingDir: '',
+        Cmd: cmd,
+      },
+      [],
+    );
+    const onResize = (s: TerminalSize) => void engine.execs.resize(Id, s.height, s.width).catch(() => undefined);
+    io.resizes.on('resize', onResize);
+    try {
+      await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal });
+      const code = engine.execs.inspect(Id).ExitCode;
+      // still running: a TTY session the client ended by closing stdin (moby leaves the process)
+      return code === null ? successStatus() : exitStatus(code, cmd);
+    } finally {
+      io.resizes.off('resize', onResize);
+      engine.execs.forget(Id);
+    }
+  };
+}
+
+export function attachRunner(engine: Engine, containerId: string): CommandRunner {
+  return async (io) => {
+    const size = io.lastSize();
+    const resize = (s: TerminalSize) => void engine.containers.resize(containerId, s.height, s.width).catch(() => undefined);
+    if (size) resize(size);
+    io.resizes.on('resize', resize);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const sink = { ...sinkFor(io), close: () => resolve() };
+        engine.containers
+          .attachStreams(containerId, { stdin: io.stdin, stdout: io.stdout !== null, stderr: io.stderr !== null, signal: io.signal }, sink)
+          .catch(reject);
+      });
+    } finally {
+      io.resizes.off('resize', resize);
+    }
+    // attach never reports an exit code (kubelet's neither): the container's status says it
+    return successStatus();
+  };
+}
