@@ -181,13 +181,16 @@ describe('CRI pod sandboxes', () => {
     };
     const vethsBefore = await vethsOnPodBridge();
     const hostPort = await freePort();
-    const id = await runPod('web', { portMappings: [{ protocol: 'TCP', containerPort: 8080, hostPort, hostIp: '127.0.0.1' }] });
+    // and one on every address (critest's hostPort spec), reached at 127.0.0.1 too
+    const anyPort = await freePort();
+    const id = await runPod('web', { portMappings: [{ protocol: 'TCP', containerPort: 8080, hostPort, hostIp: '127.0.0.1' }, { containerPort: 8080, hostPort: anyPort }] });
     const ip = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status.network.ip;
     const { infraContainerId: infra, netNamespacePath } = await info(id);
     assert.ok(existsSync(netNamespacePath));
     await d.dockerOk(['exec', infra, 'sh', '-c', 'mkdir -p /www && echo pod-says-hi > /www/index.html && httpd -p 8080 -h /www']);
     assert.equal(await getWithRetry(ip, 8080, '/index.html'), 'pod-says-hi\n');
     assert.equal(await getWithRetry('127.0.0.1', hostPort, '/index.html'), 'pod-says-hi\n');
+    assert.equal(await getWithRetry('127.0.0.1', anyPort, '/index.html'), 'pod-says-hi\n');
 
     await c.runtime.stopPodSandbox({ podSandboxId: id });
     assert.equal(existsSync(netNamespacePath), false, 'the pod netns is gone');
@@ -282,6 +285,32 @@ describe('CRI pod sandboxes', () => {
     await assert.rejects(c.runtime.podSandboxStats({ podSandboxId: id }), (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION);
     assert.deepEqual(await listed({ stats: 'yes' }), []);
   });
+
+  for (const point of ['pod.after-row', 'pod.after-infra-create', 'pod.after-infra-start']) {
+    test(`a RunPodSandbox cut short by the daemon's death (${point}) is undone at the next start`, async () => {
+      const count = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).length;
+      const snapshot = async () => ({ pods: await count(join(d.dataRoot, 'pods')), containers: await count(join(d.dataRoot, 'containers')), netns: await count(join(d.execRoot, 'netns')) });
+      const before = await snapshot();
+      c.close();
+      await d.stop();
+      d.env.BERTH_FAULT = point;
+      await d.start();
+      c = criClient(d.criSocket);
+      await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('cut') }));
+      await d.waitExit();
+      delete d.env.BERTH_FAULT;
+      c.close();
+      await d.start();
+      c = criClient(d.criSocket);
+      const items = (await c.runtime.listPodSandbox({})).items ?? [];
+      assert.deepEqual(items.filter((p: { metadata: { name: string } }) => p.metadata.name === 'cut'), []);
+      assert.deepEqual(await snapshot(), before);
+      // the name is free for kubelet's retry
+      const id = await runPod('cut');
+      assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state ?? 'SANDBOX_READY', 'SANDBOX_READY');
+      await c.runtime.removePodSandbox({ podSandboxId: id });
+    });
+  }
 
   test('a daemon restart keeps a running pod READY with the same infra process', async () => {
     const id = await runPod('survivor');

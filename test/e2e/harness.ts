@@ -367,6 +367,21 @@ export class Daemon {
     throw new Error(`container ${name}: condition not met within ${timeoutMs} ms; last inspect ${last?.status} ${last?.text.slice(0, 2000)}`);
   }
 
+  /** CRI pods (and their containers) are not in Docker's list: they go through the CRI socket. */
+  private async removeCriPods(problems: string[]): Promise<void> {
+    const { criClient } = await import('../fixtures/cri-client.js');
+    const c = criClient(this.criSocket);
+    try {
+      for (const p of (await c.runtime.listPodSandbox({})).items ?? []) {
+        await c.runtime.removePodSandbox({ podSandboxId: p.id }).catch((err: Error) => problems.push(`removing pod ${p.id}: ${err.message}`));
+      }
+    } catch (err) {
+      problems.push(`listing CRI pods: ${(err as Error).message}`);
+    } finally {
+      c.close();
+    }
+  }
+
   /**
    * Remove every container (through the API), stop the daemon, then kill leftover conmon
    * processes of these roots as a last resort; that last step throws, since it means the
@@ -376,6 +391,7 @@ export class Daemon {
     const problems: string[] = [];
     try {
       if (!this.running) await this.start();
+      if (this.opts.cri) await this.removeCriPods(problems);
       const list = await this.api('GET', '/containers/json?all=1');
       if (list.status !== 200) problems.push(`listing containers: ${list.status} ${list.text}`);
       for (const c of Array.isArray(list.json) ? list.json : []) {

@@ -3,7 +3,7 @@
 // pod's namespaces. Whether a pod is READY is read from its infra container at each call, so a
 // daemon restart (containers reconciled by the engine first) needs no pod state of its own.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import { isRunning } from '../../engine/containers/model.js';
 import { BerthError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage } from '../../errors.js';
+import { faultPoint } from '../../util/fault-point.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { CriAlreadyExistsError } from '../errors.js';
 import { planInfraContainer } from './infra-container.js';
@@ -94,7 +95,13 @@ export class PodSandboxService implements PodSandboxes {
 
   private infra(row: PodRow): ContainerRecord | undefined {
     if (!row.infraId) return undefined;
-    return this.engine.containers.listCri().find((c) => c.id === row.infraId);
+    try {
+      // a full id finds CRI containers too, in the engine's map
+      return this.engine.containers.get(row.infraId);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
   }
 
   private info(row: PodRow): PodInfo {
@@ -153,13 +160,14 @@ export class PodSandboxService implements PodSandboxes {
       createdNs: (BigInt(Date.now()) * 1_000_000n).toString(),
       runtimeHandler,
       infraId: '',
-      state: 'ready',
+      state: 'creating',
       ip: '',
       config,
     };
     return this.lock.run(id, async () => {
       try {
         this.store.insert(row);
+        faultPoint('pod.after-row');
       } catch (err) {
         if (String(err).includes('UNIQUE constraint failed')) throw new CriAlreadyExistsError(`failed to reserve sandbox name "${nameKey}": name is reserved`);
         throw err;
@@ -187,11 +195,14 @@ export class PodSandboxService implements PodSandboxes {
           seccompProfile,
         });
         const { Id } = await this.engine.containers.createInternal(plan.body, infraName(config, id), plan.extras);
+        faultPoint('pod.after-infra-create');
         row.infraId = Id;
         this.store.save(row);
         await this.engine.containers.start(Id);
+        faultPoint('pod.after-infra-start');
         const ep = ns.hostNetwork ? undefined : this.engine.networks.endpointsOf(Id).find((e) => e.ipAddress);
         row.ip = ep?.ipAddress ?? '';
+        row.state = 'ready';
         this.store.save(row);
         return id;
       } catch (err) {
@@ -308,18 +319,22 @@ export class PodSandboxService implements PodSandboxes {
   // ---- daemon start ----
 
   /**
-   * Runs cut short by a daemon's death: a row without an infra container goes (with any infra
-   * made for it), and so does an infra container whose row is gone.
+   * Runs cut short by a daemon's death are undone whole (a RunPodSandbox that never answered
+   * leaves nothing, and kubelet's retry finds its name free): the row, its infra container and
+   * files; so is an infra container whose row is gone.
    */
   private async recover(): Promise<void> {
     for (const row of this.store.all()) {
-      if (row.infraId && this.infra(row)) continue;
-      if (row.infraId) continue; // its infra was removed from outside: NOTREADY until RemovePodSandbox
+      if (row.state !== 'creating') continue;
       await this.lock.run(row.id, () => this.removeLocked(row));
+      this.d.logger.warn({ pod: row.id, name: row.nameKey }, 'a RunPodSandbox was cut short by the last daemon; undone');
     }
     for (const c of this.engine.containers.listCri()) {
       if (c.cri?.role === 'sandbox' && !this.store.get(c.cri.podId)) await this.removeContainer(c.id);
     }
+    // pod files whose row is gone (the row goes last, so only a failed removal leaves them)
+    const dirs = await readdir(join(this.engine.config.dataRoot, 'pods')).catch(() => [] as string[]);
+    for (const id of dirs) if (!this.store.get(id)) await rm(this.podDir(id), { recursive: true, force: true });
   }
 }
 

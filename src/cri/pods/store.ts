@@ -12,7 +12,7 @@ const MIGRATIONS = [
      created_ns TEXT NOT NULL,
      runtime_handler TEXT NOT NULL,
      infra_id TEXT NOT NULL,         -- '' until the infra container exists
-     state TEXT NOT NULL,            -- 'ready' or 'stopped' (StopPodSandbox was asked)
+     state TEXT NOT NULL,            -- 'creating' (RunPodSandbox not done), 'ready', 'stopped'
      ip TEXT NOT NULL,
      config TEXT NOT NULL            -- the PodSandboxConfig as decoded
    )`,
@@ -24,7 +24,8 @@ export interface PodRow {
   createdNs: string;
   runtimeHandler: string;
   infraId: string;
-  state: 'ready' | 'stopped';
+  /** 'creating' until RunPodSandbox answers: a daemon that died before then left a run to undo. */
+  state: 'creating' | 'ready' | 'stopped';
   ip: string;
   config: PodSandboxConfigIn;
 }
@@ -48,7 +49,7 @@ export class PodStore {
         createdNs: r.created_ns,
         runtimeHandler: r.runtime_handler,
         infraId: r.infra_id,
-        state: r.state === 'stopped' ? 'stopped' : 'ready',
+        state: r.state === 'stopped' || r.state === 'creating' ? r.state : 'ready',
         ip: r.ip,
         config: JSON.parse(r.config) as PodSandboxConfigIn,
       });
