@@ -77,3 +77,26 @@ describe('per-registry mirrors', () => {
     assert.deepEqual((await base.endpoints('registry.k8s.io', { mirrors: true })).map((e) => e.url), ['https://registry.k8s.io']);
   });
 });
+
+describe('image fs usage', () => {
+  test('bytes and inodes of the trees, hard links once; later askers get the last figure at once', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, linkSync, rmSync } = await import('node:fs');
+    const { ImageFsUsage } = await import('../../src/cri/images/fs-usage.js');
+    const dir = mkdtempSync('/tmp/cri-fsu-');
+    try {
+      mkdirSync(`${dir}/a/b`, { recursive: true });
+      writeFileSync(`${dir}/a/f`, Buffer.alloc(10_000));
+      linkSync(`${dir}/a/f`, `${dir}/a/b/g`);
+      const u = new ImageFsUsage([`${dir}/a`, `${dir}/missing`]);
+      const first = await u.get();
+      // a/b, a/f (and its link, counted once)
+      assert.equal(first.inodesUsed, 2);
+      assert.ok(first.usedBytes >= 10_000);
+      assert.ok(BigInt(first.timestampNs) > 0n);
+      writeFileSync(`${dir}/a/h`, 'x');
+      assert.deepEqual(await u.get(), first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,8 @@
 // ImageFsInfo's figures: the bytes and inodes the image store occupies (blobs and unpacked
 // layers). A walk of the layer trees costs milliseconds per thousand files, and cri-client asks on
-// every connection, so a figure is reused for 10 s (containerd refreshes its snapshot usage on a
-// similar period) and concurrent askers share one walk.
+// every connection, so only the first caller waits for a walk: later ones get the last figure at
+// once, and one older than 10 s starts a new walk in the background (containerd's snapshot usage
+// is refreshed on a similar period). Concurrent askers share one walk.
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -20,10 +21,15 @@ export class ImageFsUsage {
   constructor(private readonly dirs: string[]) {}
 
   get(): Promise<FsUsage> {
-    if (this.last && Date.now() - this.last.at < FRESH_MS) return Promise.resolve(this.last.usage);
+    const last = this.last;
+    if (last && Date.now() - last.at < FRESH_MS) return Promise.resolve(last.usage);
     this.running ??= this.measure().finally(() => {
       this.running = undefined;
     });
+    if (last) {
+      this.running.catch(() => undefined);
+      return Promise.resolve(last.usage);
+    }
     return this.running;
   }
 
