@@ -167,7 +167,7 @@ export class ConmonBackend implements TaskBackend {
       logDriver: opts.logDriver,
     });
     try {
-      const pid = await this.spawnConmon(args);
+      const pid = await this.spawnConmon(args, paths.taskDir);
       return { pid };
     } catch (err) {
       await this.cleanup(id, runc).catch((cleanupErr) => this.logger.warn({ err: cleanupErr, id }, 'cleanup after failed create'));
@@ -176,9 +176,12 @@ export class ConmonBackend implements TaskBackend {
   }
 
   /** Spawn conmon and wait for its first sync message: the container pid, or runc's error. */
-  private spawnConmon(args: string[]): Promise<number> {
+  private spawnConmon(args: string[], cwd: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.conmonPath, args, {
+        // conmon also drops an `oom` file in its working directory (CRI-O runs it in the bundle):
+        // in the task dir it goes with the task, not into the daemon's cwd
+        cwd,
         detached: true,
         stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
         env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },

@@ -89,6 +89,8 @@ export async function startConmonExec(input: ConmonExecInput): Promise<ExecProce
   await writeFile(join(dir, 'process.json'), JSON.stringify(input.process));
 
   const child = spawn(input.conmonPath, execConmonArgs(input), {
+    // its stray `oom` file (see conmon-backend.ts) stays in the session dir
+    cwd: dir,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...(input.attach ? (['pipe'] as const) : [])],
     env: {

@@ -307,6 +307,8 @@ describe('CRI containers', () => {
     const s = await t.waitState(id, 'CONTAINER_EXITED');
     assert.equal(s.exitCode, 137);
     assert.equal(s.reason, 'OOMKilled');
+    // conmon writes an `oom` file in its working directory too: never the daemon's
+    assert.equal(existsSync(join(process.cwd(), 'oom')), false);
   });
 
   test('a daemon restart keeps a running CRI container RUNNING with the same process', async () => {
