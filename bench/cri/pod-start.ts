@@ -46,6 +46,8 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 export class CriBench {
   readonly podStart = new Map<string, Latency>();
+  /** Medians of RunPodSandbox, CreateContainer and StartContainer: where the time goes. */
+  readonly phases = new Map<string, number[]>();
   readonly execSync = new Map<string, Latency>();
   private seq = 0;
 
@@ -70,15 +72,19 @@ export class CriBench {
   }
 
   /** One pod with one running container; returns the ids and the time to get there (ms). */
-  private async startPod(side: CriSide): Promise<{ podId: string; containerId: string; ms: number }> {
+  private async startPod(side: CriSide): Promise<{ podId: string; containerId: string; ms: number; phases: number[] }> {
     const config = this.podConfig(side.name);
     // kubelet makes the pod's log directory before it asks for the sandbox
     await mkdir(config.logDirectory as string, { recursive: true });
     const t0 = process.hrtime.bigint();
     const { podSandboxId } = await side.client.runtime.runPodSandbox({ config });
+    const t1 = process.hrtime.bigint();
     const { containerId } = await side.client.runtime.createContainer({ podSandboxId, config: this.containerConfig(), sandboxConfig: config });
+    const t2 = process.hrtime.bigint();
     await side.client.runtime.startContainer({ containerId });
-    return { podId: podSandboxId, containerId, ms: ms(t0) };
+    const total = ms(t0);
+    const gap = (a: bigint, b: bigint) => Number(b - a) / 1e6;
+    return { podId: podSandboxId, containerId, ms: total, phases: [gap(t0, t1), gap(t1, t2), total - gap(t0, t2)] };
   }
 
   private async removePod(side: CriSide, podId: string): Promise<void> {
@@ -114,14 +120,21 @@ export class CriBench {
     if (sides.length === 0) return notes;
     process.stderr.write(`bench: CRI pod start on ${sides.map((s) => s.name).join(' and ')}, alternating (${WARMUP} warm-up + ${POD_ROUNDS} rounds each)...\n`);
     const times: number[][] = sides.map(() => []);
+    const phases: number[][][] = sides.map(() => [[], [], []]);
     for (let i = 0; i < WARMUP + POD_ROUNDS; i++) {
       for (const [k, s] of sides.entries()) {
         const pod = await this.startPod(s);
         await this.removePod(s, pod.podId);
-        if (i >= WARMUP) times[k]!.push(pod.ms);
+        if (i >= WARMUP) {
+          times[k]!.push(pod.ms);
+          pod.phases.forEach((t, p) => phases[k]![p]!.push(t));
+        }
       }
     }
-    for (const [k, s] of sides.entries()) this.podStart.set(s.name, latency(times[k]!));
+    for (const [k, s] of sides.entries()) {
+      this.podStart.set(s.name, latency(times[k]!));
+      this.phases.set(s.name, phases[k]!.map(median));
+    }
 
     process.stderr.write(`bench: CRI ExecSync \`true\` (${WARMUP} warm-up + ${EXEC_ROUNDS} rounds each)...\n`);
     const pods = [];
@@ -144,6 +157,18 @@ export class CriBench {
     return notes;
   }
 
+  private phaseRows(w: number[]): string[] {
+    const pad = (s: string, n: number) => s.padEnd(n);
+    const b = this.phases.get('berth');
+    const c = this.phases.get('containerd');
+    if (!b && !c) return [];
+    return ['RunPodSandbox', 'CreateContainer', 'StartContainer'].map((name, p) => {
+      const cell = (xs: number[] | undefined) => (xs ? `${xs[p]!.toFixed(1)} ms` : '-');
+      const ratio = b && c ? `${(b[p]! / c[p]!).toFixed(2)}x` : '-';
+      return `${pad(`  median ${name}`, w[0]!)}${pad(cell(b), w[1]!)}${pad(cell(c), w[2]!)}${ratio}`;
+    });
+  }
+
   /** Table rows: berth, containerd and the ratio berth/containerd (lower is better). */
   lines(w: number[], note: string, notes: string[] = []): string[] {
     const pad = (s: string, n: number) => s.padEnd(n);
@@ -163,6 +188,7 @@ export class CriBench {
     };
     return [
       ...rows('CRI pod start (run pod + create + start)', '<= 0.5x', `${POD_ROUNDS} (after ${WARMUP} warm-up)`, this.podStart),
+      ...this.phaseRows(w),
       ...rows('CRI ExecSync `true`', '-', `${EXEC_ROUNDS} (after ${WARMUP} warm-up)`, this.execSync),
       `  containerd: ${note}`,
       ...notes.map((n) => `  ${n}`),
