@@ -58,7 +58,9 @@ test('sandbox config: metadata name required, port ranges, containerd sandbox na
   assert.throws(() => validateSandboxConfig({ metadata: {} }), InvalidParameterError);
   assert.throws(() => validateSandboxConfig({ metadata: { name: 'a' }, portMappings: [{ containerPort: 0 }] }), InvalidParameterError);
   assert.throws(() => validateSandboxConfig({ metadata: { name: 'a' }, portMappings: [{ containerPort: 80, hostPort: 70000 }] }), InvalidParameterError);
-  validateSandboxConfig({ metadata: { name: 'a' }, portMappings: [{ containerPort: 80 }] });
+  validateSandboxConfig({ metadata: { name: 'a' }, portMappings: [{ containerPort: 80 }], hostname: 'test-hostname' });
+  assert.throws(() => validateSandboxConfig({ metadata: { name: 'a' }, hostname: 'a\nb' }), InvalidParameterError);
+  assert.throws(() => validateSandboxConfig({ metadata: { name: 'a' }, hostname: 'x'.repeat(65) }), InvalidParameterError);
   assert.equal(sandboxName({ name: 'web', namespace: 'default', uid: 'u1', attempt: 2 }), 'k8s_POD_web_default_u1_2');
 });
 

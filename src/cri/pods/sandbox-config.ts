@@ -88,6 +88,9 @@ export function validateSandboxConfig(config: PodSandboxConfigIn | undefined): a
     if (!Number.isInteger(hp) || hp < 0 || hp > 65535) throw new InvalidParameterError(`invalid host port ${hp} in port mapping`);
   }
   if (config.logDirectory && !config.logDirectory.startsWith('/')) throw new InvalidParameterError(`log directory must be an absolute path: ${config.logDirectory}`);
+  // the kernel's limit for a UTS name; and one line, since it is written to the pod's hostname file
+  const hostname = config.hostname ?? '';
+  if (hostname.length > 64 || !/^[A-Za-z0-9._-]*$/.test(hostname)) throw new InvalidParameterError(`invalid hostname ${JSON.stringify(hostname)}: at most 64 letters, digits, '.', '-' or '_'`);
 }
 
 /** containerd's sandbox name (makeSandboxName): what two RunPodSandbox calls must not share. */
