@@ -4,7 +4,8 @@
 // passes (the 2nd, 3rd layer) of the pull's points.
 // Each retry first checks that what the API says after the restart is what is really there.
 // The CI form runs those that found a bug (rm -v, volume rm and create, a create's anonymous
-// volume, rename, disconnect, unpause, update) and the mid-layer unpack; `npm run faults` all.
+// volume, a --rm container's exit, rename, disconnect, unpause, update) and the mid-layer
+// unpack; `npm run faults` runs all.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -271,6 +272,29 @@ export const MORE_SCENARIOS: Scenario[] = [
       await c.d.dockerOk(['network', 'create', 'f-nrm']);
       await c.d.dockerOk(['run', '--rm', '--network', 'f-nrm', 'busybox', 'true']);
       await c.d.dockerOk(['network', 'rm', 'f-nrm']);
+    },
+  },
+
+  // a --rm container's exit recorded, its removal not begun: removed at the restart (moby's restore)
+  {
+    point: 'exit.after-row',
+    label: 'exit.after-row (--rm)',
+    ci: true,
+    async setup(c) {
+      await runDetached(c, 'f-exit-rm', ['--rm', '-v', '/data']);
+      const st = await c.d.waitInspect('f-exit-rm', () => true);
+      anonVolume = (st.Mounts as { Name: string; Destination: string }[]).find((m) => m.Destination === '/data')!.Name;
+    },
+    op: (c) => c.d.docker(['kill', '-s', 'TERM', 'f-exit-rm']),
+    async retry(c) {
+      const deadline = Date.now() + 10_000;
+      while ((await idOf(c, 'f-exit-rm')) !== undefined) {
+        assert.ok(Date.now() < deadline, 'the --rm container whose exit the last daemon recorded is removed');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await c.d.api('GET', `/volumes/${anonVolume}`)).status, 404, 'with its anonymous volume');
+      await runDetached(c, 'f-exit-rm', ['--rm']);
+      await c.d.dockerOk(['rm', '-f', 'f-exit-rm']);
     },
   },
 

@@ -768,6 +768,19 @@ export class ContainerService {
     for (const c of interruptedRemovals) {
       await this.remove(c.id, { force: true, volumes: c.removeVolumes === true }).catch((err) => this.d.logger.warn({ err, id: c.id }, 'finishing an interrupted removal failed'));
     }
+    // moby's restore: a --rm container that ran and is stopped (its exit recorded by a daemon
+    // that died before removing it) goes, with its anonymous volumes
+    for (const c of this.d.store.all()) {
+      if (!c.hostConfig.AutoRemove || c.state.StartedAt === ZERO_TIME || (c.state.Status !== 'exited' && c.state.Status !== 'removing')) continue;
+      let onRemoved = () => undefined as void;
+      const removed = new Promise<void>((resolve) => this.signals.once(`removed:${c.id}`, (onRemoved = () => resolve())));
+      await this.remove(c.id, { force: true, volumes: true }).catch((err) => {
+        if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) this.d.logger.warn({ err, id: c.id }, 'auto-remove at start-up failed');
+      });
+      // the exit the runtime replays at start may have begun the same removal: served once it is gone
+      if (this.d.store.get(c.id)) await raceTimeout(removed, 15_000);
+      this.signals.off(`removed:${c.id}`, onRemoved);
+    }
     // Snapshots and bundle dirs of containers that no longer have rows (a crash between steps
     // of create/remove: both are made before the row and removed before it goes).
     const known = new Set(this.d.store.all().map((c) => c.id));
