@@ -118,6 +118,34 @@ describe('cri off', () => {
     }
   });
 
+  test('a socket path from daemon.json, in a directory berth makes for it, opened to the socket group', async () => {
+    const dir = await mkdtemp('/tmp/bt-cfg-');
+    try {
+      const socket = join(dir, 'k8s', 'cri.sock');
+      const file = join(dir, 'daemon.json');
+      await writeFile(file, JSON.stringify({ cri: { socket: `unix://${socket}` } }));
+      // --cri by hand: the harness' `cri` option would clean pods up through the default socket
+      const d = await startDaemon({ args: ['--config-file', file, '--cri'] });
+      try {
+        assert.ok(!existsSync(d.criSocket), 'not at the default path');
+        const c = criClient(socket);
+        try {
+          assert.equal((await c.runtime.version({})).runtimeName, 'berth');
+        } finally {
+          c.close();
+        }
+        assert.equal(statSync(socket).mode & 0o777, 0o660);
+        assert.equal(statSync(join(dir, 'k8s')).mode & 0o777, 0o710);
+        assert.equal(statSync(join(dir, 'k8s')).gid, statSync(socket).gid);
+      } finally {
+        await d.cleanup();
+      }
+      assert.ok(!existsSync(socket), 'shutdown removes it');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a bad cri block stops the daemon before it starts, in dockerd\'s words', async () => {
     const dir = await mkdtemp('/tmp/bt-');
     await recordRoot(dir);
