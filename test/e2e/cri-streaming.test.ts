@@ -88,14 +88,20 @@ describe('CRI streaming (SPDY)', () => {
     assert.equal(big.stdout.length, 1048576);
   });
 
-  test('Exec with a TTY and stdin: resize reaches the terminal, the session ends when the process exits', async () => {
+  test('Exec with a TTY and stdin: the first size is there at start, later resizes reach it, the session ends when the process exits', async () => {
+    // client-go sends the size right after opening its streams; the command reads it at once
+    const first = await spdyExec(await execUrl({ cmd: ['stty', 'size'], tty: true, stdin: true, stdout: true }), { tty: true, stdin: true, stdout: true, size: { width: 111, height: 33 } });
+    assert.equal(first.stdout.trim(), '33 111');
+    assert.equal(exitCodeOf(first.status), 0);
+
     const url = await execUrl({ cmd: ['sh'], tty: true, stdin: true, stdout: true });
     const s = await openCommand(url, { tty: true, stdin: true, stdout: true });
     assert.ok(s.resize && s.stdin && s.stdout && !s.stderr);
-    s.resize.write('{"Width":123,"Height":45}\n');
+    s.resize.write('{"Width":80,"Height":24}\n');
     let seen = '';
     s.stdout.on('data', (c: Buffer) => (seen += c.toString()));
-    // the resize goes through conmon's ctl FIFO: ask until the shell sees it
+    s.resize.write('{"Width":123,"Height":45}\n');
+    // a later resize goes through conmon's ctl FIFO: ask until the shell sees it
     for (let i = 0; i < 50 && !/45 123/.test(seen); i++) {
       s.stdin.write('stty size\n');
       await sleep(100);

@@ -38,14 +38,13 @@ function sinkFor(io: CommandIo): ExecSink {
 
 export function execRunner(engine: Engine, containerId: string, cmd: string[], stdio: StdioRequest): CommandRunner {
   return async (io) => {
-    const size = io.lastSize();
     const { Id } = await engine.execs.create(
       containerId,
       {
         User: '',
         Privileged: false,
         Tty: stdio.tty,
-        ConsoleSize: size ? [size.height, size.width] : null,
+        ConsoleSize: null,
         AttachStdin: io.stdin !== null,
         AttachStdout: io.stdout !== null,
         AttachStderr: io.stderr !== null,
@@ -56,10 +55,15 @@ export function execRunner(engine: Engine, containerId: string, cmd: string[], s
       },
       [],
     );
+    // The client sends its terminal size once, as soon as its streams exist, which may be while
+    // the exec was being created; the runtime sizes an exec's terminal only by a resize once it
+    // runs (as moby's CLI resizes after start), so that size is sent again as one.
     const onResize = (s: TerminalSize) => void engine.execs.resize(Id, s.height, s.width).catch(() => undefined);
     io.resizes.on('resize', onResize);
+    const size = io.lastSize();
+    if (size) onResize(size);
     try {
-      await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal });
+      await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: size ? [size.height, size.width] : null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal });
       const code = engine.execs.inspect(Id).ExitCode;
       // still running: a TTY session the client ended by closing stdin (moby leaves the process)
       return code === null ? successStatus() : exitStatus(code, cmd);

@@ -82,6 +82,23 @@ function waitForStreams(session: SpdySession, req: StdioRequest, timeoutMs: numb
   });
 }
 
+/** How long a TTY command waits for the client's first terminal size. */
+export const FIRST_RESIZE_WAIT_MS = 250;
+
+function firstResize(resizes: EventEmitter, session: SpdySession, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resizes.off('resize', done);
+      session.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    resizes.once('resize', done);
+    session.once('close', done);
+  });
+}
+
 /** Serves one exec or attach on an upgraded session; never throws. */
 export async function serveRemoteCommand(
   session: SpdySession,
@@ -117,6 +134,10 @@ export async function serveRemoteCommand(
       }
     });
   }
+  // client-go sends the terminal's size just after it opened the streams: a process started
+  // before that arrives begins on a 0x0 terminal (stty and full-screen programs see no size),
+  // so a TTY command waits a moment for it.
+  if (resize && !last) await firstResize(resizes, session, FIRST_RESIZE_WAIT_MS);
   const stdout = streams.get('stdout') ?? null;
   const stderr = streams.get('stderr') ?? null;
   let status: MetaStatus;
