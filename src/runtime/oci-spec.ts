@@ -85,6 +85,8 @@ export interface SpecInput {
   /** Docker names with or without CAP_, any case, or ALL. */
   capAdd?: string[];
   capDrop?: string[];
+  /** The exact capability set (CAP_ names), over privileged and capAdd/capDrop: CRI's own rules. */
+  capabilities?: string[];
   /** `no-new-privileges[:true]`, `seccomp=unconfined`, `seccomp=<profile JSON>`; others are ignored here. */
   securityOpt?: string[];
   /** none: a fresh empty netns; path: join the netns at `path`; host: the host's. */
@@ -299,7 +301,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     throw new InvalidParameterError('network namespace path is required');
   }
   const security = parseSecurityOpt(input.securityOpt);
-  const caps = effectiveCapabilities(input);
+  const caps = input.capabilities ? [...input.capabilities] : effectiveCapabilities(input);
 
   // Namespaces in Docker's order; the time namespace is left out (runc 1.1 has none).
   const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { processArgs } from '../../src/cri/containers/command.js';
-import { capabilitySet, criSecurity, seccompChoice, userString } from '../../src/cri/containers/security.js';
+import { capabilitySet, criSecurity, currentCapabilities, seccompChoice, userString } from '../../src/cri/containers/security.js';
 import { bindFromCri, criPropagation } from '../../src/cri/containers/mounts.js';
 import { clampOomScoreAdj, criResources } from '../../src/cri/containers/resources.js';
 import { createPlan, type CreatePlanInput } from '../../src/cri/containers/create-plan.js';
@@ -57,13 +57,16 @@ test('user: username wins over uid, a group needs a user', () => {
 });
 
 test('capabilities: ALL first, then single adds and drops (containerd)', () => {
+  // ALL is what this process holds (cap.Current), never more than the kernel knows
+  assert.ok(currentCapabilities().every((c) => allCapabilities().includes(c)));
+  assert.ok(currentCapabilities().includes('CAP_SYS_ADMIN'));
   assert.equal(capabilitySet(undefined), undefined);
   assert.equal(capabilitySet({}), undefined);
   assert.deepEqual(capabilitySet({ addCapabilities: ['NET_ADMIN'] }), [...DEFAULT_CAPABILITIES, 'CAP_NET_ADMIN']);
   assert.deepEqual(capabilitySet({ dropCapabilities: ['NET_RAW'] }), DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_NET_RAW'));
-  assert.deepEqual(capabilitySet({ addCapabilities: ['ALL'] }), allCapabilities());
+  assert.deepEqual(capabilitySet({ addCapabilities: ['ALL'] }), currentCapabilities());
   assert.deepEqual(capabilitySet({ dropCapabilities: ['ALL'] }), []);
-  assert.deepEqual(capabilitySet({ addCapabilities: ['ALL'], dropCapabilities: ['CHOWN'] }), allCapabilities().filter((c) => c !== 'CAP_CHOWN'));
+  assert.deepEqual(capabilitySet({ addCapabilities: ['ALL'], dropCapabilities: ['CHOWN'] }), currentCapabilities().filter((c) => c !== 'CAP_CHOWN'));
   assert.deepEqual(capabilitySet({ addCapabilities: ['SYS_ADMIN'], dropCapabilities: ['ALL'] }), ['CAP_SYS_ADMIN']);
 });
 
@@ -85,7 +88,7 @@ test('privileged: needs a privileged pod, ignores seccomp, masks nothing', () =>
   assert.deepEqual(s.seccomp, { kind: 'unconfined' });
   assert.deepEqual(s.maskedPaths, []);
   assert.deepEqual(s.readonlyPaths, []);
-  assert.equal(s.capabilities, undefined);
+  assert.deepEqual(s.capabilities, currentCapabilities(), 'the daemon\'s own set');
 });
 
 test('masked and readonly paths: a non-empty list replaces the defaults, an empty one keeps them', () => {
@@ -151,7 +154,7 @@ test('create plan: the pod namespaces by default', () => {
   assert.equal(plan.body.HostConfig.NetworkMode, 'none');
   assert.equal(plan.body.HostConfig.PidMode, '');
   assert.deepEqual(plan.body.HostConfig.SecurityOpt, ['seccomp=unconfined'], 'no seccomp field: unconfined');
-  assert.equal(plan.body.HostConfig.CapAdd, undefined, 'no capabilities field: the default set');
+  assert.equal(plan.cri.capabilities, undefined, 'no capabilities field: the default set');
   assert.deepEqual((plan.cri.meta as { labels: unknown }).labels, { l: '1' });
 });
 
@@ -183,8 +186,7 @@ test('create plan: security context in HostConfig words', () => {
     },
   }, { seccompProfile: '{"defaultAction":"SCMP_ACT_ALLOW"}' }));
   const hc = plan.body.HostConfig;
-  assert.deepEqual(hc.CapDrop, ['ALL']);
-  assert.deepEqual(hc.CapAdd, []);
+  assert.deepEqual(plan.cri.capabilities, []);
   assert.deepEqual(hc.SecurityOpt, ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'no-new-privileges']);
   assert.equal(hc.ReadonlyRootfs, true);
   assert.deepEqual(hc.GroupAdd, ['1234']);
@@ -248,13 +250,12 @@ test('filters: id and pod prefixes widened, state zero value, labels', () => {
   assert.equal(filterContainers(all, { labelSelector: { foo: 'bar' } }, []).length, 2);
 });
 
-test('create plan: adding ALL is Docker\'s ALL (so a host that withholds one can be named); drop ALL is an exact list', () => {
+test('create plan: the exact capability set goes in the extras (ALL = the daemon\'s own set)', () => {
   const addAll = createPlan(planInput({ linux: { securityContext: { capabilities: { addCapabilities: ['ALL'], dropCapabilities: ['CHOWN'] } } } }));
-  assert.deepEqual(addAll.body.HostConfig.CapAdd, ['ALL']);
-  assert.deepEqual(addAll.body.HostConfig.CapDrop, ['CHOWN']);
+  assert.deepEqual(addAll.cri.capabilities, currentCapabilities().filter((c) => c !== 'CAP_CHOWN'));
   const dropAll = createPlan(planInput({ linux: { securityContext: { capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] } } } }));
-  assert.deepEqual(dropAll.body.HostConfig.CapDrop, ['ALL']);
-  assert.deepEqual(dropAll.body.HostConfig.CapAdd, ['CAP_NET_ADMIN']);
+  assert.deepEqual(dropAll.cri.capabilities, ['CAP_NET_ADMIN']);
+  assert.equal(dropAll.body.HostConfig.CapAdd, undefined);
 });
 
 test('propagation: a slave bind needs a shared or slave source mount, a shared one a shared mount', () => {

@@ -78,3 +78,9 @@ test('Strict supplemental groups: the process keeps its gid and the listed group
   assert.deepEqual(buildSpec(applyCriExtras({ ...base, user }, { ...pod, strictSupplementalGroups: [1234] })).process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 1234] });
   assert.deepEqual(buildSpec(applyCriExtras({ ...base, user }, pod)).process.user, user);
 });
+
+test('an exact CRI capability set wins over privileged\'s every-capability', () => {
+  const spec = buildSpec(applyCriExtras({ ...base, privileged: true }, { ...pod, capabilities: ['CAP_CHOWN', 'CAP_SYS_ADMIN'] }));
+  assert.deepEqual(spec.process.capabilities?.bounding, ['CAP_CHOWN', 'CAP_SYS_ADMIN']);
+  assert.deepEqual(spec.linux.maskedPaths, [], 'still privileged otherwise');
+});

@@ -118,21 +118,6 @@ export function createPlan(input: CreatePlanInput): CreatePlan {
     Runtime: pod.runtimeHandler || '',
     ...res,
   };
-  // The exact set in Docker's words. "Add ALL" without "drop ALL" is Docker's ALL too, which
-  // lets the start path explain a host that withholds some capability; otherwise drop
-  // everything and add back what CRI's rules kept.
-  if (sec.capabilities) {
-    const caps = sc.capabilities ?? {};
-    const isAll = (c: string) => c.toUpperCase() === 'ALL';
-    if ((caps.addCapabilities ?? []).some(isAll) && !(caps.dropCapabilities ?? []).some(isAll)) {
-      hostConfig.CapAdd = ['ALL'];
-      hostConfig.CapDrop = [...(caps.dropCapabilities ?? [])];
-    } else {
-      hostConfig.CapDrop = ['ALL'];
-      hostConfig.CapAdd = sec.capabilities;
-    }
-  }
-
   const logPath = pod.logDirectory && config.logPath ? posix.join(pod.logDirectory, config.logPath) : undefined;
   if (logPath && !logPath.startsWith('/')) throw new InvalidParameterError(`log path ${JSON.stringify(logPath)} must be absolute`);
   const meta: CriContainerMeta = {
@@ -155,6 +140,7 @@ export function createPlan(input: CreatePlanInput): CreatePlan {
     mounts: input.binds,
     maskedPaths: sec.maskedPaths,
     readonlyPaths: sec.readonlyPaths,
+    ...(sec.capabilities ? { capabilities: sec.capabilities } : {}),
     ...(sec.strictGroups ? { strictSupplementalGroups: sec.supplementalGroups } : {}),
     oomScoreAdj: clampOomScoreAdj(linux.resources?.oomScoreAdj, input.oomScoreAdjFloor),
     cgroupParent: pod.cgroupParent || undefined,

@@ -2,7 +2,7 @@
 // capabilities with ALL applied first, privileged meaning unconfined and unmasked, seccomp absent
 // meaning unconfined, masked/readonly lists that replace the defaults when non-empty.
 import { InvalidParameterError } from '../../errors.js';
-import { DEFAULT_CAPABILITIES, allCapabilities, normalizeCapability } from '../../runtime/capabilities.js';
+import { DEFAULT_CAPABILITIES, allCapabilities, missingBoundingCapabilities, normalizeCapability } from '../../runtime/capabilities.js';
 import type { LinuxContainerSecurityContext, SecurityProfile } from './cri-types.js';
 
 export type SeccompChoice =
@@ -13,7 +13,7 @@ export type SeccompChoice =
 
 export interface CriSecurity {
   privileged: boolean;
-  /** The exact capability set; undefined = the runtime's default set. */
+  /** The exact capability set; undefined = the runtime's default set (privileged: the daemon's own). */
   capabilities?: string[];
   seccomp: SeccompChoice;
   noNewPrivileges: boolean;
@@ -44,6 +44,16 @@ export function userString(sc: LinuxContainerSecurityContext): string {
 }
 
 /**
+ * Every capability this daemon can hand on: containerd gives a privileged container, and "ALL",
+ * its own set (cap.Current), not every capability the kernel knows, so that both work on a host
+ * (a VM, an outer container) whose bounding set withholds some.
+ */
+export function currentCapabilities(): string[] {
+  const missing = new Set(missingBoundingCapabilities());
+  return allCapabilities().filter((c) => !missing.has(c));
+}
+
+/**
  * containerd's WithCapabilities: "ALL" in add sets every capability and "ALL" in drop clears them
  * before the single adds and drops, so {add: [ALL], drop: [CHOWN]} is everything but CHOWN.
  */
@@ -54,7 +64,7 @@ export function capabilitySet(caps: LinuxContainerSecurityContext['capabilities'
   if (!add.length && !drop.length) return undefined;
   const isAll = (c: string) => c.toUpperCase() === 'ALL';
   let set = [...DEFAULT_CAPABILITIES];
-  if (add.some(isAll)) set = allCapabilities();
+  if (add.some(isAll)) set = currentCapabilities();
   if (drop.some(isAll)) set = [];
   for (const c of add) {
     if (isAll(c)) continue;
@@ -117,7 +127,7 @@ export function criSecurity(sc: LinuxContainerSecurityContext | undefined, podPr
   const nonEmpty = (l: string[] | undefined) => (l && l.length ? [...l] : undefined);
   return {
     privileged,
-    capabilities: privileged ? undefined : capabilitySet(ctx.capabilities),
+    capabilities: privileged ? currentCapabilities() : capabilitySet(ctx.capabilities),
     // CRI ignores the profile of a privileged container (Docker would apply a named one)
     seccomp: privileged ? { kind: 'unconfined' } : seccompChoice(ctx.seccomp, ctx.seccompProfilePath),
     noNewPrivileges: ctx.noNewPrivs === true,

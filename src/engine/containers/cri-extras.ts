@@ -30,6 +30,8 @@ export interface CriContainerExtras {
    * memberships the image's /etc/group gives its user.
    */
   strictSupplementalGroups?: number[];
+  /** The exact capability set (containerd's rules: privileged and ALL mean the daemon's own set). */
+  capabilities?: string[];
   /** The process' oom_score_adj, already raised to what this host lets the daemon give. */
   oomScoreAdj?: number;
   /** cgroupfs parent from the pod's config; berth's own when empty. */
@@ -62,6 +64,7 @@ export function applyCriExtras(input: SpecInput, cri: CriContainerExtras | undef
     maskedPaths: cri.maskedPaths?.length ? cri.maskedPaths : input.maskedPaths,
     readonlyPaths: cri.readonlyPaths?.length ? cri.readonlyPaths : input.readonlyPaths,
     oomScoreAdj: cri.oomScoreAdj ?? input.oomScoreAdj,
+    capabilities: cri.capabilities ?? input.capabilities,
     user: cri.strictSupplementalGroups
       ? { ...input.user, additionalGids: [...new Set([input.user.gid, ...cri.strictSupplementalGroups])] }
       : input.user,
