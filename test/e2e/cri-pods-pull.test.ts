@@ -16,12 +16,14 @@ describe('CRI sandbox image pull', () => {
   let d: Daemon;
   let c: CriClient;
   let podId = '';
+  let prefix = '';
 
   before(async () => {
     reg = await startRegistry();
     const base = await mkdtemp('/tmp/bt-');
     await recordRoot(base);
     const net = daemonNet(base, await recordedRoots());
+    prefix = net.pool.split('.').slice(0, 2).join('.');
     const file = join(base, 'daemon.json');
     const cri = { 'sandbox-image': SANDBOX, 'registry-mirrors': { 'registry.k8s.io': [`http://${reg.host}`] }, 'pod-subnet': `${net.pool.split('.').slice(0, 2).join('.')}.240.0/20` };
     await writeFile(file, JSON.stringify({ cri }));
@@ -55,5 +57,13 @@ describe('CRI sandbox image pull', () => {
     assert.equal(s.state ?? 'SANDBOX_READY', 'SANDBOX_READY');
     const img = (await c.image.imageStatus({ image: { image: SANDBOX } })).image;
     assert.ok(img.repoTags.includes(SANDBOX), JSON.stringify(img.repoTags));
+  });
+
+  test("kubelet's pod CIDR (UpdateRuntimeConfig) becomes the pod network's subnet once no pod uses the old one", async () => {
+    assert.ok((await c.runtime.podSandboxStatus({ podSandboxId: podId })).status.network.ip.startsWith(`${prefix}.24`));
+    await c.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: `${prefix}.250.0/24` } } });
+    await c.runtime.removePodSandbox({ podSandboxId: podId });
+    podId = (await c.runtime.runPodSandbox({ config: { metadata: { name: 'cidr', uid: 'u', namespace: 'default' } } })).podSandboxId;
+    assert.ok((await c.runtime.podSandboxStatus({ podSandboxId: podId })).status.network.ip.startsWith(`${prefix}.250.`));
   });
 });

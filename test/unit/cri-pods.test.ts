@@ -4,6 +4,7 @@ import { InvalidParameterError } from '../../src/errors.js';
 import { matchesFilter } from '../../src/cri/pods/filter.js';
 import { planInfraContainer } from '../../src/cri/pods/infra-container.js';
 import { clampOomScoreAdj, ownOomFacts } from '../../src/cri/pods/oom.js';
+import { podCidrV4 } from '../../src/cri/pods/pod-network.js';
 import { resolvConfFromDns } from '../../src/cri/pods/resolv-conf.js';
 import { podNamespaces, sandboxName, validateSandboxConfig } from '../../src/cri/pods/sandbox-config.js';
 import type { PodInfo } from '../../src/cri/pods/types.js';
@@ -102,4 +103,11 @@ test('infra container: pod network, hostPort bindings only, shareable IPC, sysct
   assert.deepEqual(host.body.HostConfig.SecurityOpt, ['seccomp=unconfined']); // absent: unconfined
   assert.equal(host.body.Hostname, undefined);
   assert.equal(host.extras.etcFiles?.hostname, undefined);
+});
+
+test("kubelet's pod CIDR: its IPv4 range, dual-stack lists included; none when empty or IPv6 only", () => {
+  assert.equal(podCidrV4(''), undefined);
+  assert.equal(podCidrV4('10.244.1.0/24'), '10.244.1.0/24');
+  assert.equal(podCidrV4('fd00:10:244::/64, 10.244.2.0/24'), '10.244.2.0/24');
+  assert.equal(podCidrV4('fd00:10:244::/64'), undefined);
 });

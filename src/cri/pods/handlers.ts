@@ -4,6 +4,7 @@ import type { CriContext } from '../context.js';
 import type { RuntimeHandlers } from '../handler-types.js';
 import { ConflictError } from '../../errors.js';
 import { matchesFilter } from './filter.js';
+import { podCidrV4 } from './pod-network.js';
 import { matchesStatsFilter, podSandboxStats } from './stats.js';
 import { PodSandboxService } from './service.js';
 import { podSandboxListItem, podSandboxStatus, verboseInfo } from './views.js';
@@ -13,7 +14,7 @@ export async function podHandlers(ctx: CriContext): Promise<RuntimeHandlers> {
     engine: ctx.engine,
     logger: ctx.logger.child({ layer: 'cri-pods' }),
     sandboxImage: ctx.config.sandboxImage,
-    podSubnet: ctx.config.podSubnet,
+    podSubnet: () => podCidrV4(ctx.podCidr) ?? ctx.config.podSubnet,
     // an absent sandbox image is pulled as PullImage pulls: through the CRI's per-registry mirrors
     pullImage: async (ref) => void (await ctx.pullImage(ref)),
   });

@@ -1,6 +1,7 @@
 // The CRI pod network: an engine bridge network of its own (`berth-cri`, its subnet from the
 // `cri.pod-subnet` setting), so pods get addresses, routes, masquerade and hostPort forwards from
-// the same IPAM and netavark code as Docker's networks. Made at the first pod that needs it.
+// the same IPAM and netavark code as Docker's networks. Made at the first pod that needs it;
+// kubelet's pod CIDR (UpdateRuntimeConfig), once it sends one, replaces the setting.
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../errors.js';
 import type { NetworkService } from '../../engine/networks/service.js';
@@ -26,4 +27,12 @@ export async function ensurePodNetwork(networks: NetworkService, subnet: string,
   }
   await networks.createNetwork({ Name: POD_NETWORK_NAME, Driver: 'bridge', IPAM: { Config: [{ Subnet: subnet }] }, Labels: { [POD_NETWORK_LABEL]: 'true' } });
   return POD_NETWORK_NAME;
+}
+
+/** The IPv4 range of kubelet's pod CIDR ('' or a dual-stack list 'v4,v6'), if it has one. */
+export function podCidrV4(podCidr: string): string | undefined {
+  return podCidr
+    .split(',')
+    .map((p) => p.trim())
+    .find((p) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p));
 }

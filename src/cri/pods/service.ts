@@ -26,7 +26,8 @@ export interface PodServiceDeps {
   engine: Engine;
   logger: Logger;
   sandboxImage: string;
-  podSubnet: string;
+  /** The pod network's subnet now (kubelet's pod CIDR may change it). */
+  podSubnet: () => string;
   /** The CRI image path (mirrors, auth); the engine's own pull when absent. */
   pullImage?: (ref: string) => Promise<void>;
 }
@@ -249,7 +250,7 @@ export class PodSandboxService implements PodSandboxes {
    * may take while no pod uses it. One check at a time, so that two runs never both make it.
    */
   private podNetwork(): Promise<string> {
-    const next = (this.network ?? Promise.resolve('')).catch(() => '').then(() => ensurePodNetwork(this.engine.networks, this.d.podSubnet, this.d.logger));
+    const next = (this.network ?? Promise.resolve('')).catch(() => '').then(() => ensurePodNetwork(this.engine.networks, this.d.podSubnet(), this.d.logger));
     this.network = next;
     return next;
   }
