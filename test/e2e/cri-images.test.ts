@@ -277,6 +277,27 @@ describe('cri images', () => {
     }
   });
 
+  test('a pull that gets nothing for image-pull-progress-timeout is cancelled with a clear error', async () => {
+    const base = await mkdtemp('/tmp/bt-');
+    await recordRoot(base);
+    const d2 = new Daemon(base, { cri: { 'image-pull-progress-timeout': '2s' } });
+    await mkdir(d2.dockerConfig, { recursive: true });
+    await d2.start();
+    const c2 = criClient(d2.criSocket);
+    try {
+      const name = `${proxy.host}/e2e/slow:1`;
+      proxy.hold(heldBlob, 16);
+      await assert.rejects(c2.image.pullImage({ image: { image: name } }), (e: any) => e.code === status.UNKNOWN && /without progress \(cri image-pull-progress-timeout\)/.test(e.details));
+      proxy.drop(heldBlob);
+      assert.equal((await c2.image.imageStatus({ image: { image: name } })).image, undefined);
+      // the next pull, with the registry answering, completes
+      assert.ok((await c2.image.pullImage({ image: { image: name } })).imageRef);
+    } finally {
+      c2.close();
+      await d2.cleanup();
+    }
+  });
+
   test('PullImage always asks the registry: with it gone, a pull of a present image fails', async () => {
     const name = `${reg.host}/e2e/busybox:1.0`;
     await c.image.pullImage({ image: { image: name } });

@@ -28,6 +28,7 @@ describe('cri config', () => {
     assert.equal(c.cri.sandboxImage, 'registry.k8s.io/pause:3.10');
     assert.equal(c.cri.podSubnet, '10.223.0.0/16');
     assert.deepEqual(c.cri.registryMirrors, {});
+    assert.equal(c.cri.imagePullProgressTimeoutMs, 300_000);
   });
 
   test('--cri enables it; --cri=false does not', () => {
@@ -46,8 +47,11 @@ describe('cri config', () => {
         'sandbox-image': 'localhost:5000/pause:1',
         'registry-mirrors': { 'registry.k8s.io': ['http://127.0.0.1:5000/'] },
         'pod-subnet': '10.224.0.0/16',
+        'image-pull-progress-timeout': '1m30s',
       },
     });
+    assert.equal(c.cri.imagePullProgressTimeoutMs, 90_000);
+    assert.equal(withFile({ cri: { 'image-pull-progress-timeout': '0' } }).cri.imagePullProgressTimeoutMs, 0);
     assert.equal(c.cri.enabled, true);
     assert.equal(c.cri.socket, '/run/bx/k.sock');
     assert.equal(c.cri.streamPort, 10010);
@@ -67,6 +71,8 @@ describe('cri config', () => {
       [{ cri: { 'stream-port': '1' } }, /cannot unmarshal string into Go struct field Config\.cri\.stream-port of type int/],
       [{ cri: { 'pod-subnet': '10.0.0.0' } }, /invalid cri\.pod-subnet/],
       [{ cri: { 'sandbox-image': '' } }, /sandbox-image must not be empty/],
+      [{ cri: { 'image-pull-progress-timeout': '5' } }, /invalid cri\.image-pull-progress-timeout: time: invalid duration "5"/],
+      [{ cri: { 'image-pull-progress-timeout': 5 } }, /cannot unmarshal number into Go struct field Config\.cri\.image-pull-progress-timeout of type string/],
       [{ cri: { 'registry-mirrors': { 'registry.k8s.io': 'http://x' } } }, /cannot unmarshal string into Go struct field Config\.cri\.registry-mirrors of type \[\]string/],
       [{ cri: { 'registry-mirrors': { 'registry.k8s.io': ['ftp://x'] } } }, /must be an http:\/\/ or https:\/\/ URL/],
       [{ cri: { 'registry-mirrors': { 'registry.k8s.io': ['http://u:p@x'] } } }, /without credentials/],

@@ -17,6 +17,8 @@ export interface CriConfig {
   registryMirrors: Record<string, string[]>;
   /** The CRI pod network's subnet. */
   podSubnet: string;
+  /** A CRI pull that receives nothing for this long is cancelled (containerd's image_pull_progress_timeout); 0 = never. */
+  imagePullProgressTimeoutMs: number;
 }
 
 export const CRI_DEFAULTS = {
@@ -25,9 +27,10 @@ export const CRI_DEFAULTS = {
   streamPort: 0,
   sandboxImage: 'registry.k8s.io/pause:3.10',
   podSubnet: '10.223.0.0/16',
+  imagePullProgressTimeout: '5m',
 };
 
-const KEYS = ['enabled', 'socket', 'stream-address', 'stream-port', 'sandbox-image', 'registry-mirrors', 'pod-subnet'];
+const KEYS = ['enabled', 'socket', 'stream-address', 'stream-port', 'sandbox-image', 'registry-mirrors', 'pod-subnet', 'image-pull-progress-timeout'];
 
 /** Raised for a bad `cri` block; daemon-config.ts turns it into its ConfigError. */
 export class CriConfigError extends Error {}
@@ -74,6 +77,9 @@ export function parseCriConfig(raw: unknown, flagEnabled: boolean, execRoot: str
   if (sandboxImage.trim() === '') throw bad('cri.sandbox-image must not be empty');
   const podSubnet = str('pod-subnet', CRI_DEFAULTS.podSubnet);
   if (!validCidr4(podSubnet)) throw bad(`invalid cri.pod-subnet: ${podSubnet}`);
+  const progressTimeout = str('image-pull-progress-timeout', CRI_DEFAULTS.imagePullProgressTimeout);
+  const imagePullProgressTimeoutMs = goDurationMs(progressTimeout);
+  if (imagePullProgressTimeoutMs === undefined) throw bad(`invalid cri.image-pull-progress-timeout: time: invalid duration "${progressTimeout}"`);
   return {
     enabled: flagEnabled || enabledRaw === true,
     socket,
@@ -82,7 +88,19 @@ export function parseCriConfig(raw: unknown, flagEnabled: boolean, execRoot: str
     sandboxImage,
     registryMirrors: parseMirrors(block['registry-mirrors'], bad, unmarshal),
     podSubnet,
+    imagePullProgressTimeoutMs,
   };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration for what a config says (ms, s, m, h; "1m30s"; "0"); negative is refused. */
+export function goDurationMs(s: string): number | undefined {
+  if (s === '0') return 0;
+  const parts = [...s.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== s) return undefined;
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]], 0);
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
 }
 
 function parseMirrors(
