@@ -157,6 +157,12 @@ describe('CRI pod sandboxes', () => {
     assert.equal(await exec('cat /proc/sys/kernel/shm_rmid_forced'), '1');
     assert.equal((await exec('cat /proc/sys/net/ipv4/ip_local_port_range')).replace(/\s+/g, ' '), '20000 30000');
     assert.match(await exec('mount | grep " /dev/shm "'), /tmpfs/);
+    // containerd's -998 only where the daemon may lower a score (CAP_SYS_RESOURCE); never below its own
+    const { pid } = await info(id);
+    const own = Number((await readFile(`/proc/${d.pid}/oom_score_adj`, 'utf8')).trim());
+    const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile(`/proc/${d.pid}/status`, 'utf8'))![1]}`);
+    const expected = (capEff & (1n << 24n)) !== 0n ? -998 : Math.max(-998, own);
+    assert.equal(Number((await readFile(`/proc/${pid}/oom_score_adj`, 'utf8')).trim()), expected);
   });
 
   test('RuntimeClass: runtime_handler picks a daemon.json runtime; an unknown one is INVALID_ARGUMENT and leaves nothing', async () => {
