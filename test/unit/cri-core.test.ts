@@ -1,8 +1,8 @@
 // The CRI front end's pure parts: the daemon.json `cri` block and `--cri`, the gRPC error mapping,
 // the proto's shape and decoding conventions, and that a daemon without CRI imports none of it.
-import { test, describe } from 'node:test';
+import { after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
@@ -11,9 +11,11 @@ import { CriAlreadyExistsError, grpcStatusOf } from '../../src/cri/errors.js';
 import { CRI_PROTO_PATH, loadCriServices } from '../../src/cri/proto.js';
 import { ConflictError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, UnauthorizedError } from '../../src/errors.js';
 
+const cfgDir = mkdtempSync('/tmp/cri-cfg-');
+after(() => rmSync(cfgDir, { recursive: true, force: true }));
+
 function withFile(json: unknown, extra: string[] = []) {
-  const dir = mkdtempSync('/tmp/cri-cfg-');
-  const file = join(dir, 'daemon.json');
+  const file = join(cfgDir, 'daemon.json');
   writeFileSync(file, typeof json === 'string' ? json : JSON.stringify(json));
   return parseDaemonArgs(['--config-file', file, '--exec-root', '/run/bx', ...extra]);
 }
