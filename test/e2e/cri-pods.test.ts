@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { criClient, type CriClient } from '../fixtures/cri-client.js';
 import { Daemon, recordRoot, recordedRoots } from './harness.js';
 import { daemonNet } from './net-harness.js';
@@ -98,6 +99,16 @@ describe('CRI pod sandboxes', () => {
     return podSandboxId;
   }
 
+  /** The pod network's id ('' before the first pod): it is the CRI's, apart from Docker's, so not from docker network inspect. */
+  function podNetworkId(): string {
+    const db = new Database(join(d.dataRoot, 'berth.db'), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT id FROM networks WHERE namespace = 'k8s.io' AND name = 'berth-cri'").get() as { id: string } | undefined)?.id ?? '';
+    } finally {
+      db.close();
+    }
+  }
+
   async function info(id: string): Promise<{ pid: number; infraContainerId: string; runtime: string; netNamespacePath: string }> {
     const s = await c.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
     return JSON.parse(s.info.info);
@@ -181,7 +192,7 @@ describe('CRI pod sandboxes', () => {
 
   test('pod network: the pod IP and a 127.0.0.1 hostPort reach a server in the pod; stop tears it all down', async () => {
     const vethsOnPodBridge = async () => {
-      const netId = await d.dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'berth-cri']).catch(() => '');
+      const netId = podNetworkId();
       const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
       return links.filter((l) => netId && l.master === `br-${netId.slice(0, 12)}` && !/^ba[0-9a-f]{10}$/.test(l.ifname)).map((l) => l.ifname).sort();
     };
@@ -336,7 +347,7 @@ describe('CRI pod sandboxes', () => {
     }
     assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');
     // its network was torn down by the new daemon: the endpoint survived the restart
-    const netId = await d.dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'berth-cri']);
+    const netId = podNetworkId();
     const names = await readFile(join(d.execRoot, 'netavark', 'aardvark-dns', netId), 'utf8').catch(() => '');
     assert.ok(!names.includes(infraContainerId), names);
   });

@@ -1,10 +1,12 @@
 // The CRI pod network: an engine bridge network of its own (`berth-cri`, its subnet from the
 // `cri.pod-subnet` setting), so pods get addresses, routes, masquerade and hostPort forwards from
-// the same IPAM and netavark code as Docker's networks. Made at the first pod that needs it;
+// the same IPAM and netavark code as Docker's networks. Made at the first pod that needs it, in
+// the CRI's namespace: Docker's network ls, inspect, connect, rm and prune never see it;
 // kubelet's pod CIDR (UpdateRuntimeConfig), once it sends one, replaces the setting.
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../errors.js';
 import type { NetworkService } from '../../engine/networks/service.js';
+import { CRI_NAMESPACE } from '../../engine/containers/cri-extras.js';
 
 export const POD_NETWORK_NAME = 'berth-cri';
 export const POD_NETWORK_LABEL = 'io.berth.cri.pod-network';
@@ -13,7 +15,7 @@ export const POD_NETWORK_LABEL = 'io.berth.cri.pod-network';
 export async function ensurePodNetwork(networks: NetworkService, subnet: string, logger: Logger): Promise<string> {
   let existing;
   try {
-    existing = networks.find(POD_NETWORK_NAME);
+    existing = networks.findIn(CRI_NAMESPACE, POD_NETWORK_NAME);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
   }
@@ -23,9 +25,9 @@ export async function ensurePodNetwork(networks: NetworkService, subnet: string,
       logger.warn({ network: POD_NETWORK_NAME, subnet: existing.ipam.Config[0]?.Subnet, configured: subnet }, 'pods use the pod network: it keeps its subnet until none does');
       return POD_NETWORK_NAME;
     }
-    await networks.removeNetwork(existing.id);
+    await networks.removeNetwork(existing.id, { namespace: CRI_NAMESPACE });
   }
-  await networks.createNetwork({ Name: POD_NETWORK_NAME, Driver: 'bridge', IPAM: { Config: [{ Subnet: subnet }] }, Labels: { [POD_NETWORK_LABEL]: 'true' } });
+  await networks.createNetwork({ Name: POD_NETWORK_NAME, Driver: 'bridge', IPAM: { Config: [{ Subnet: subnet }] }, Labels: { [POD_NETWORK_LABEL]: 'true' } }, { namespace: CRI_NAMESPACE });
   return POD_NETWORK_NAME;
 }
 

@@ -26,6 +26,8 @@ export interface CreateContext {
   existing: NetworkRecord[];
   pools: AddressPool[];
   routes: Cidr[];
+  /** The namespace the network is made in (absent: Docker's); names are unique within one. */
+  namespace?: string;
 }
 
 export function newNetworkId(): string {
@@ -41,7 +43,7 @@ export function buildNetwork(req: NetworkCreateRequest, ctx: CreateContext): Net
   const name = req.Name;
   if (!name) throw new InvalidParameterError('network name cannot be empty');
   if (isPredefined(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
-  if (ctx.existing.some((n) => n.name === name)) throw new ConflictError(`network with name ${name} already exists`);
+  if (ctx.existing.some((n) => n.name === name && n.namespace === ctx.namespace)) throw new ConflictError(`network with name ${name} already exists`);
   const driver = req.Driver || 'bridge';
   if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
   if (driver !== 'bridge') throw new NotFoundError(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
@@ -84,5 +86,6 @@ export function buildNetwork(req: NetworkCreateRequest, ctx: CreateContext): Net
     bridge: bridge || `br-${id.slice(0, 12)}`,
     dnsEnabled: true,
     userSubnet: configs.length === 1,
+    ...(ctx.namespace !== undefined ? { namespace: ctx.namespace } : {}),
   };
 }

@@ -31,6 +31,17 @@ export interface NetworkRecord {
   dnsEnabled: boolean;
   /** The subnet was given by the user (--subnet, bip): only then may containers ask for an --ip. */
   userSubnet?: boolean;
+  /**
+   * Whose network it is, as containerd keeps `k8s.io` apart from `moby`: absent for Docker's; the
+   * CRI's pod network has 'k8s.io' and the Docker API neither lists nor finds it. Set only by the
+   * engine's own callers (createNetwork's option), never from a request.
+   */
+  namespace?: string;
+}
+
+/** Docker API views (list, inspect, rm, prune, connect) see Docker's networks only. */
+export function isDockerNetwork(n: NetworkRecord): boolean {
+  return n.namespace === undefined;
 }
 
 /** A container's membership of a network (Docker's EndpointSettings), kept from create on. */

@@ -16,7 +16,8 @@ import { buildNetwork, nanoTimestamp, newNetworkId, type NetworkCreateRequest } 
 import { endpointRequest, endpointsConfigOf, isUserDefined, type EndpointSettingsInput } from './endpoint-config.js';
 import { hostRoutes } from './host-routes.js';
 import { allocateAddress, checkRequestedAddress, completePool, DEFAULT_ADDRESS_POOLS, formatCidr, parseBip, parseCidr, pickSubnet, type AddressPool } from './ipam.js';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
+import { isDockerNetwork, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './model.js';
+import { isDockerVisible } from '../containers/cri-extras.js';
 import { BRIDGE_NAME_OPTION, MTU_OPTION, netavarkOptions, type PlumbedEndpoint } from './netavark-options.js';
 import { allocatePorts, holdPortsAgain, releasePorts, toNetavarkPortMappings, validatePorts, type PortMapping } from './ports/index.js';
 import { ContainerDns } from './dns/container-dns.js';
@@ -252,13 +253,40 @@ export class NetworkService implements ContainerNetworking {
 
   // ---- lookups (for the API's routes and views) ----
 
-  /** moby's FindNetwork: full id, then full name, then a unique id prefix. */
+  /** moby's FindNetwork: full id, then full name, then a unique id prefix, among Docker's networks. */
   find(term: string): NetworkRecord {
-    return findNetwork(this.d.store.allNetworks(), term);
+    return findNetwork(this.list(), term);
   }
 
+  /** The same lookup among a namespace's networks (the CRI's 'k8s.io'). */
+  findIn(namespace: string, term: string): NetworkRecord {
+    return findNetwork(this.d.store.allNetworks().filter((n) => n.namespace === namespace), term);
+  }
+
+  /** Docker's networks: the Docker API's view. */
   list(): NetworkRecord[] {
-    return this.d.store.allNetworks();
+    return this.d.store.allNetworks().filter(isDockerNetwork);
+  }
+
+  /** Docker's lookup, or the namespace's when one is given. */
+  private findScoped(term: string, namespace: string | undefined): NetworkRecord {
+    return namespace === undefined ? this.find(term) : this.findIn(namespace, term);
+  }
+
+  /**
+   * A container's network: a CRI container's own namespace first, then Docker's (host and none,
+   * which a host-network pod and the CRI's containers name).
+   */
+  private findFor(rec: ContainerRecord, term: string): NetworkRecord {
+    const ns = rec.cri?.namespace;
+    if (ns !== undefined) {
+      try {
+        return this.findIn(ns, term);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return this.find(term);
   }
 
   /** A network's endpoints (all containers attached, running or not). */
@@ -283,18 +311,23 @@ export class NetworkService implements ContainerNetworking {
 
   // ---- API: networks ----
 
-  async createNetwork(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+  /**
+   * `namespace` is the engine's own callers' (the CRI's pod network): the Docker API never passes
+   * one, so no request (and no label) can hide a network from Docker's views.
+   */
+  async createNetwork(req: NetworkCreateRequest, opts: { namespace?: string } = {}): Promise<{ Id: string; Warning: string }> {
     const routes = await hostRoutes();
-    // synchronous from here to the insert: two creates never pick the same subnet
-    const rec = buildNetwork(req, { existing: this.d.store.allNetworks(), pools: this.pools, routes });
+    // synchronous from here to the insert: two creates never pick the same subnet (any
+    // namespace's: they share the host's routes and bridges)
+    const rec = buildNetwork(req, { existing: this.d.store.allNetworks(), pools: this.pools, routes, namespace: opts.namespace });
     this.d.store.insertNetwork(rec);
     faultPoint('network.after-row');
     this.networkEvent(rec, 'create');
     return { Id: rec.id, Warning: '' };
   }
 
-  async removeNetwork(term: string): Promise<void> {
-    const n = this.find(term);
+  async removeNetwork(term: string, opts: { namespace?: string } = {}): Promise<void> {
+    const n = this.findScoped(term, opts.namespace);
     if (isPredefined(n.name)) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const active = this.d.store.endpointsOn(n.id).filter((e) => e.ipAddress);
     if (active.length) {
@@ -332,7 +365,7 @@ export class NetworkService implements ContainerNetworking {
 
   /** docker network connect. */
   async connect(containerRef: string, networkRef: string, settings: object | null | undefined): Promise<void> {
-    const c = this.dir.get(containerRef);
+    const c = this.dockerContainer(containerRef);
     const n = this.find(networkRef);
     await this.dir.lock.run(c.id, () => this.plumbing.run(c.id, async () => {
       // Either may have gone while this waited for the container's lock (a rm -f holds it): the
@@ -380,7 +413,7 @@ export class NetworkService implements ContainerNetworking {
 
   /** docker network disconnect. */
   async disconnect(containerRef: string, networkRef: string, force: boolean): Promise<void> {
-    const c = this.dir.get(containerRef);
+    const c = this.dockerContainer(containerRef);
     let n: NetworkRecord;
     try {
       n = this.find(networkRef);
@@ -450,9 +483,9 @@ export class NetworkService implements ContainerNetworking {
       return;
     }
     this.dns.validateLinks(rec);
-    const primary = this.find(mode);
+    const primary = this.findFor(rec, mode);
     const names = Object.keys(endpoints);
-    const others = names.map((name) => ({ name, net: this.find(name) })).filter((o) => o.net.id !== primary.id);
+    const others = names.map((name) => ({ name, net: this.findFor(rec, name) })).filter((o) => o.net.id !== primary.id);
     if (others.length && (primary.driver !== 'bridge' || others.some((o) => o.net.driver !== 'bridge'))) {
       const sharing = primary.driver === 'host' || others.some((o) => o.net.driver === 'host');
       throw new InvalidParameterError(
@@ -851,7 +884,21 @@ export class NetworkService implements ContainerNetworking {
     }
   }
 
+  /**
+   * connect and disconnect are the Docker API's: a CRI container (which a full ID would find)
+   * is as absent as an unknown one.
+   */
+  private dockerContainer(ref: string): ContainerRecord {
+    const c = this.dir.get(ref);
+    if (!isDockerVisible(c)) throw new NotFoundError(`No such container: ${ref}`);
+    return c;
+  }
+
   private networkEvent(n: NetworkRecord, action: string, containerId?: string): void {
+    // Docker's event stream is the moby namespace's: the pod network's events and a CRI
+    // container's connects stay out of it
+    if (!isDockerNetwork(n)) return;
+    if (containerId !== undefined && containerId !== n.id && this.lookup(containerId)?.cri) return;
     this.d.events.emit('network', action, n.id, { ...(containerId ? { container: containerId } : {}), name: n.name, type: n.driver });
   }
 }

@@ -2,7 +2,7 @@
 // them). The maps change only after the row write succeeded.
 import type { Database, Statement } from 'better-sqlite3';
 import { applyMigrations } from '../../util/sqlite.js';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
+import { isDockerNetwork, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './model.js';
 
 const MIGRATIONS = [
   `CREATE TABLE networks (
@@ -33,6 +33,21 @@ const MIGRATIONS = [
    DROP TABLE endpoints;
    ALTER TABLE endpoints_v2 RENAME TO endpoints;
    CREATE INDEX endpoints_by_network ON endpoints(network_id);`,
+  // Names are unique per namespace (Docker's and the CRI's): a Docker user may name a network
+  // berth-cri. The pod network an earlier berth made among Docker's moves to the CRI's.
+  `CREATE TABLE networks_v2 (
+     id TEXT PRIMARY KEY,
+     namespace TEXT NOT NULL DEFAULT '',
+     name TEXT NOT NULL,
+     record TEXT NOT NULL,
+     UNIQUE (namespace, name)
+   );
+   INSERT INTO networks_v2 (id, namespace, name, record)
+     SELECT id, '', name, record FROM networks;
+   UPDATE networks_v2 SET namespace = 'k8s.io', record = json_set(record, '$.namespace', 'k8s.io')
+     WHERE name = 'berth-cri' AND json_extract(record, '$.labels."io.berth.cri.pod-network"') = 'true';
+   DROP TABLE networks;
+   ALTER TABLE networks_v2 RENAME TO networks;`,
 ];
 
 export class NetworkStore {
@@ -48,7 +63,7 @@ export class NetworkStore {
     this.db = db;
     applyMigrations(db, 'networks', MIGRATIONS);
     this.stmts = {
-      insertNet: db.prepare('INSERT INTO networks (id, name, record) VALUES (?, ?, ?)'),
+      insertNet: db.prepare('INSERT INTO networks (id, namespace, name, record) VALUES (?, ?, ?, ?)'),
       updateNet: db.prepare('UPDATE networks SET name = ?, record = ? WHERE id = ?'),
       deleteNet: db.prepare('DELETE FROM networks WHERE id = ?'),
       upsertEp: db.prepare(
@@ -62,7 +77,7 @@ export class NetworkStore {
     for (const row of db.prepare('SELECT record FROM networks').all() as { record: string }[]) {
       const n = JSON.parse(row.record) as NetworkRecord;
       this.networks.set(n.id, n);
-      this.byName.set(n.name, n.id);
+      if (isDockerNetwork(n)) this.byName.set(n.name, n.id);
     }
     for (const row of db.prepare('SELECT record FROM endpoints').all() as { record: string }[]) {
       const e = JSON.parse(row.record) as EndpointRecord;
@@ -84,22 +99,25 @@ export class NetworkStore {
     return this.networks.get(id);
   }
 
+  /** Docker's network of that name (the CRI's are found by findNetwork over their namespace). */
   networkByName(name: string): NetworkRecord | undefined {
     const id = this.byName.get(name);
     return id ? this.networks.get(id) : undefined;
   }
 
   insertNetwork(n: NetworkRecord): void {
-    this.stmts.insertNet.run(n.id, n.name, JSON.stringify(n));
+    this.stmts.insertNet.run(n.id, n.namespace ?? '', n.name, JSON.stringify(n));
     this.networks.set(n.id, n);
-    this.byName.set(n.name, n.id);
+    if (isDockerNetwork(n)) this.byName.set(n.name, n.id);
   }
 
+  /** Its namespace never changes. */
   saveNetwork(n: NetworkRecord): void {
     const old = this.networks.get(n.id);
     this.stmts.updateNet.run(n.name, JSON.stringify(n), n.id);
-    if (old && old.name !== n.name) this.byName.delete(old.name);
     this.networks.set(n.id, n);
+    if (!isDockerNetwork(n)) return;
+    if (old && old.name !== n.name) this.byName.delete(old.name);
     this.byName.set(n.name, n.id);
   }
 
@@ -107,7 +125,7 @@ export class NetworkStore {
     const n = this.networks.get(id);
     this.stmts.deleteNet.run(id);
     this.networks.delete(id);
-    if (n) this.byName.delete(n.name);
+    if (n && isDockerNetwork(n) && this.byName.get(n.name) === id) this.byName.delete(n.name);
   }
 
   // ---- endpoints ----
