@@ -79,6 +79,10 @@ describe('create options', () => {
     assert.match(bad.json.message, /Invalid --security-opt: "bogus"/);
   });
 
+  test('--oom-score-adj reaches the process (moby WithOOMScore)', async () => {
+    assert.deepEqual(await run(['--oom-score-adj', '500'], 'cat /proc/self/oom_score_adj'), ['500']);
+  });
+
   test('--read-only with --tmpfs, --ulimit, --shm-size', async () => {
     const out = await d.docker([
       'run', '--rm', '--read-only', '--tmpfs', '/run:size=1m,mode=1777', '--ulimit', 'nofile=100:200', '--shm-size', '128m', 'busybox', 'sh', '-c',

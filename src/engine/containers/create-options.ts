@@ -193,7 +193,7 @@ export interface StartFacts {
 export type HostSpecOptions = Pick<
   SpecInput,
   | 'args' | 'binds' | 'tmpfs' | 'shmSize' | 'ulimits' | 'sysctls' | 'devices' | 'deviceRules' | 'ipcHost' | 'pidHost'
-  | 'utsHost' | 'namespacePaths' | 'noShm'
+  | 'utsHost' | 'namespacePaths' | 'noShm' | 'oomScoreAdj'
 >;
 
 /** HostConfig -> the spec fields it decides; `argv` is the container's command, `binds` its bind mounts. */
@@ -233,5 +233,7 @@ export function hostSpecOptions(hc: HostConfig, argv: string[], binds: BindMount
     utsHost: namespaceMode(hc.UTSMode).kind === 'host',
     namespacePaths,
     noShm: ipc.value === 'none' && ipc.kind === 'other',
+    // moby's WithOOMScore: the process' own value (runc writes it before the user's command runs)
+    oomScoreAdj: num(hc.OomScoreAdj) || undefined,
   };
 }
