@@ -114,6 +114,19 @@ describe('CRI streaming (SPDY)', () => {
     s.session.destroy();
   });
 
+  test("a TTY exec's stdin is not scanned for Docker's detach keys: ctrl-p ctrl-q reach the process", async () => {
+    const url = await execUrl({ cmd: ['sh', '-c', 'stty raw -echo; echo ready; head -c 3 | od -An -tx1'], tty: true, stdin: true, stdout: true });
+    const s = await openCommand(url, { tty: true, stdin: true, stdout: true });
+    s.resize!.write('{"Width":80,"Height":24}\n');
+    // in raw mode the terminal itself takes no ctrl-q (ixon off): send once the command says so
+    await readUntil(s.stdout!, (x) => x.includes('ready'));
+    s.stdin!.write(Buffer.from([0x10, 0x11, 0x61]));
+    const r = await finishCommand(s);
+    assert.match(r.stdout, /10 11 61/);
+    assert.equal(exitCodeOf(r.status), 0);
+    s.session.destroy();
+  });
+
   test('Attach: stdin reaches the container, and closing it (stdin_once) ends the session and the container', async () => {
     const id = await t.container(pod, { metadata: { name: 'attached' }, command: ['sh'], stdin: true, stdinOnce: true });
     await t.waitState(id, 'CONTAINER_RUNNING');

@@ -1,5 +1,7 @@
 // Exec and attach as the streaming server runs them: a CRI container is an ordinary engine
 // container, so these are the engine's exec service and attach hub, fed by the SPDY streams.
+// Docker's detach keys are not scanned for: kubelet's server never did, and crictl detaches
+// on its own side, so ctrl-p reaches the process at once.
 import type { Writable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
 import type { ExecSink } from '../../engine/exec/service.js';
@@ -63,7 +65,7 @@ export function execRunner(engine: Engine, containerId: string, cmd: string[], s
     const size = io.lastSize();
     if (size) onResize(size);
     try {
-      await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: size ? [size.height, size.width] : null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal });
+      await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: size ? [size.height, size.width] : null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal, detachKeys: false });
       const code = engine.execs.inspect(Id).ExitCode;
       // still running: a TTY session the client ended by closing stdin (moby leaves the process)
       return code === null ? successStatus() : exitStatus(code, cmd);
@@ -84,7 +86,7 @@ export function attachRunner(engine: Engine, containerId: string): CommandRunner
       await new Promise<void>((resolve, reject) => {
         const sink = { ...sinkFor(io), close: () => resolve() };
         engine.containers
-          .attachStreams(containerId, { stdin: io.stdin, stdout: io.stdout !== null, stderr: io.stderr !== null, signal: io.signal }, sink)
+          .attachStreams(containerId, { stdin: io.stdin, stdout: io.stdout !== null, stderr: io.stderr !== null, signal: io.signal, detachKeys: null }, sink)
           .catch(reject);
       });
     } finally {

@@ -13,8 +13,8 @@ export interface AttachOptions {
   stderr: boolean;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
-  /** The detach sequence on a TTY's stdin (moby's copyEscapable); default ctrl-p ctrl-q. */
-  detachKeys?: readonly number[];
+  /** The detach sequence on a TTY's stdin (moby's copyEscapable); default ctrl-p ctrl-q; null: none (CRI). */
+  detachKeys?: readonly number[] | null;
   /** The client typed the detach sequence: the session ended, the container runs on. */
   onDetach?: () => void;
 }
@@ -142,7 +142,7 @@ function wire(task: TaskAttach, config: StdioConfig, opts: AttachOptions, sink: 
     target.on('error', () => undefined);
     // Only a TTY's stdin is scanned for the detach keys, as moby does; the matched sequence is
     // swallowed, and a broken one is passed on.
-    const detach = config.Tty ? new DetachKeyMatcher(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : null;
+    const detach = config.Tty && opts.detachKeys !== null ? new DetachKeyMatcher(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : null;
     stdin.on('data', (raw: Buffer) => {
       if (closed) return;
       let chunk = raw;

@@ -74,6 +74,8 @@ export interface ExecSink {
 export interface ExecStartIo {
   /** Client bytes for the process' stdin (the connection's read side), or null. */
   stdin: Readable | null;
+  /** false: a TTY's stdin is not scanned for the detach keys (CRI: the client does its own). */
+  detachKeys?: boolean;
   sink: ExecSink;
   /** Aborted when the client goes away: the process is killed, as moby does. */
   signal: AbortSignal;
@@ -365,7 +367,7 @@ export class ExecService {
       const target = task.stdin;
       if (stdin && target) {
         target.on('error', () => undefined);
-        const detach = e.tty ? new DetachKeyMatcher(e.detachKeys.length > 0 ? e.detachKeys : DEFAULT_DETACH_KEYS) : null;
+        const detach = e.tty && io.detachKeys !== false ? new DetachKeyMatcher(e.detachKeys.length > 0 ? e.detachKeys : DEFAULT_DETACH_KEYS) : null;
         stdin.on('data', (chunk: Buffer) => {
           if (done) return;
           let data = chunk;
