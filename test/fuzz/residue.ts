@@ -40,8 +40,9 @@ async function entries(dir: string): Promise<string[]> {
 /** Files and rows left in the data root once everything was removed. */
 export async function dataRootResidue(dataRoot: string): Promise<string[]> {
   const left: string[] = [];
-  for (const dir of ['containers', 'snapshots/containers', 'snapshots/layers', 'content/blobs/sha256', 'content/ingest', 'content/partial', 'volumes']) {
-    for (const e of await entries(join(dataRoot, dir))) if (!e.endsWith('.db')) left.push(e);
+  // volumes/.removing is the local driver's trash dir: kept once made, only what is in it is residue
+  for (const dir of ['containers', 'snapshots/containers', 'snapshots/layers', 'content/blobs/sha256', 'content/ingest', 'content/partial', 'volumes', 'volumes/.removing']) {
+    for (const e of await entries(join(dataRoot, dir))) if (!e.endsWith('.db') && !e.endsWith('/volumes/.removing')) left.push(e);
   }
   const dbPath = join(dataRoot, 'berth.db');
   if (existsSync(dbPath)) {
