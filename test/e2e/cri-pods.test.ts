@@ -133,8 +133,10 @@ describe('CRI pod sandboxes', () => {
     assert.ok(!(await ids({ labelSelector: { app: 'web', tier: 'back' } })).includes(id));
     assert.ok((await ids({ state: { state: 'SANDBOX_READY' } })).includes(id));
     assert.ok(!(await ids({ state: { state: 'SANDBOX_NOTREADY' } })).includes(id));
-    // the infra container stays out of Docker's view
-    assert.ok(!(await d.dockerOk(['ps', '-a', '--no-trunc', '-q'])).includes((await info(id)).infraContainerId));
+    // the infra container stays out of Docker's view, its pod network's Containers included
+    const infraId = (await info(id)).infraContainerId;
+    assert.ok(!(await d.dockerOk(['ps', '-a', '--no-trunc', '-q'])).includes(infraId));
+    assert.equal(await d.dockerOk(['network', 'inspect', '-f', '{{len .Containers}}', 'berth-cri']), '0');
 
     await c.runtime.stopPodSandbox({ podSandboxId: id });
     assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');

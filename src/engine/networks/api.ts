@@ -3,6 +3,7 @@
 // views, and the network events moby logs for them.
 import { createHash } from 'node:crypto';
 import { InvalidParameterError } from '../../errors.js';
+import { isDockerVisible } from '../containers/cri-extras.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/bus.js';
 import type { CheckedNetworkCreate } from './create-request.js';
@@ -65,7 +66,8 @@ export class NetworkApi {
   inspect(term: string, scope = ''): NetworkView {
     const n = findNetwork(this.d.backend.list(), term, 'inspect');
     if (scope !== '' && scope !== 'local') throw findNetworkNotFound(term);
-    return networkView(n, this.attachments(n));
+    // a CRI pod's infra container is attached (to the CRI pod network) but not Docker's to show
+    return networkView(n, this.attachments(n, true));
   }
 
   create(body: unknown): Promise<{ Id: string; Warning: string }> {
@@ -142,7 +144,7 @@ export class NetworkApi {
     return [...this.d.backend.list()].sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.created.localeCompare(b.created));
   }
 
-  private attachments(n: NetworkRecord): Attachment[] {
+  private attachments(n: NetworkRecord, dockerOnly = false): Attachment[] {
     const out: Attachment[] = [];
     for (const endpoint of this.d.backend.endpointsOn(n.id)) {
       let c: ContainerRecord | undefined;
@@ -151,7 +153,7 @@ export class NetworkApi {
       } catch {
         continue;
       }
-      if (live(c)) out.push({ containerId: c.id, containerName: c.name, endpoint });
+      if (live(c) && !(dockerOnly && !isDockerVisible(c))) out.push({ containerId: c.id, containerName: c.name, endpoint });
     }
     return out;
   }
