@@ -38,6 +38,17 @@ function sinkFor(io: CommandIo): ExecSink {
   };
 }
 
+/**
+ * Resizes applied one after another: an exec's resize waits until the process runs, and two in
+ * flight could otherwise land in the wrong order (the terminal left at the older size).
+ */
+function inOrder(apply: (s: TerminalSize) => Promise<void>): (s: TerminalSize) => void {
+  let tail = Promise.resolve();
+  return (s) => {
+    tail = tail.then(() => apply(s)).catch(() => undefined);
+  };
+}
+
 export function execRunner(engine: Engine, containerId: string, cmd: string[], stdio: StdioRequest): CommandRunner {
   return async (io) => {
     const { Id } = await engine.execs.create(
@@ -60,7 +71,7 @@ export function execRunner(engine: Engine, containerId: string, cmd: string[], s
     // The client sends its terminal size once, as soon as its streams exist, which may be while
     // the exec was being created; the runtime sizes an exec's terminal only by a resize once it
     // runs (as moby's CLI resizes after start), so that size is sent again as one.
-    const onResize = (s: TerminalSize) => void engine.execs.resize(Id, s.height, s.width).catch(() => undefined);
+    const onResize = inOrder((s) => engine.execs.resize(Id, s.height, s.width));
     io.resizes.on('resize', onResize);
     const size = io.lastSize();
     if (size) onResize(size);
@@ -79,7 +90,7 @@ export function execRunner(engine: Engine, containerId: string, cmd: string[], s
 export function attachRunner(engine: Engine, containerId: string): CommandRunner {
   return async (io) => {
     const size = io.lastSize();
-    const resize = (s: TerminalSize) => void engine.containers.resize(containerId, s.height, s.width).catch(() => undefined);
+    const resize = inOrder((s) => engine.containers.resize(containerId, s.height, s.width));
     if (size) resize(size);
     io.resizes.on('resize', resize);
     try {
