@@ -145,6 +145,11 @@ describe('CRI objects apart from the Docker API', () => {
       assert.notEqual(r.code, 0, `docker network ${args.join(' ')} succeeded`);
     }
     await t.d.dockerOk(['rm', mine]);
+    // (raw: the CLI takes any 404 of a create for a missing image and tries to pull it)
+    const made = await t.d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'berth-cri' } });
+    assert.equal(made.status, 404);
+    assert.match(made.text, /network berth-cri not found/);
+    assert.equal(await t.d.dockerOk(['ps', '-a', '-q']), '');
     await podWorks();
   });
 
