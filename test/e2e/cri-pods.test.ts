@@ -136,7 +136,8 @@ describe('CRI pod sandboxes', () => {
     // the infra container stays out of Docker's view, its pod network's Containers included
     const infraId = (await info(id)).infraContainerId;
     assert.ok(!(await d.dockerOk(['ps', '-a', '--no-trunc', '-q'])).includes(infraId));
-    assert.equal(await d.dockerOk(['network', 'inspect', '-f', '{{len .Containers}}', 'berth-cri']), '0');
+    // the pod network is the CRI's (namespace k8s.io): Docker's inspect does not find it (cri-apart.test.ts checks the rest)
+    assert.equal((await d.docker(['network', 'inspect', 'berth-cri'])).code, 1);
 
     await c.runtime.stopPodSandbox({ podSandboxId: id });
     assert.equal((await c.runtime.podSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');
