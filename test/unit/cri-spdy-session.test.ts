@@ -172,3 +172,38 @@ test('RST_STREAM from the peer ends the stream; DATA for an unknown stream is re
   await closed;
   close();
 });
+
+test('random bytes and random frames from a peer never throw out of the session', async () => {
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+  for (let round = 0; round < 30; round++) {
+    const { server, client, close } = await connect();
+    const ss = await server;
+    ss.on('stream', (s: SpdyStream) => {
+      s.reply();
+      s.resume();
+      s.end('x');
+    });
+    const deflate = new HeaderCompressor();
+    const frames: Buffer[] = [encodeFrame({ type: 'syn_stream', streamId: 1, associatedId: 0, priority: 0, flags: 0, block: await deflate.compress({ a: ['b'] }) })];
+    for (let i = 0; i < 20; i++) {
+      const pick = rand();
+      if (pick < 0.3) frames.push(bytes(Math.floor(rand() * 40)));
+      else if (pick < 0.6) frames.push(encodeFrame({ type: 'data', streamId: 1 + 2 * Math.floor(rand() * 3), flags: rand() < 0.2 ? FLAG_FIN : 0, data: bytes(Math.floor(rand() * 100)) }));
+      else if (pick < 0.8) frames.push(encodeFrame({ type: 'window_update', streamId: Math.floor(rand() * 4), delta: Math.floor(rand() * 0x7fffffff) }));
+      else {
+        // a control frame with a random type and payload
+        const f = encodeFrame({ type: 'ping', id: 1 });
+        f.writeUInt16BE(Math.floor(rand() * 12), 2);
+        frames.push(Buffer.concat([f.subarray(0, 4), Buffer.from([0, 0, 0, 8]), bytes(8)]));
+      }
+    }
+    const closed = new Promise<void>((resolve) => ss.once('close', () => resolve()));
+    client.write(Buffer.concat(frames));
+    client.end();
+    await closed;
+    assert.equal(ss.streamCount, 0);
+    close();
+  }
+});
