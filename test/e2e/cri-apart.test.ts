@@ -160,6 +160,11 @@ describe('CRI objects apart from the Docker API', () => {
     assertNothingOf('docker container prune', pruned);
     assertNothingOf('docker network prune', await t.d.dockerOk(['network', 'prune', '-f']));
     assertNothingOf('docker volume prune', await t.d.dockerOk(['volume', 'prune', '-a', '-f']));
+    // the images the pod's containers use count as used (their infra's pause image, busybox)
+    const images = async () => (await t.d.dockerOk(['images', '--no-trunc', '-q'])).split('\n').sort().join(' ');
+    const before = await images();
+    assertNothingOf('docker system prune -a', await t.d.dockerOk(['system', 'prune', '-a', '-f']));
+    assert.equal(await images(), before);
     await podWorks();
     // a new pod still finds the pod network
     const second = await t.runPod('apart-2');
