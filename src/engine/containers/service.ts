@@ -309,15 +309,13 @@ export class ContainerService {
     let created = false;
     let networked = false;
     try {
-      const rootfs = await this.d.snapshots.mount(c.id, c.imageId);
-      faultPoint('start.after-mount');
       const hostNetwork = c.hostConfig.NetworkMode === 'host';
       const hc = c.hostConfig;
-      // allSettled: a part that fails must not leave another still reading the rootfs while
-      // the failed start unmounts it (the user lookup holds fds in it)
-      const [net, user, facts, mounts] = await settledAll([
+      // The network (a netns spawn, then netavark in the background) and the shareable /dev/shm
+      // need no rootfs: they run beside the snapshot's mount rather than after it.
+      networked = true;
+      const early = [
         (async () => {
-          networked = true;
           const attachment = await this.d.networking.setUp(c);
           const etc = await writeEtcFiles(bundle, {
             hostname: c.config.Hostname,
@@ -331,12 +329,26 @@ export class ContainerService {
           });
           return { attachment, etc };
         })(),
+        hc.IpcMode === 'shareable' ? mountShareableShm(bundle, Number(hc.ShmSize) || 0) : Promise.resolve(undefined),
+      ] as const;
+      for (const p of early) p.catch(() => undefined); // read below; a rejection meanwhile is not unhandled
+      const rootfs = await this.d.snapshots.mount(c.id, c.imageId).catch(async (err: unknown) => {
+        // nothing is undone while a part is still making what the undo removes
+        await Promise.allSettled(early);
+        throw err;
+      });
+      faultPoint('start.after-mount');
+      // allSettled: a part that fails must not leave another still reading the rootfs while
+      // the failed start unmounts it (the user lookup holds fds in it)
+      const [net, shm, user, facts, mounts] = await settledAll([
+        early[0],
+        early[1],
         resolveUser(rootfs, c.config.User, (hc.GroupAdd as string[] | undefined) ?? []),
         lookupStartFacts(c, (ref) => this.get(ref), (id) => this.bundleDir(id)),
         this.d.volumes.mountsForStart(c),
       ]);
+      if (shm) facts.shm = shm;
       const etc = net.etc;
-      if (hc.IpcMode === 'shareable') facts.shm = await mountShareableShm(bundle, Number(hc.ShmSize) || 0);
       const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
       const [h, w] = c.hostConfig.ConsoleSize;
       const hostOptions = hostSpecOptions(hc, argv, mounts.binds, facts);
