@@ -3,6 +3,8 @@
 // filter, lookup, count or event shows them or the pod network; Docker's prunes and rm leave the
 // pod working; a Docker user's network with the pod network's label or name is an ordinary one.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -199,6 +201,30 @@ describe('CRI objects apart from the Docker API', () => {
     assert.ok(inSubnet(addr, subnet), out);
     await t.d.dockerOk(['network', 'rm', 'lookalike', 'berth-cri']);
     await podWorks();
+  });
+
+  test('an image VOLUME of a CRI container is its own dir, filled from the image, not a Docker volume', async () => {
+    const ctx = join(t.base, 'vol-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox:latest\nRUN mkdir /data && echo seeded > /data/f\nVOLUME /data\n');
+    await t.d.dockerOk(['build', '-q', '-t', 'berth-test/vol:1', ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+    const vols = await t.d.dockerOk(['volume', 'ls', '-q']);
+    // a read-only rootfs still writes there, as it would to containerd's image volume
+    const id = await t.container(pod, { metadata: { name: 'vol' }, image: { image: 'berth-test/vol:1' }, command: ['top'], linux: { securityContext: { readonlyRootfs: true } } });
+    await t.waitState(id, 'CONTAINER_RUNNING');
+    const exec = async (cmd: string) => {
+      const r = await t.c.runtime.execSync({ containerId: id, cmd: ['sh', '-c', cmd], timeout: '0' });
+      return { out: Buffer.from(r.stdout ?? []).toString('utf8') + Buffer.from(r.stderr ?? []).toString('utf8'), code: r.exitCode ?? 0 };
+    };
+    assert.deepEqual(await exec('cat /data/f'), { out: 'seeded\n', code: 0 });
+    assert.equal((await exec('echo more >> /data/f && grep -c . /data/f')).out, '2\n');
+    assert.notEqual((await exec('touch /elsewhere')).code, 0, 'the rootfs is read-only');
+    assert.equal(await t.d.dockerOk(['volume', 'ls', '-q']), vols);
+    await t.c.runtime.stopContainer({ containerId: id, timeout: '0' });
+    await t.c.runtime.removeContainer({ containerId: id });
+    assert.equal(existsSync(join(t.d.dataRoot, 'containers', id)), false);
+    assert.equal(await t.d.dockerOk(['volume', 'ls', '-q']), vols);
+    await t.d.dockerOk(['rmi', 'berth-test/vol:1']);
   });
 
   test('the events over the run (a restart forgets them) show nothing of the CRI\'s objects', async () => {

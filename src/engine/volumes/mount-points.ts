@@ -3,7 +3,9 @@
 // later one replacing an earlier one at the same destination (two of -v/--mount there are a
 // "Duplicate mount point"), and last an anonymous volume for each Config.Volumes path (`-v /p`,
 // the image's VOLUME) that nothing else covers.
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { MountPoint } from './model.js';
@@ -100,6 +102,13 @@ export async function registerMountPoints(rec: ContainerRecord, ctx: MountPointC
     const destination = cleanTarget(path);
     if (destination === '/') throw invalid("invalid specification: destination can't be '/'");
     if (points.has(destination) || destination in tmpfs) continue;
+    if (rec.cri) {
+      // containerd's CRI keeps an image's VOLUMEs as the container's own dirs (filled from the
+      // image, gone with the container), not as volumes in Docker's list, prune and events
+      if (rec.cri.mounts?.some((m) => cleanTarget(m.destination) === destination)) continue;
+      points.set(destination, criImageVolume(ctx.dataRoot, rec.id, destination));
+      continue;
+    }
     const p: ParsedMount = {
       // moby's AddMountPointWithVolume: no mode at all, not even 'z'
       mount: { Type: 'volume', Name: '', Source: '', Destination: destination, Driver: 'local', Mode: '', RW: true, Propagation: '', CopyData: true, Named: false },
@@ -125,6 +134,12 @@ function daemonRootPropagation(root: string, source: string, asked: string): str
   throw new InvalidParameterError(
     `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: ${JSON.stringify(root)}, bind mount source: ${JSON.stringify(source)}, propagation: ${JSON.stringify(asked)}`,
   );
+}
+
+/** Where a CRI container's image VOLUME lives: its bundle dir (removed with the container). */
+function criImageVolume(dataRoot: string, id: string, destination: string): MountPoint {
+  const dir = createHash('sha256').update(destination).digest('hex').slice(0, 16);
+  return { Type: 'bind', Source: join(dataRoot, 'containers', id, 'volumes', dir), Destination: destination, Mode: '', RW: true, Propagation: '', CopyData: true };
 }
 
 function isRecord(v: unknown): v is Record<string, string> {

@@ -253,6 +253,16 @@ export class VolumeService implements ContainerVolumes {
   async populate(rec: ContainerRecord, rootfs: () => Promise<string>): Promise<void> {
     let root: string | undefined;
     for (const m of containerMountPoints(rec)) {
+      if (m.Type === 'bind' && m.CopyData && rec.cri) {
+        // a CRI container's image VOLUME (mount-points.ts): its own dir, filled as a volume is
+        await mkdir(m.Source, { recursive: true, mode: 0o755 });
+        try {
+          await copyUp(async () => (root ??= await rootfs()), m.Destination, m.Source, `${m.Source}.copy-up-partial`);
+        } catch (err) {
+          throw new SystemError(`failed to populate volume: ${errorMessage(err)}`);
+        }
+        continue;
+      }
       if (m.Type !== 'volume' || !m.CopyData) continue;
       const name = m.Name!;
       const path = this.driver.dataPath(name);
