@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -15,8 +15,8 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { criClient, type CriClient } from '../fixtures/cri-client.js';
-import { Daemon, recordRoot, recordedRoots } from './harness.js';
-import { daemonNet } from './net-harness.js';
+import { buildPauseImage, startCriDaemon } from '../fixtures/cri-pod-daemon.js';
+import type { Daemon } from './harness.js';
 
 const run = promisify(execFile);
 const PAUSE = 'berth-test/pause:1';
@@ -67,23 +67,9 @@ describe('CRI pod sandboxes', () => {
   const made: string[] = [];
 
   before(async () => {
-    const base = await mkdtemp('/tmp/bt-');
-    await recordRoot(base);
-    // the pod network inside this daemon's own /16, so that parallel test daemons never overlap
-    // and the leak check's rule scan covers it
-    const net = daemonNet(base, await recordedRoots());
-    const podSubnet = `${net.pool.split('.').slice(0, 2).join('.')}.240.0/20`;
-    const file = join(base, 'daemon.json');
-    await writeFile(file, JSON.stringify({ runtimes: { 'runc-alt': { path: 'runc' } }, cri: { 'sandbox-image': PAUSE, 'pod-subnet': podSubnet } }));
-    d = new Daemon(base, { args: ['--config-file', file], cri: true });
-    await mkdir(d.dockerConfig, { recursive: true });
-    await d.start();
-    await d.ensureBusybox();
-    const ctx = join(base, 'pause-ctx');
-    await mkdir(ctx);
-    await copyFile('/usr/bin/catatonit', join(ctx, 'catatonit'));
-    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox:latest\nCOPY catatonit /catatonit\nENTRYPOINT ["/catatonit", "-P"]\n');
-    await d.dockerOk(['build', '-q', '-t', PAUSE, ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+    let base: string;
+    ({ d, base } = await startCriDaemon({ 'sandbox-image': PAUSE }, { runtimes: { 'runc-alt': { path: 'runc' } } }));
+    await buildPauseImage(d, base, PAUSE);
     c = criClient(d.criSocket);
   });
 
