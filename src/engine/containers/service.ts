@@ -390,9 +390,14 @@ export class ContainerService {
       created = true;
       faultPoint('start.after-task-create');
       await this.attach.connectPending(c.id, () => this.d.backend.attach(c.id), c.config);
-      // the network's plumbing ran beside the task's create; the process starts once it is done
-      await net.attachment.ready;
-      await this.d.backend.start(c.id);
+      // the network's plumbing ran beside the task's create; the process starts once it is done,
+      // but a pod's infra process (it only holds the namespaces) starts beside it: RunPodSandbox
+      // still answers once both are done
+      if (c.cri?.role === 'sandbox') await settledAll([net.attachment.ready ?? Promise.resolve(), this.d.backend.start(c.id)]);
+      else {
+        await net.attachment.ready;
+        await this.d.backend.start(c.id);
+      }
       faultPoint('start.after-task-start');
       c.path = argv[0];
       c.args = argv.slice(1);
