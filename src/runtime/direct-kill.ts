@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /** The process' state letter (R, S, D, Z...), or null when there is no such process. */
-async function procState(pid: number): Promise<string | null> {
+export async function procState(pid: number): Promise<string | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // the command may hold spaces and parentheses: it ends at the last ')'

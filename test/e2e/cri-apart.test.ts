@@ -5,41 +5,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { httpBodyWhenUp } from '../fixtures/http-get.js';
 import { criClient } from '../fixtures/cri-client.js';
 import { sleep, startCriPodDaemon, type CriPodDaemon } from '../fixtures/cri-pod-daemon.js';
 
 const LABEL = 'io.berth.cri.pod-network';
-
-/** GET http://host:port/path; the body, or undefined when nothing answers (yet). */
-function httpGet(host: string, port: number, path: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(undefined);
-    });
-    req.end();
-  });
-}
-
-async function getWithRetry(host: string, port: number, path: string): Promise<string | undefined> {
-  for (let i = 0; i < 40; i++) {
-    const body = await httpGet(host, port, path);
-    if (body !== undefined) return body;
-    await sleep(250);
-  }
-  return undefined;
-}
 
 function inSubnet(ip: string, cidr: string): boolean {
   const n = (a: string) => a.split('.').reduce((v, o) => v * 256 + Number(o), 0);
@@ -92,7 +65,7 @@ describe('CRI objects apart from the Docker API', () => {
 
   /** The pod still serves at its IP and its running container is still RUNNING. */
   async function podWorks(): Promise<void> {
-    assert.equal(await getWithRetry(podIp, 8080, '/index.html'), 'apart');
+    assert.equal(await httpBodyWhenUp(podIp, 8080, '/index.html'), 'apart');
     assert.equal((await t.c.runtime.containerStatus({ containerId: web })).status.state, 'CONTAINER_RUNNING');
     assert.equal((await t.c.runtime.containerStatus({ containerId: done })).status.state, 'CONTAINER_EXITED');
   }

@@ -7,13 +7,13 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
+import { httpBody, httpBodyWhenUp } from '../fixtures/http-get.js';
 import { criClient, type CriClient } from '../fixtures/cri-client.js';
 import { buildPauseImage, startCriDaemon } from '../fixtures/cri-pod-daemon.js';
 import type { Daemon } from './harness.js';
@@ -28,33 +28,6 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((resolve) => srv.close(resolve));
   return port;
-}
-
-/** GET http://host:port/path; the body, or undefined when nothing answers (yet). */
-function httpGet(host: string, port: number, path: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(undefined);
-    });
-    req.end();
-  });
-}
-
-async function getWithRetry(host: string, port: number, path: string): Promise<string | undefined> {
-  for (let i = 0; i < 40; i++) {
-    const body = await httpGet(host, port, path);
-    if (body !== undefined) return body;
-    await sleep(250);
-  }
-  return undefined;
 }
 
 function podConfig(name: string, extra: Record<string, unknown> = {}) {
@@ -194,9 +167,9 @@ describe('CRI pod sandboxes', () => {
     const { infraContainerId: infra, netNamespacePath } = await info(id);
     assert.ok(existsSync(netNamespacePath));
     await d.dockerOk(['exec', infra, 'sh', '-c', 'mkdir -p /www && echo pod-says-hi > /www/index.html && httpd -p 8080 -h /www']);
-    assert.equal(await getWithRetry(ip, 8080, '/index.html'), 'pod-says-hi\n');
-    assert.equal(await getWithRetry('127.0.0.1', hostPort, '/index.html'), 'pod-says-hi\n');
-    assert.equal(await getWithRetry('127.0.0.1', anyPort, '/index.html'), 'pod-says-hi\n');
+    assert.equal(await httpBodyWhenUp(ip, 8080, '/index.html'), 'pod-says-hi\n');
+    assert.equal(await httpBodyWhenUp('127.0.0.1', hostPort, '/index.html'), 'pod-says-hi\n');
+    assert.equal(await httpBodyWhenUp('127.0.0.1', anyPort, '/index.html'), 'pod-says-hi\n');
 
     await c.runtime.stopPodSandbox({ podSandboxId: id });
     assert.equal(existsSync(netNamespacePath), false, 'the pod netns is gone');
@@ -204,7 +177,7 @@ describe('CRI pod sandboxes', () => {
     assert.ok(!nat.includes(`--dport ${hostPort} `), 'no DNAT rule for the host port');
     assert.ok(!nat.includes(`${ip}:8080`), 'no rule for the pod address');
     assert.deepEqual(await vethsOnPodBridge(), vethsBefore, 'the pod veth is gone from the pod bridge');
-    assert.equal(await httpGet('127.0.0.1', hostPort, '/index.html'), undefined);
+    assert.equal(await httpBody('127.0.0.1', hostPort, '/index.html'), undefined);
   });
 
   test('a RunPodSandbox that fails (its hostPort is taken) leaves no pod, container, files or rules', async () => {
@@ -258,7 +231,7 @@ describe('CRI pod sandboxes', () => {
     assert.equal(await execOut(['cat', '/etc/resolv.conf']), 'nameserver 10.9.9.9\n');
     const ip = (await c.runtime.podSandboxStatus({ podSandboxId: id })).status.network.ip;
     assert.match(await execOut(['ip', '-4', 'addr', 'show', 'eth0']), new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
-    assert.equal(await getWithRetry(ip, 8081, '/index.html'), 'from-ctr\n');
+    assert.equal(await httpBodyWhenUp(ip, 8081, '/index.html'), 'from-ctr\n');
 
     await c.runtime.stopPodSandbox({ podSandboxId: id });
     assert.equal((await c.runtime.containerStatus({ containerId })).status.state, 'CONTAINER_EXITED');

@@ -9,18 +9,9 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonForFile, leakCheck } from './harness.js';
+import { procState } from '../../src/runtime/direct-kill.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** State letter of a process, null when it is gone. */
-async function procState(pid: number): Promise<string | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 describe('SIGKILL with a conmon that cannot report the exit', () => {
   const f = daemonForFile();
