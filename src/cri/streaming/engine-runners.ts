@@ -73,14 +73,26 @@ export function execRunner(engine: Engine, containerId: string, cmd: string[], s
     // runs (as moby's CLI resizes after start), so that size is sent again as one.
     const onResize = inOrder((s) => engine.execs.resize(Id, s.height, s.width));
     io.resizes.on('resize', onResize);
+    // the newest size the client sent while the exec was being created is its first
     const size = io.lastSize();
     if (size) onResize(size);
+    // conmon reads its ctl FIFO and the exec's console socket in one loop, in no set order: a
+    // resize that comes as the exec starts can be read before the console is there, and dropped.
+    // The newest size goes again once the console is surely up (the docker CLI retries its first
+    // resize for the same reason); a size the terminal already has raises no SIGWINCH.
+    const again = stdio.tty
+      ? setTimeout(() => {
+          const latest = io.lastSize();
+          if (latest) onResize(latest);
+        }, 300)
+      : undefined;
     try {
       await engine.execs.start(Id, { Detach: false, Tty: stdio.tty, ConsoleSize: size ? [size.height, size.width] : null }, { stdin: io.stdin, sink: sinkFor(io), signal: io.signal, detachKeys: false });
       const code = engine.execs.inspect(Id).ExitCode;
       // still running: a TTY session the client ended by closing stdin (moby leaves the process)
       return code === null ? successStatus() : exitStatus(code, cmd);
     } finally {
+      clearTimeout(again);
       io.resizes.off('resize', onResize);
       engine.execs.forget(Id);
     }
