@@ -40,10 +40,6 @@ export interface CriContainerExtras {
   meta?: Record<string, unknown>;
 }
 
-export function criExtras(c: ContainerRecord): CriContainerExtras | undefined {
-  return c.cri;
-}
-
 /** Docker API views (lists, name lookups, events, prune) leave CRI's containers out. */
 export function isDockerVisible(c: ContainerRecord): boolean {
   return c.cri === undefined;
